@@ -1,0 +1,46 @@
+# The two commands: `make repro` (set up, then run the pipeline on the demo data) and
+# `make test`. Everything installs from requirements.lock into .venv.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export PATH := $(abspath $(BIN)):$(PATH)
+export DVC_NO_ANALYTICS := 1
+
+.PHONY: setup data repro test lint bench
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+## setup: a pinned environment in .venv
+setup: $(STAMP)
+
+## data: write the registered demo batches into data/raw and track them with DVC
+data: setup
+	driftline demo materialize
+
+## repro: set up, materialize the demo data and run the whole pipeline
+repro: data
+	dvc repro
+	@echo
+	@echo "Done. Metrics:  metrics/train.json, metrics/evaluate.json, metrics/drift.json  (dvc metrics show)"
+	@echo "      History:  metrics/history.csv"
+	@echo "      Plots:    plots/*.png, or 'dvc plots show' for dvc_plots/index.html"
+	@echo "      Report:   reports/drift.md"
+
+## test: the whole test suite (what .ci/run runs)
+test: setup
+	$(BIN)/python -m pytest
+
+## lint: ruff
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+## bench: the speed and memory benchmarks (figures in README)
+bench: setup
+	$(BIN)/python bench/bench_repro.py

@@ -1,0 +1,77 @@
+"""The ``driftline`` command line: the demo data now; ingest, compare and retrain later."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+from driftline import demo, paths
+from driftline.config import batch_list, load_params
+from driftline.errors import DriftlineError
+from driftline.log import get_logger, timed
+
+
+def materialize(args: argparse.Namespace) -> None:
+    """Write every registered demo batch into data/raw and track it with DVC."""
+    params = load_params()
+    year = params["demo"]["year"]
+    names = [b for b in batch_list(params) if b.startswith(f"{year}-")]
+    if not names:
+        raise DriftlineError(f"params.yaml: no batch of the demo year {year} in 'batches'")
+    with timed(f"materialize {len(names)} demo batches"):
+        written = demo.write_batches(demo.load_months(year), names, paths.RAW)
+        if not args.no_dvc:
+            _dvc(["add", "--quiet", *map(str, written)])
+    for path in written:
+        print(path)
+
+
+def next_batch(args: argparse.Namespace) -> None:
+    """Write the first demo month not yet registered into data/incoming."""
+    params = load_params()
+    year = params["demo"]["year"]
+    registered = set(batch_list(params))
+    months = demo.load_months(year)
+    pending = [name for name in sorted(months) if name not in registered]
+    if not pending:
+        raise DriftlineError(f"every month of {year} is already registered in params.yaml")
+    (target,) = demo.write_batches(months, pending[:1], paths.INCOMING)
+    print(target)
+    get_logger().info("wrote %s; README 'Try the next batch' shows how to add it", target)
+
+
+def _dvc(arguments: list[str]) -> None:
+    done = subprocess.run(["dvc", *arguments], check=False)
+    if done.returncode != 0:
+        raise DriftlineError(f"'dvc {' '.join(arguments)}' failed with exit {done.returncode}")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="driftline", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    demo_parser = commands.add_parser("demo", help="the bundled NYC flights 2013 demo data")
+    demo_commands = demo_parser.add_subparsers(dest="demo_command", required=True)
+    mat = demo_commands.add_parser(
+        "materialize", help="write the batches listed in params.yaml into data/raw (same bytes "
+        "every time) and track them with DVC")  # fmt: skip
+    mat.add_argument("--no-dvc", action="store_true", help="write the files only; skip 'dvc add'")
+    mat.set_defaults(func=materialize)
+    nxt = demo_commands.add_parser(
+        "next", help="write the next unregistered month into data/incoming")
+    nxt.set_defaults(func=next_batch)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except DriftlineError as exc:
+        get_logger().error("%s", exc)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

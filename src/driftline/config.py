@@ -1,0 +1,115 @@
+"""The one params loader: reads ``params.yaml`` and refuses, naming the key, what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from driftline.errors import DriftlineError
+
+PARAMS_FILE = "params.yaml"
+
+
+def load_params(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
+    """Read ``params.yaml`` and check the keys every stage relies on.
+
+    Parameters
+    ----------
+    path : str or Path
+        The params file, by default ``params.yaml`` in the working directory (DVC runs
+        stages from the repository root).
+
+    Returns
+    -------
+    dict
+        The parsed params.
+
+    Raises
+    ------
+    DriftlineError
+        If the file is missing, is not valid YAML, or a required key is absent or malformed.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DriftlineError(f"{path}: params file not found; run from the repository root")
+    try:
+        params = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise DriftlineError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(params, dict):
+        raise DriftlineError(f"{path}: expected a mapping at the top level")
+    _check(params, path)
+    return params
+
+
+def batch_list(params: dict[str, Any]) -> list[str]:
+    """The registered batches, oldest first, as listed under ``batches`` in params."""
+    return [str(b) for b in params["batches"]]
+
+
+def window_batches(params: dict[str, Any]) -> list[str]:
+    """The batches of the training window ``train.window`` (start and end inclusive)."""
+    batches = batch_list(params)
+    window = params["train"]["window"]
+    start, end = str(window["start"]), str(window["end"])
+    return batches[batches.index(start) : batches.index(end) + 1]
+
+
+def _require(params: dict[str, Any], dotted: str, kind: type | tuple[type, ...], path: Path):
+    node: Any = params
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise DriftlineError(f"{path}: missing key '{dotted}'")
+        node = node[part]
+    if not isinstance(node, kind) or isinstance(node, bool) and bool not in _as_tuple(kind):
+        names = " or ".join(k.__name__ for k in _as_tuple(kind))
+        raise DriftlineError(
+            f"{path}: key '{dotted}' must be {names}, got {type(node).__name__} ({node!r})"
+        )
+    return node
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _check(params: dict[str, Any], path: Path) -> None:
+    batches = _require(params, "batches", list, path)
+    names = [str(b) for b in batches]
+    if len(set(names)) != len(names):
+        raise DriftlineError(f"{path}: key 'batches' lists a batch twice")
+    window = _require(params, "train.window", dict, path)
+    for end in ("start", "end"):
+        name = str(_require(params, f"train.window.{end}", str, path))
+        if name not in names:
+            raise DriftlineError(
+                f"{path}: key 'train.window.{end}' is {name!r}, which is not in 'batches'"
+            )
+    if names.index(str(window["start"])) > names.index(str(window["end"])):
+        raise DriftlineError(f"{path}: key 'train.window' starts after it ends")
+    model = _require(params, "train.model", str, path)
+    if model not in ("hgb", "logreg"):
+        raise DriftlineError(
+            f"{path}: key 'train.model' is {model!r}; choose 'hgb' or 'logreg'"
+        )
+    _require(params, f"train.{model}", dict, path)
+    _require(params, "train.seed", int, path)
+    _require(params, "train.threads", int, path)
+    fraction = _require(params, "train.holdout_fraction", (int, float), path)
+    if not 0.0 < fraction < 1.0:
+        raise DriftlineError(f"{path}: key 'train.holdout_fraction' must be between 0 and 1")
+    threshold = _require(params, "evaluate.threshold", (int, float), path)
+    if not 0.0 < threshold < 1.0:
+        raise DriftlineError(f"{path}: key 'evaluate.threshold' must be between 0 and 1")
+    _require(params, "features.categorical", list, path)
+    _require(params, "features.numeric", dict, path)
+    cancelled = _require(params, "features.cancelled", str, path)
+    if cancelled not in ("drop", "late"):
+        raise DriftlineError(
+            f"{path}: key 'features.cancelled' is {cancelled!r}; choose 'drop' or 'late'"
+        )
+    _require(params, "contract.columns", dict, path)
+    _require(params, "profile.bins", int, path)
+    _require(params, "drift.share", (int, float), path)

@@ -1,0 +1,50 @@
+"""Every path the pipeline reads or writes, in one place. ``dvc.yaml`` spells the same paths
+out for DVC; ``tests/test_dvc_yaml.py`` checks the two agree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+RAW = Path("data/raw")
+INCOMING = Path("data/incoming")
+PREPARED = Path("data/prepared")
+PROFILES = Path("data/profiles")
+SCORES = Path("data/scores")
+WINDOW = Path("data/window/train.parquet")
+REFERENCE = Path("data/window/reference.json")
+MODEL = Path("models/model.pkl")
+MODEL_META = Path("models/meta.json")
+BATCH_METRICS = Path("metrics/batches")
+TRAIN_METRICS = Path("metrics/train.json")
+EVALUATE_METRICS = Path("metrics/evaluate.json")
+HISTORY = Path("metrics/history.csv")
+DRIFT_METRICS = Path("metrics/drift.json")
+ROC = Path("plots/roc.json")
+PRC = Path("plots/prc.json")
+CONFUSION = Path("plots/confusion.json")
+DRIFT_SCORES = Path("plots/drift_scores.json")
+CURVES_PNG = Path("plots/curves.png")
+CONFUSION_PNG = Path("plots/confusion.png")
+HISTORY_PNG = Path("plots/history.png")
+DRIFT_PNG = Path("plots/drift.png")
+DRIFT_REPORT = Path("reports/drift.md")
+
+
+def raw(batch: str) -> Path:
+    return RAW / f"{batch}.csv"
+
+
+def prepared(batch: str) -> Path:
+    return PREPARED / f"{batch}.parquet"
+
+
+def profile(batch: str) -> Path:
+    return PROFILES / f"{batch}.json"
+
+
+def scores(batch: str) -> Path:
+    return SCORES / f"{batch}.parquet"
+
+
+def batch_metrics(batch: str) -> Path:
+    return BATCH_METRICS / f"{batch}.json"

@@ -1,0 +1,169 @@
+"""Compact, mergeable column profiles: what the drift tests need, without the raw rows.
+
+A numeric column becomes a histogram on a fixed grid (the range and bin count in params)
+plus its count, nulls, sum and sum of squares. A categorical column becomes a frequency
+table. Profiles of the same columns on the same grid add up, so the training reference is
+the sum of its batches' profiles and never needs their rows again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
+
+
+def numeric_profile(values: np.ndarray, low: float, high: float, bins: int) -> dict[str, Any]:
+    """Profile numeric values on ``bins`` equal bins over ``[low, high]``.
+
+    Values outside the range are counted in ``out_of_range`` and placed in the edge bins,
+    so the histogram always holds every non-null value. NaN counts as null.
+    """
+    values = np.asarray(values, dtype="float64")
+    present = values[~np.isnan(values)]
+    index = np.floor((present - low) / (high - low) * bins).astype("int64")
+    outside = int(np.count_nonzero((present < low) | (present > high)))
+    hist = np.bincount(np.clip(index, 0, bins - 1), minlength=bins)
+    profile = {
+        "kind": "numeric",
+        "count": int(present.size),
+        "nulls": int(values.size - present.size),
+        "sum": float(present.sum()),
+        "sumsq": float(np.square(present).sum()),
+        "min": float(present.min()) if present.size else None,
+        "max": float(present.max()) if present.size else None,
+        "range": [float(low), float(high)],
+        "hist": hist.tolist(),
+        "out_of_range": outside,
+    }
+    profile["quantiles"] = histogram_quantiles(profile)
+    return profile
+
+
+def categorical_profile(values: pd.Series) -> dict[str, Any]:
+    """Profile a categorical column as a frequency table, keys sorted for stable output."""
+    present = values.dropna().astype("str")
+    freq = present.value_counts(sort=False)
+    return {
+        "kind": "categorical",
+        "count": int(present.size),
+        "nulls": int(values.size - present.size),
+        "freq": {str(k): int(freq[k]) for k in sorted(freq.index)},
+    }
+
+
+def profile_frame(
+    frame: pd.DataFrame,
+    categorical: Iterable[str],
+    numeric: Mapping[str, tuple[float, float]],
+    bins: int,
+) -> dict[str, Any]:
+    """Profile the named columns of ``frame``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The rows to profile.
+    categorical : iterable of str
+        Columns profiled as frequency tables.
+    numeric : mapping of str to (low, high)
+        Columns profiled as histograms, with the range of each one's grid.
+    bins : int
+        Bins per numeric histogram.
+
+    Returns
+    -------
+    dict
+        ``{"rows": n, "columns": {name: column profile}}``.
+    """
+    columns: dict[str, Any] = {name: categorical_profile(frame[name]) for name in categorical}
+    for name, (low, high) in numeric.items():
+        columns[name] = numeric_profile(frame[name].to_numpy(dtype="float64"), low, high, bins)
+    return {"rows": int(len(frame)), "columns": columns}
+
+
+def merge_profiles(profiles: list[dict[str, Any]]) -> dict[str, Any]:
+    """Add up profiles of the same columns (and grids) into one, as if of the concatenated rows."""
+    if not profiles:
+        raise ValueError("merge_profiles needs at least one profile")
+    names = list(profiles[0]["columns"])
+    merged: dict[str, Any] = {}
+    for name in names:
+        parts = [p["columns"][name] for p in profiles]
+        if parts[0]["kind"] == "numeric":
+            merged[name] = _merge_numeric(parts)
+        else:
+            freq: dict[str, int] = {}
+            for part in parts:
+                for key, count in part["freq"].items():
+                    freq[key] = freq.get(key, 0) + count
+            merged[name] = {
+                "kind": "categorical",
+                "count": sum(p["count"] for p in parts),
+                "nulls": sum(p["nulls"] for p in parts),
+                "freq": dict(sorted(freq.items())),
+            }
+    return {"rows": sum(p["rows"] for p in profiles), "columns": merged}
+
+
+def _merge_numeric(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    ranges = {tuple(p["range"]) for p in parts}
+    sizes = {len(p["hist"]) for p in parts}
+    if len(ranges) != 1 or len(sizes) != 1:
+        raise ValueError("numeric profiles on different grids cannot be merged")
+    mins = [p["min"] for p in parts if p["min"] is not None]
+    maxs = [p["max"] for p in parts if p["max"] is not None]
+    merged = {
+        "kind": "numeric",
+        "count": sum(p["count"] for p in parts),
+        "nulls": sum(p["nulls"] for p in parts),
+        "sum": float(sum(p["sum"] for p in parts)),
+        "sumsq": float(sum(p["sumsq"] for p in parts)),
+        "min": min(mins) if mins else None,
+        "max": max(maxs) if maxs else None,
+        "range": list(parts[0]["range"]),
+        "hist": np.sum([p["hist"] for p in parts], axis=0).astype("int64").tolist(),
+        "out_of_range": sum(p["out_of_range"] for p in parts),
+    }
+    merged["quantiles"] = histogram_quantiles(merged)
+    return merged
+
+
+def mean_std(column: dict[str, Any]) -> tuple[float, float]:
+    """Mean and population standard deviation (ddof=0) of a numeric column profile."""
+    n = column["count"]
+    if n == 0:
+        return float("nan"), float("nan")
+    mean = column["sum"] / n
+    variance = max(column["sumsq"] / n - mean * mean, 0.0)
+    return mean, float(np.sqrt(variance))
+
+
+def bin_edges(column: dict[str, Any]) -> np.ndarray:
+    low, high = column["range"]
+    return np.linspace(low, high, len(column["hist"]) + 1)
+
+
+def histogram_quantiles(column: dict[str, Any], qs: Iterable[float] = QUANTILES) -> dict[str, Any]:
+    """Quantiles read off the histogram by linear interpolation inside the bin they fall in.
+
+    Accurate to one bin width; exact quantiles would need the rows.
+    """
+    hist = np.asarray(column["hist"], dtype="float64")
+    total = hist.sum()
+    if total == 0:
+        return {f"{q:g}": None for q in qs}
+    cdf = np.concatenate([[0.0], np.cumsum(hist) / total])
+    edges = bin_edges(column)
+    return {f"{q:g}": float(np.interp(q, cdf, edges)) for q in qs}
+
+
+def nonempty_bins(column: dict[str, Any]) -> int:
+    """Distinct values seen, as far as the profile can tell (exact for categories)."""
+    if column["kind"] == "categorical":
+        return len(column["freq"])
+    return int(np.count_nonzero(column["hist"]))

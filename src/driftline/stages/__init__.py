@@ -1,0 +1,28 @@
+"""Thin stage entry points run by ``dvc.yaml``: read params, call the pure functions, write
+outputs atomically. Each is ``python -m driftline.stages.<stage> [batch]``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from driftline.errors import DriftlineError
+from driftline.log import get_logger, timed
+
+
+def run(label: str, body: Callable[[list[str]], None], argv: list[str] | None = None) -> None:
+    """Run a stage body with timing and peak-memory logging; a ``DriftlineError`` becomes a
+    one-line message on stderr and exit status 2, with no traceback."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        with timed(" ".join([label, *argv])):
+            body(argv)
+    except DriftlineError as exc:
+        get_logger().error("%s", exc)
+        sys.exit(2)
+
+
+def one_batch(argv: list[str]) -> str:
+    if len(argv) != 1:
+        raise DriftlineError("expected exactly one argument: the batch name, e.g. 2013-01")
+    return argv[0]

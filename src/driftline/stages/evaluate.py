@@ -1,0 +1,61 @@
+"""evaluate: the quality history of the current model over every batch after its training
+window, the newest batch's metrics, and its ROC, precision-recall and confusion plots.
+
+It reads one small JSON per batch and the newest batch's scores, never older batches' rows.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from driftline import paths, plots
+from driftline.config import batch_list, load_params
+from driftline.features import TARGET
+from driftline.io import read_json, write_csv, write_json
+from driftline.log import get_logger
+from driftline.metrics import confusion, pr_points, quality, roc_points
+from driftline.stages import run
+
+HISTORY_COLUMNS = ["batch", "rows", "roc_auc", "pr_auc", "log_loss", "accuracy", "f1",
+                   "positive_rate", "predicted_positive_rate"]  # fmt: skip
+
+
+def evaluate(argv: list[str]) -> None:
+    params = load_params()
+    threshold = params["evaluate"]["threshold"]
+    rows = [read_json(paths.batch_metrics(b)) for b in batch_list(params)]
+    history = [r for r in rows if r["position"] == "after_window"]
+    write_csv(paths.HISTORY, pd.DataFrame(history, columns=HISTORY_COLUMNS))
+    plots.history_png(history, paths.HISTORY_PNG)
+    if not history:
+        get_logger().warning("no batch after the training window yet: nothing to evaluate")
+        write_json(paths.EVALUATE_METRICS, {"scored_batches": 0})
+        for target in (paths.ROC, paths.PRC, paths.CONFUSION):
+            write_json(target, [])
+        plots.curves_png([], [], "no batch after the window", paths.CURVES_PNG)
+        plots.confusion_png({"tn": 0, "fp": 0, "fn": 0, "tp": 0}, threshold,
+                            "no batch after the window", paths.CONFUSION_PNG)  # fmt: skip
+        return
+    newest = history[-1]["batch"]
+    frame = pd.read_parquet(paths.scores(newest))
+    y_true, y_score = frame[TARGET].to_numpy(), frame["score"].to_numpy()
+    latest = quality(y_true, y_score, threshold)
+    latest.update(batch=newest, scored_batches=len(history), threshold=threshold)
+    write_json(paths.EVALUATE_METRICS, latest)
+    roc, pr, counts = roc_points(y_true, y_score), pr_points(y_true, y_score), confusion(
+        y_true, y_score, threshold)  # fmt: skip
+    write_json(paths.ROC, roc)
+    write_json(paths.PRC, pr)
+    write_json(paths.CONFUSION, [
+        {"actual": actual, "predicted": predicted, "count": counts[key]}
+        for key, actual, predicted in (("tn", "on time", "on time"), ("fp", "on time", "late"),
+                                       ("fn", "late", "on time"), ("tp", "late", "late"))
+    ])  # fmt: skip
+    plots.curves_png(roc, pr, newest, paths.CURVES_PNG)
+    plots.confusion_png(counts, threshold, newest, paths.CONFUSION_PNG)
+    get_logger().info("%s: ROC AUC %.4f over %d rows; history of %d batches",
+                      newest, latest["roc_auc"] or float("nan"), latest["rows"], len(history))  # fmt: skip
+
+
+if __name__ == "__main__":
+    run("evaluate", evaluate)

@@ -1,0 +1,35 @@
+"""prepare@<batch>: raw CSV -> validated, typed parquet plus the batch's drift profile."""
+
+from __future__ import annotations
+
+from driftline import paths
+from driftline.config import load_params
+from driftline.contract import read_batch
+from driftline.features import TARGET, feature_lists, prepare_frame
+from driftline.io import write_json, write_parquet
+from driftline.log import get_logger
+from driftline.profile import profile_frame
+from driftline.stages import one_batch, run
+
+
+def prepare(argv: list[str]) -> None:
+    batch = one_batch(argv)
+    params = load_params()
+    features = params["features"]
+    raw = read_batch(paths.raw(batch), params["contract"])
+    prepared, cancelled = prepare_frame(raw, features["late_minutes"], features["cancelled"])
+    action = "dropped" if features["cancelled"] == "drop" else "counted as late"
+    get_logger().info(
+        "%s: %d rows, %d without an arrival (cancelled or diverted) %s, %d kept",
+        batch, len(raw), cancelled, action, len(prepared),
+    )  # fmt: skip
+    categorical, numeric = feature_lists(params)
+    ranges = {name: tuple(features["numeric"][name]) for name in numeric}
+    profile = profile_frame(prepared, [*categorical, TARGET], ranges, params["profile"]["bins"])
+    profile.update(batch=batch, raw_rows=len(raw), no_arrival=cancelled)
+    write_parquet(paths.prepared(batch), prepared)
+    write_json(paths.profile(batch), profile)
+
+
+if __name__ == "__main__":
+    run("prepare", prepare)

@@ -1,0 +1,40 @@
+"""score@<batch>: the current model's scores on one batch, and that batch's quality row."""
+
+from __future__ import annotations
+
+import pickle
+
+import pandas as pd
+
+from driftline import paths
+from driftline.config import load_params
+from driftline.features import TARGET
+from driftline.io import read_json, write_json, write_parquet
+from driftline.metrics import quality
+from driftline.stages import one_batch, run
+
+
+def position(batch: str, batches: list[str], window: list[str]) -> str:
+    """Where a batch sits relative to the training window: before, in or after it."""
+    if batch in window:
+        return "in_window"
+    return "after_window" if batches.index(batch) > batches.index(window[-1]) else "before_window"
+
+
+def score(argv: list[str]) -> None:
+    batch = one_batch(argv)
+    params = load_params()
+    meta = read_json(paths.MODEL_META)
+    model = pickle.loads(paths.MODEL.read_bytes())
+    features = meta["features"]["categorical"] + meta["features"]["numeric"]
+    frame = pd.read_parquet(paths.prepared(batch))
+    scores = model.predict_proba(frame[features])[:, 1]
+    row = quality(frame[TARGET].to_numpy(), scores, params["evaluate"]["threshold"])
+    row.update(batch=batch, position=position(batch, [str(b) for b in params["batches"]],
+                                              meta["window"]))  # fmt: skip
+    write_parquet(paths.scores(batch), pd.DataFrame({TARGET: frame[TARGET], "score": scores}))
+    write_json(paths.batch_metrics(batch), row)
+
+
+if __name__ == "__main__":
+    run("score", score)
