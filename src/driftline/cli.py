@@ -53,12 +53,15 @@ def parser() -> argparse.ArgumentParser:
     demo_parser = commands.add_parser("demo", help="the bundled NYC flights 2013 demo data")
     demo_commands = demo_parser.add_subparsers(dest="demo_command", required=True)
     mat = demo_commands.add_parser(
-        "materialize", help="write the batches listed in params.yaml into data/raw (same bytes "
-        "every time) and track them with DVC")  # fmt: skip
+        "materialize",
+        help="write the batches listed in params.yaml into data/raw (same bytes "
+        "every time) and track them with DVC",
+    )
     mat.add_argument("--no-dvc", action="store_true", help="write the files only; skip 'dvc add'")
     mat.set_defaults(func=materialize)
     nxt = demo_commands.add_parser(
-        "next", help="write the next unregistered month into data/incoming")
+        "next", help="write the next unregistered month into data/incoming"
+    )
     nxt.set_defaults(func=next_batch)
     return root
 

@@ -91,9 +91,7 @@ def _check(params: dict[str, Any], path: Path) -> None:
         raise DriftlineError(f"{path}: key 'train.window' starts after it ends")
     model = _require(params, "train.model", str, path)
     if model not in ("hgb", "logreg"):
-        raise DriftlineError(
-            f"{path}: key 'train.model' is {model!r}; choose 'hgb' or 'logreg'"
-        )
+        raise DriftlineError(f"{path}: key 'train.model' is {model!r}; choose 'hgb' or 'logreg'")
     _require(params, f"train.{model}", dict, path)
     _require(params, "train.seed", int, path)
     _require(params, "train.threads", int, path)

@@ -54,13 +54,17 @@ def read_batch(path: str | Path, contract: dict[str, Any]) -> pd.DataFrame:
     missing = [name for name in columns if name not in raw.columns]
     if missing:
         raise DriftlineError(f"{path}: missing required column(s) {', '.join(missing)}")
-    return pd.DataFrame({name: _typed(raw[name], name, spec, path) for name, spec in columns.items()})
+    return pd.DataFrame(
+        {name: _typed(raw[name], name, spec, path) for name, spec in columns.items()}
+    )
 
 
 def _typed(text: pd.Series, name: str, spec: dict[str, Any], path: Path) -> pd.Series:
     kind = spec.get("type")
     if kind not in TYPES:
-        raise DriftlineError(f"params.yaml: contract column '{name}' has type {kind!r}; use {TYPES}")
+        raise DriftlineError(
+            f"params.yaml: contract column '{name}' has type {kind!r}; use {TYPES}"
+        )
     null = text.isin(MISSING_TOKENS)
     if null.any() and not spec.get("nullable", False):
         raise DriftlineError(
@@ -91,7 +95,9 @@ def _typed(text: pd.Series, name: str, spec: dict[str, Any], path: Path) -> pd.S
     if kind == "int":
         if not np.all(np.mod(values[~np.isnan(values)], 1) == 0):
             row = _row(pd.Series(np.mod(np.nan_to_num(values), 1) != 0))
-            raise DriftlineError(f"{path}: column '{name}' must be int but row {row} has a fraction")
+            raise DriftlineError(
+                f"{path}: column '{name}' must be int but row {row} has a fraction"
+            )
         return pd.Series(values, name=name).astype("Int64")
     return pd.Series(values, name=name)
 

@@ -16,13 +16,37 @@ import pandas as pd
 from driftline.errors import DriftlineError
 
 FLIGHT_COLUMNS = [
-    "year", "month", "day", "dep_time", "sched_dep_time", "dep_delay", "arr_time",
-    "sched_arr_time", "arr_delay", "carrier", "flight", "tailnum", "origin", "dest",
-    "air_time", "distance", "hour", "minute", "time_hour",
-]  # fmt: skip
+    "year",
+    "month",
+    "day",
+    "dep_time",
+    "sched_dep_time",
+    "dep_delay",
+    "arr_time",
+    "sched_arr_time",
+    "arr_delay",
+    "carrier",
+    "flight",
+    "tailnum",
+    "origin",
+    "dest",
+    "air_time",
+    "distance",
+    "hour",
+    "minute",
+    "time_hour",
+]
 WEATHER_COLUMNS = [
-    "temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure", "visib",
-]  # fmt: skip
+    "temp",
+    "dewp",
+    "humid",
+    "wind_dir",
+    "wind_speed",
+    "wind_gust",
+    "precip",
+    "pressure",
+    "visib",
+]
 MISSING = "NA"
 
 

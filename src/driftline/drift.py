@@ -191,6 +191,19 @@ def dataset_drift(
     }
 
 
+def severity(result: dict[str, Any]) -> float:
+    """How far a column is towards drifting, on one scale for every test: 1 is the threshold.
+
+    Distances give score / threshold; p-values give threshold / p-value, capped at 10.
+    """
+    score, threshold = result["score"], result["threshold"]
+    if score is None or np.isnan(score):
+        return 0.0
+    if TESTS[result["test"]][2] == "pvalue":
+        return min(threshold / max(score, 1e-12), 10.0)
+    return score / threshold
+
+
 def _cdf(column: dict[str, Any]) -> np.ndarray:
     hist = np.asarray(column["hist"], dtype="float64")
     return np.cumsum(hist) / max(hist.sum(), 1)

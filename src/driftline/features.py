@@ -13,10 +13,28 @@ from driftline.errors import DriftlineError
 
 TARGET = "late"
 TIME = "sched_dep"
-WEATHER = ["temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure",
-           "visib"]  # fmt: skip
-CANDIDATES = ["carrier", "origin", "dest", "distance", "sched_hour", "day_of_week",
-              "day_of_month", "month", *WEATHER]  # fmt: skip
+WEATHER = [
+    "temp",
+    "dewp",
+    "humid",
+    "wind_dir",
+    "wind_speed",
+    "wind_gust",
+    "precip",
+    "pressure",
+    "visib",
+]
+CANDIDATES = [
+    "carrier",
+    "origin",
+    "dest",
+    "distance",
+    "sched_hour",
+    "day_of_week",
+    "day_of_month",
+    "month",
+    *WEATHER,
+]
 LEAKY = {"dep_time", "dep_delay", "arr_time", "air_time", "arr_delay", "sched_arr_time"}
 
 
@@ -32,7 +50,9 @@ def feature_lists(params: dict[str, Any]) -> tuple[list[str], list[str]]:
     return categorical, numeric
 
 
-def prepare_frame(raw: pd.DataFrame, late_minutes: float, cancelled: str) -> tuple[pd.DataFrame, int]:
+def prepare_frame(
+    raw: pd.DataFrame, late_minutes: float, cancelled: str
+) -> tuple[pd.DataFrame, int]:
     """Build the target and the candidate features from a typed raw batch.
 
     Parameters
@@ -78,7 +98,7 @@ def prepare_frame(raw: pd.DataFrame, late_minutes: float, cancelled: str) -> tup
             "dest": raw["dest"].astype("str"),
             "distance": raw["distance"].astype("float64"),
             "sched_hour": raw["hour"].astype("float64") + raw["minute"].astype("float64") / 60,
-            "day_of_week": sched.dt.dayofweek.astype("float64"),
+            "day_of_week": sched.dt.day_of_week.astype("float64"),
             "day_of_month": raw["day"].astype("float64"),
             "month": raw["month"].astype("float64"),
         }

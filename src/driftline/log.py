@@ -40,4 +40,6 @@ def timed(label: str) -> Iterator[None]:
     logger.info("start %s", label)
     start = time.perf_counter()
     yield
-    logger.info("done %s in %.2f s, peak %.0f MiB", label, time.perf_counter() - start, peak_rss_mb())
+    logger.info(
+        "done %s in %.2f s, peak %.0f MiB", label, time.perf_counter() - start, peak_rss_mb()
+    )

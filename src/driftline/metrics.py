@@ -49,8 +49,9 @@ def pr_points(y_true: np.ndarray, y_score: np.ndarray) -> list[dict[str, float]]
 def confusion(y_true: np.ndarray, y_score: np.ndarray, threshold: float) -> dict[str, int]:
     """Counts of true/false positives/negatives at ``threshold``."""
     y_pred = (np.asarray(y_score) >= threshold).astype("int64")
-    tn, fp, fn, tp = skm.confusion_matrix(np.asarray(y_true).astype("int64"), y_pred,
-                                          labels=[0, 1]).ravel()  # fmt: skip
+    tn, fp, fn, tp = skm.confusion_matrix(
+        np.asarray(y_true).astype("int64"), y_pred, labels=[0, 1]
+    ).ravel()
     return {"tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp)}
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from driftline import paths, plots
 from driftline.config import batch_list, load_params
-from driftline.drift import column_drift, dataset_drift
+from driftline.drift import column_drift, dataset_drift, severity
 from driftline.features import TARGET, feature_lists
 from driftline.io import read_json, write_json, write_text
 from driftline.log import get_logger
@@ -25,36 +25,66 @@ def drift(argv: list[str]) -> None:
     categorical, numeric = feature_lists(params)
     overrides = settings.get("columns") or {}
     result = dataset_drift(reference, current, categorical + numeric, settings["share"], overrides)
-    target = column_drift(reference["columns"][TARGET], current["columns"][TARGET],
-                          reference["rows"], overrides.get(TARGET))  # fmt: skip
-    top = sorted(result["columns"].items(), key=lambda kv: -plots._ratio(kv[1]))
+    target = column_drift(
+        reference["columns"][TARGET],
+        current["columns"][TARGET],
+        reference["rows"],
+        overrides.get(TARGET),
+    )
+    top = sorted(result["columns"].items(), key=lambda kv: -severity(kv[1]))
     top = top[: settings["top"]]
-    write_json(paths.DRIFT_METRICS, {
-        "batch": newest,
-        "reference": f"{reference['batches'][0]}..{reference['batches'][-1]}",
-        "dataset_drift": result["dataset_drift"],
-        "share_drifted": result["share_drifted"],
-        "drifted_features": len(result["drifted_columns"]),
-        "features_tested": len(result["columns"]),
-        "target_drift": {"test": target["test"], "score": target["score"],
-                         "drifted": target["drifted"]},
-        "top_features": {name: {"test": r["test"], "score": r["score"], "drifted": r["drifted"]}
-                         for name, r in top},
-    })  # fmt: skip
-    write_json(paths.DRIFT_SCORES, [
-        {"feature": name, "test": r["test"], "score": r["score"], "threshold": r["threshold"],
-         "drifted": r["drifted"]}
-        for name, r in sorted(result["columns"].items())
-    ])  # fmt: skip
+    write_json(
+        paths.DRIFT_METRICS,
+        {
+            "batch": newest,
+            "reference": f"{reference['batches'][0]}..{reference['batches'][-1]}",
+            "dataset_drift": result["dataset_drift"],
+            "share_drifted": result["share_drifted"],
+            "drifted_features": len(result["drifted_columns"]),
+            "features_tested": len(result["columns"]),
+            "target_drift": {
+                "test": target["test"],
+                "score": target["score"],
+                "drifted": target["drifted"],
+            },
+            "top_features": {
+                name: {"test": r["test"], "score": r["score"], "drifted": r["drifted"]}
+                for name, r in top
+            },
+        },
+    )
+    write_json(
+        paths.DRIFT_SCORES,
+        [
+            {
+                "feature": name,
+                "test": r["test"],
+                "score": r["score"],
+                "threshold": r["threshold"],
+                "drifted": r["drifted"],
+            }
+            for name, r in sorted(result["columns"].items())
+        ],
+    )
     plots.drift_png(result["columns"], newest, paths.DRIFT_PNG)
     write_text(paths.DRIFT_REPORT, report(newest, reference, result, target, settings["share"]))
-    get_logger().info("%s: %d of %d features drifted (share %.2f), dataset drift %s",
-                      newest, len(result["drifted_columns"]), len(result["columns"]),
-                      result["share_drifted"], result["dataset_drift"])  # fmt: skip
+    get_logger().info(
+        "%s: %d of %d features drifted (share %.2f), dataset drift %s",
+        newest,
+        len(result["drifted_columns"]),
+        len(result["columns"]),
+        result["share_drifted"],
+        result["dataset_drift"],
+    )
 
 
-def report(batch: str, reference: dict[str, Any], result: dict[str, Any],
-           target: dict[str, Any], share: float) -> str:
+def report(
+    batch: str,
+    reference: dict[str, Any],
+    result: dict[str, Any],
+    target: dict[str, Any],
+    share: float,
+) -> str:
     """The drift report in Markdown, readable on its own."""
     window = f"{reference['batches'][0]}..{reference['batches'][-1]}"
     verdict = "**drift detected**" if result["dataset_drift"] else "no dataset drift"
@@ -71,7 +101,7 @@ def report(batch: str, reference: dict[str, Any], result: dict[str, Any],
         "| feature | test | score | threshold | drifted | missing ref | missing cur |",
         "|---|---|---|---|---|---|---|",
     ]
-    ordered = sorted(result["columns"].items(), key=lambda kv: -plots._ratio(kv[1]))
+    ordered = sorted(result["columns"].items(), key=lambda kv: -severity(kv[1]))
     for name, r in ordered:
         lines.append(
             f"| {name} | {r['test']} | {r['score']:.4f} | {r['threshold']:g} | "

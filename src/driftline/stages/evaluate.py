@@ -16,8 +16,17 @@ from driftline.log import get_logger
 from driftline.metrics import confusion, pr_points, quality, roc_points
 from driftline.stages import run
 
-HISTORY_COLUMNS = ["batch", "rows", "roc_auc", "pr_auc", "log_loss", "accuracy", "f1",
-                   "positive_rate", "predicted_positive_rate"]  # fmt: skip
+HISTORY_COLUMNS = [
+    "batch",
+    "rows",
+    "roc_auc",
+    "pr_auc",
+    "log_loss",
+    "accuracy",
+    "f1",
+    "positive_rate",
+    "predicted_positive_rate",
+]
 
 
 def evaluate(argv: list[str]) -> None:
@@ -33,8 +42,12 @@ def evaluate(argv: list[str]) -> None:
         for target in (paths.ROC, paths.PRC, paths.CONFUSION):
             write_json(target, [])
         plots.curves_png([], [], "no batch after the window", paths.CURVES_PNG)
-        plots.confusion_png({"tn": 0, "fp": 0, "fn": 0, "tp": 0}, threshold,
-                            "no batch after the window", paths.CONFUSION_PNG)  # fmt: skip
+        plots.confusion_png(
+            {"tn": 0, "fp": 0, "fn": 0, "tp": 0},
+            threshold,
+            "no batch after the window",
+            paths.CONFUSION_PNG,
+        )
         return
     newest = history[-1]["batch"]
     frame = pd.read_parquet(paths.scores(newest))
@@ -42,19 +55,34 @@ def evaluate(argv: list[str]) -> None:
     latest = quality(y_true, y_score, threshold)
     latest.update(batch=newest, scored_batches=len(history), threshold=threshold)
     write_json(paths.EVALUATE_METRICS, latest)
-    roc, pr, counts = roc_points(y_true, y_score), pr_points(y_true, y_score), confusion(
-        y_true, y_score, threshold)  # fmt: skip
+    roc, pr, counts = (
+        roc_points(y_true, y_score),
+        pr_points(y_true, y_score),
+        confusion(y_true, y_score, threshold),
+    )
     write_json(paths.ROC, roc)
     write_json(paths.PRC, pr)
-    write_json(paths.CONFUSION, [
-        {"actual": actual, "predicted": predicted, "count": counts[key]}
-        for key, actual, predicted in (("tn", "on time", "on time"), ("fp", "on time", "late"),
-                                       ("fn", "late", "on time"), ("tp", "late", "late"))
-    ])  # fmt: skip
+    write_json(
+        paths.CONFUSION,
+        [
+            {"actual": actual, "predicted": predicted, "count": counts[key]}
+            for key, actual, predicted in (
+                ("tn", "on time", "on time"),
+                ("fp", "on time", "late"),
+                ("fn", "late", "on time"),
+                ("tp", "late", "late"),
+            )
+        ],
+    )
     plots.curves_png(roc, pr, newest, paths.CURVES_PNG)
     plots.confusion_png(counts, threshold, newest, paths.CONFUSION_PNG)
-    get_logger().info("%s: ROC AUC %.4f over %d rows; history of %d batches",
-                      newest, latest["roc_auc"] or float("nan"), latest["rows"], len(history))  # fmt: skip
+    get_logger().info(
+        "%s: ROC AUC %.4f over %d rows; history of %d batches",
+        newest,
+        latest["roc_auc"] or float("nan"),
+        latest["rows"],
+        len(history),
+    )
 
 
 if __name__ == "__main__":

@@ -21,8 +21,12 @@ def prepare(argv: list[str]) -> None:
     action = "dropped" if features["cancelled"] == "drop" else "counted as late"
     get_logger().info(
         "%s: %d rows, %d without an arrival (cancelled or diverted) %s, %d kept",
-        batch, len(raw), cancelled, action, len(prepared),
-    )  # fmt: skip
+        batch,
+        len(raw),
+        cancelled,
+        action,
+        len(prepared),
+    )
     categorical, numeric = feature_lists(params)
     ranges = {name: tuple(features["numeric"][name]) for name in numeric}
     profile = profile_frame(prepared, [*categorical, TARGET], ranges, params["profile"]["bins"])

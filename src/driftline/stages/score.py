@@ -30,8 +30,9 @@ def score(argv: list[str]) -> None:
     frame = pd.read_parquet(paths.prepared(batch))
     scores = model.predict_proba(frame[features])[:, 1]
     row = quality(frame[TARGET].to_numpy(), scores, params["evaluate"]["threshold"])
-    row.update(batch=batch, position=position(batch, [str(b) for b in params["batches"]],
-                                              meta["window"]))  # fmt: skip
+    row.update(
+        batch=batch, position=position(batch, [str(b) for b in params["batches"]], meta["window"])
+    )
     write_parquet(paths.scores(batch), pd.DataFrame({TARGET: frame[TARGET], "score": scores}))
     write_json(paths.batch_metrics(batch), row)
 

@@ -33,8 +33,9 @@ def train(argv: list[str]) -> None:
     model_name = settings["model"]
 
     def fitted(rows: pd.DataFrame):
-        model = build_model(model_name, settings[model_name], categorical, numeric,
-                            settings["seed"])  # fmt: skip
+        model = build_model(
+            model_name, settings[model_name], categorical, numeric, settings["seed"]
+        )
         return model.fit(rows[features], rows[TARGET])
 
     # A fixed thread count keeps float summation order, and so the model bytes, the same.
@@ -45,8 +46,11 @@ def train(argv: list[str]) -> None:
             params["evaluate"]["threshold"],
         )
         model = fitted(frame)
-    get_logger().info("validation on the last %d rows of the window: ROC AUC %.4f",
-                      len(holdout), validation["roc_auc"])  # fmt: skip
+    get_logger().info(
+        "validation on the last %d rows of the window: ROC AUC %.4f",
+        len(holdout),
+        validation["roc_auc"],
+    )
     batches = window_batches(params)
     meta = {
         "model": model_name,
@@ -66,8 +70,13 @@ def train(argv: list[str]) -> None:
     }
     write_bytes(paths.MODEL, pickle.dumps(model, protocol=5))
     write_json(paths.MODEL_META, meta)
-    write_json(paths.TRAIN_METRICS, {"validation": validation, "window": {
-        "first": batches[0], "last": batches[-1], "rows": len(frame)}})  # fmt: skip
+    write_json(
+        paths.TRAIN_METRICS,
+        {
+            "validation": validation,
+            "window": {"first": batches[0], "last": batches[-1], "rows": len(frame)},
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -22,8 +22,9 @@ def window(argv: list[str]) -> None:
     frame = pd.concat([pd.read_parquet(paths.prepared(b)) for b in batches], ignore_index=True)
     reference = merge_profiles([read_json(paths.profile(b)) for b in batches])
     reference["batches"] = batches
-    get_logger().info("window %s..%s: %d batches, %d rows",
-                      batches[0], batches[-1], len(batches), len(frame))  # fmt: skip
+    get_logger().info(
+        "window %s..%s: %d batches, %d rows", batches[0], batches[-1], len(batches), len(frame)
+    )
     write_parquet(paths.WINDOW, frame)
     write_json(paths.REFERENCE, reference)
 

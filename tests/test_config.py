@@ -1,0 +1,48 @@
+"""Bad params are refused before any work, naming the key."""
+
+import pytest
+import yaml
+
+from driftline.config import load_params, window_batches
+from driftline.errors import DriftlineError
+
+
+def write(tmp_path, params):
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params), encoding="utf-8")
+    return path
+
+
+def test_repository_params_load_and_window_resolves(params):
+    assert window_batches(params) == ["2013-01", "2013-02", "2013-03"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda p: p["train"].update(model="forest"), "'train.model' is 'forest'"),
+        (lambda p: p["train"]["window"].update(end="2099-01"), "'train.window.end' is '2099-01'"),
+        (lambda p: p["train"]["window"].update(start="2013-05"), "starts after it ends"),
+        (lambda p: p["train"].update(seed="x"), "'train.seed' must be int"),
+        (lambda p: p["train"].update(holdout_fraction=1.5), "'train.holdout_fraction'"),
+        (lambda p: p["evaluate"].update(threshold=True), "'evaluate.threshold' must be"),
+        (lambda p: p.pop("drift"), "missing key 'drift.share'"),
+        (lambda p: p["batches"].append("2013-01"), "lists a batch twice"),
+        (lambda p: p["features"].update(cancelled="keep"), "'features.cancelled'"),
+    ],
+)
+def test_bad_params_name_the_key(tmp_path, params, change, message):
+    broken = yaml.safe_load(yaml.safe_dump(params))
+    change(broken)
+    with pytest.raises(DriftlineError) as info:
+        load_params(write(tmp_path, broken))
+    assert message in str(info.value)
+
+
+def test_missing_and_malformed_files(tmp_path):
+    with pytest.raises(DriftlineError, match="params file not found"):
+        load_params(tmp_path / "params.yaml")
+    path = tmp_path / "params.yaml"
+    path.write_text("batches: [unclosed\n", encoding="utf-8")
+    with pytest.raises(DriftlineError, match="not valid YAML"):
+        load_params(path)

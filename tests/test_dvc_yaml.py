@@ -1,0 +1,44 @@
+"""dvc.yaml and src/driftline/paths.py name the same files, and every stage's code is a dep."""
+
+import yaml
+
+from driftline import paths
+
+
+def stages(repo_root):
+    return yaml.safe_load((repo_root / "dvc.yaml").read_text())["stages"]
+
+
+def entries(items):
+    return [next(iter(i)) if isinstance(i, dict) else i for i in items]
+
+
+def test_per_batch_paths_agree(repo_root):
+    s = stages(repo_root)
+    item = "${item}"
+    assert str(paths.raw(item)) in s["prepare"]["do"]["deps"]
+    assert entries(s["prepare"]["do"]["outs"]) == [
+        str(paths.prepared(item)),
+        str(paths.profile(item)),
+    ]
+    assert entries(s["score"]["do"]["outs"]) == [
+        str(paths.scores(item)),
+        str(paths.batch_metrics(item)),
+    ]
+
+
+def test_fixed_paths_agree(repo_root):
+    s = stages(repo_root)
+    declared = set()
+    for stage in s.values():
+        body = stage.get("do", stage)
+        declared |= set(entries(body.get("outs", []))) | set(entries(body.get("metrics", [])))
+    fixed = {str(v) for k, v in vars(paths).items() if k.isupper() and "." in str(v)}
+    assert fixed <= declared
+
+
+def test_each_stage_depends_on_its_own_entry_point(repo_root):
+    for name, stage in stages(repo_root).items():
+        body = stage.get("do", stage)
+        assert f"src/driftline/stages/{name}.py" in body["deps"], name
+        assert body["cmd"].startswith(f"python -m driftline.stages.{name}")

@@ -1,0 +1,47 @@
+import json
+import math
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from driftline.io import to_json, write_json
+from driftline.metrics import confusion, pr_points, quality, roc_points
+
+
+def test_quality_by_hand():
+    y = np.array([0, 0, 1, 1])
+    s = np.array([0.1, 0.6, 0.4, 0.9])
+    q = quality(y, s, 0.5)
+    assert q["roc_auc"] == pytest.approx(0.75)
+    assert q["accuracy"] == pytest.approx(0.5)  # predictions 0,1,0,1
+    assert q["f1"] == pytest.approx(0.5)
+    assert q["positive_rate"] == 0.5 and q["predicted_positive_rate"] == 0.5
+    assert q["log_loss"] == pytest.approx(skm.log_loss(y, s))
+    assert confusion(y, s, 0.5) == {"tn": 1, "fp": 1, "fn": 1, "tp": 1}
+
+
+def test_single_class_batch_has_no_auc_but_other_metrics():
+    q = quality(np.zeros(5), np.linspace(0.1, 0.5, 5), 0.3)
+    assert q["roc_auc"] is None and q["pr_auc"] is None and q["accuracy"] == pytest.approx(0.4)
+
+
+def test_curves_are_thinned_and_keep_the_ends():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 5000)
+    s = rng.random(5000)
+    roc = roc_points(y, s)
+    assert len(roc) <= 101
+    assert roc[0] == {"fpr": 0.0, "tpr": 0.0} and roc[-1] == {"fpr": 1.0, "tpr": 1.0}
+    assert len(pr_points(y, s)) <= 101
+
+
+def test_json_is_sorted_rounded_and_stable(tmp_path):
+    data = {"b": 1 / 3, "a": [math.nan, 2.0, np.float64(0.1234567891)], "c": -0.0000001}
+    text = to_json(data)
+    assert text == to_json(json.loads(text))  # stable under a round trip
+    assert list(json.loads(text)) == ["a", "b", "c"]
+    assert json.loads(text) == {"a": [None, 2.0, 0.123457], "b": 0.333333, "c": 0.0}
+    write_json(tmp_path / "m.json", data)
+    assert (tmp_path / "m.json").read_text() == text
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]  # no temp file left behind
