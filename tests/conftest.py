@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from driftline.config import load_params
+from driftline.config import load_contract, load_params
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,3 +35,8 @@ def demo_months(params) -> dict:
     from driftline.demo import load_months
 
     return load_months(params["demo"]["year"])
+
+
+@pytest.fixture(scope="session")
+def contract() -> dict:
+    return load_contract(ROOT / "contract.yaml")

@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from driftline.config import load_params, window_batches
+from driftline.config import load_contract, load_params, window_batches
 from driftline.errors import DriftlineError
 
 
@@ -40,9 +40,33 @@ def test_bad_params_name_the_key(tmp_path, params, change, message):
 
 
 def test_missing_and_malformed_files(tmp_path):
-    with pytest.raises(DriftlineError, match="params file not found"):
+    with pytest.raises(DriftlineError, match="params.yaml: file not found"):
         load_params(tmp_path / "params.yaml")
     path = tmp_path / "params.yaml"
     path.write_text("batches: [unclosed\n", encoding="utf-8")
     with pytest.raises(DriftlineError, match="not valid YAML"):
         load_params(path)
+
+
+def test_repository_contract_loads(contract):
+    assert contract["columns"]["arr_delay"] == {
+        "type": "int",
+        "nullable": True,
+        "range": [-1440, 2880],
+    }
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        ({"a": {"type": "date"}}, "column 'a' needs a type"),
+        ({"a": "int"}, "column 'a' needs a type"),
+        ({"a": {"type": "int", "range": [5, 1]}}, "column 'a' range must be [low, high]"),
+    ],
+)
+def test_bad_contract_names_the_column(tmp_path, columns, message):
+    path = tmp_path / "contract.yaml"
+    path.write_text(yaml.safe_dump({"columns": columns}), encoding="utf-8")
+    with pytest.raises(DriftlineError) as info:
+        load_contract(path)
+    assert message in str(info.value)

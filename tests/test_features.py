@@ -9,12 +9,12 @@ from driftline.features import CANDIDATES, LEAKY, TARGET, feature_lists, prepare
 
 
 @pytest.fixture(scope="module")
-def january(tmp_path_factory, demo_months, params):
+def january(tmp_path_factory, demo_months, params, contract):
     from driftline.demo import batch_csv_bytes
 
     path = tmp_path_factory.mktemp("raw") / "2013-01.csv"
     path.write_bytes(batch_csv_bytes(demo_months["2013-01"]))
-    return read_batch(path, params["contract"])
+    return read_batch(path, contract)
 
 
 def test_no_feature_is_known_only_after_departure(params):

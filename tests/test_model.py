@@ -12,13 +12,13 @@ from driftline.modeling import build_model
 
 
 @pytest.fixture(scope="module")
-def prepared(tmp_path_factory, demo_months, params):
+def prepared(tmp_path_factory, demo_months, params, contract):
     folder = tmp_path_factory.mktemp("raw")
     frames = {}
     for batch in ("2013-01", "2013-02", "2013-04"):
         path = folder / f"{batch}.csv"
         path.write_bytes(batch_csv_bytes(demo_months[batch]))
-        raw = read_batch(path, params["contract"])
+        raw = read_batch(path, contract)
         frames[batch] = prepare_frame(raw, 15, "drop")[0]
     return frames
 

@@ -10,6 +10,8 @@ import yaml
 from driftline.errors import DriftlineError
 
 PARAMS_FILE = "params.yaml"
+CONTRACT_FILE = "contract.yaml"
+CONTRACT_TYPES = ("int", "float", "str")
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
@@ -32,16 +34,44 @@ def load_params(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
         If the file is missing, is not valid YAML, or a required key is absent or malformed.
     """
     path = Path(path)
-    if not path.is_file():
-        raise DriftlineError(f"{path}: params file not found; run from the repository root")
-    try:
-        params = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise DriftlineError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(params, dict):
-        raise DriftlineError(f"{path}: expected a mapping at the top level")
+    params = _read_mapping(path)
     _check(params, path)
     return params
+
+
+def load_contract(path: str | Path = CONTRACT_FILE) -> dict[str, Any]:
+    """Read the data contract, ``contract.yaml``: ``columns`` maps each required raw column
+    to its ``type`` (int, float or str), ``nullable`` and optional inclusive ``range``.
+
+    Raises
+    ------
+    DriftlineError
+        If the file is missing or malformed, naming the column at fault.
+    """
+    path = Path(path)
+    contract = _read_mapping(path)
+    columns = _require(contract, "columns", dict, path)
+    for name, spec in columns.items():
+        if not isinstance(spec, dict) or spec.get("type") not in CONTRACT_TYPES:
+            raise DriftlineError(f"{path}: column '{name}' needs a type, one of {CONTRACT_TYPES}")
+        bounds = spec.get("range")
+        if bounds is not None and not (
+            isinstance(bounds, list) and len(bounds) == 2 and bounds[0] <= bounds[1]
+        ):
+            raise DriftlineError(f"{path}: column '{name}' range must be [low, high]")
+    return contract
+
+
+def _read_mapping(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise DriftlineError(f"{path}: file not found; run from the repository root")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise DriftlineError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise DriftlineError(f"{path}: expected a mapping at the top level")
+    return data
 
 
 def batch_list(params: dict[str, Any]) -> list[str]:
@@ -108,6 +138,5 @@ def _check(params: dict[str, Any], path: Path) -> None:
         raise DriftlineError(
             f"{path}: key 'features.cancelled' is {cancelled!r}; choose 'drop' or 'late'"
         )
-    _require(params, "contract.columns", dict, path)
     _require(params, "profile.bins", int, path)
     _require(params, "drift.share", (int, float), path)

@@ -1,7 +1,8 @@
 """The data contract of a raw batch: required columns, their types, nullability and ranges.
 
-The contract lives in ``params.yaml`` under ``contract``. ``read_batch`` parses a raw CSV
-against it and refuses, naming the file, column and row, anything the contract forbids.
+The contract lives in ``contract.yaml`` (loaded by ``config.load_contract``). ``read_batch``
+parses a raw CSV against it and refuses, naming the file, column and row, anything the
+contract forbids.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import pandas as pd
 from driftline.errors import DriftlineError
 
 MISSING_TOKENS = ["", "NA"]
-TYPES = ("int", "float", "str")
 
 
 def read_batch(path: str | Path, contract: dict[str, Any]) -> pd.DataFrame:
@@ -26,7 +26,7 @@ def read_batch(path: str | Path, contract: dict[str, Any]) -> pd.DataFrame:
     path : str or Path
         The raw batch file.
     contract : dict
-        ``params['contract']``: ``columns`` maps each required column to ``type`` (int, float
+        The loaded ``contract.yaml``: ``columns`` maps each required column to ``type`` (int, float
         or str), ``nullable`` and an optional inclusive ``range`` of allowed values.
 
     Returns
@@ -60,11 +60,7 @@ def read_batch(path: str | Path, contract: dict[str, Any]) -> pd.DataFrame:
 
 
 def _typed(text: pd.Series, name: str, spec: dict[str, Any], path: Path) -> pd.Series:
-    kind = spec.get("type")
-    if kind not in TYPES:
-        raise DriftlineError(
-            f"params.yaml: contract column '{name}' has type {kind!r}; use {TYPES}"
-        )
+    kind = spec["type"]
     null = text.isin(MISSING_TOKENS)
     if null.any() and not spec.get("nullable", False):
         raise DriftlineError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from driftline import paths
-from driftline.config import load_params
+from driftline.config import load_contract, load_params
 from driftline.contract import read_batch
 from driftline.features import TARGET, feature_lists, prepare_frame
 from driftline.io import write_json, write_parquet
@@ -16,7 +16,7 @@ def prepare(argv: list[str]) -> None:
     batch = one_batch(argv)
     params = load_params()
     features = params["features"]
-    raw = read_batch(paths.raw(batch), params["contract"])
+    raw = read_batch(paths.raw(batch), load_contract())
     prepared, cancelled = prepare_frame(raw, features["late_minutes"], features["cancelled"])
     action = "dropped" if features["cancelled"] == "drop" else "counted as late"
     get_logger().info(
