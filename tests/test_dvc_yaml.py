@@ -37,8 +37,14 @@ def test_fixed_paths_agree(repo_root):
     assert fixed <= declared
 
 
-def test_each_stage_depends_on_its_own_entry_point(repo_root):
+def test_each_stage_runs_its_entry_point_and_depends_on_the_package(repo_root):
     for name, stage in stages(repo_root).items():
         body = stage.get("do", stage)
-        assert f"src/driftline/stages/{name}.py" in body["deps"], name
+        assert (repo_root / f"src/driftline/stages/{name}.py").is_file(), name
         assert body["cmd"].startswith(f"python -m driftline.stages.{name}")
+        assert "src/driftline" in body["deps"], name
+
+
+def test_byte_code_cannot_change_the_package_hash(repo_root):
+    ignored = (repo_root / ".dvcignore").read_text().split()
+    assert "__pycache__/" in ignored

@@ -50,3 +50,15 @@ def test_unknown_feature_in_params_is_refused(params):
     bad = {**params, "features": {**params["features"], "categorical": ["carrier", "arr_time"]}}
     with pytest.raises(DriftlineError, match="arr_time"):
         feature_lists(bad)
+
+
+def test_every_numeric_feature_has_a_histogram_grid(params, contract):
+    from driftline.features import profile_ranges
+
+    _, numeric = feature_lists(params)
+    ranges = profile_ranges(numeric, contract)
+    assert ranges["sched_hour"] == (0.0, 24.0)
+    assert ranges["temp"] == tuple(float(v) for v in contract["columns"]["temp"]["range"])
+    without = {"columns": {k: v for k, v in contract["columns"].items() if k != "temp"}}
+    with pytest.raises(DriftlineError, match="numeric feature 'temp' needs a range"):
+        profile_ranges(numeric, without)

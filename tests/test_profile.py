@@ -4,6 +4,7 @@ import pytest
 
 from driftline.profile import (
     categorical_profile,
+    hist_array,
     histogram_quantiles,
     mean_std,
     merge_profiles,
@@ -17,9 +18,10 @@ def test_numeric_profile_counts_every_value_and_nulls():
     profile = numeric_profile(values, 0, 10, 10)
     assert profile["count"] == 7
     assert profile["nulls"] == 1
-    assert sum(profile["hist"]) == 7
+    assert sum(profile["hist"].values()) == 7
     assert profile["out_of_range"] == 2  # -3 and 12, kept in the edge bins
-    assert profile["hist"][0] == 3 and profile["hist"][9] == 3
+    assert profile["hist"] == {"0": 3, "1": 1, "9": 3}  # sparse: empty bins left out
+    assert hist_array(profile).tolist() == [3, 1, 0, 0, 0, 0, 0, 0, 0, 3]
     assert profile["min"] == -3.0 and profile["max"] == 12.0
 
 

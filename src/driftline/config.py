@@ -132,7 +132,7 @@ def _check(params: dict[str, Any], path: Path) -> None:
     if not 0.0 < threshold < 1.0:
         raise DriftlineError(f"{path}: key 'evaluate.threshold' must be between 0 and 1")
     _require(params, "features.categorical", list, path)
-    _require(params, "features.numeric", dict, path)
+    _require(params, "features.numeric", list, path)
     cancelled = _require(params, "features.cancelled", str, path)
     if cancelled not in ("drop", "late"):
         raise DriftlineError(

@@ -35,6 +35,14 @@ CANDIDATES = [
     "month",
     *WEATHER,
 ]
+# The histogram grids of derived features, fixed by their definitions. Features copied from
+# a raw column use that column's range in the data contract.
+DERIVED_RANGES = {
+    "sched_hour": (0.0, 24.0),
+    "day_of_week": (0.0, 7.0),
+    "day_of_month": (1.0, 32.0),
+    "month": (1.0, 13.0),
+}
 LEAKY = {"dep_time", "dep_delay", "arr_time", "air_time", "arr_delay", "sched_arr_time"}
 
 
@@ -48,6 +56,20 @@ def feature_lists(params: dict[str, Any]) -> tuple[list[str], list[str]]:
             f"params.yaml: features {unknown} are not available; choose from {CANDIDATES}"
         )
     return categorical, numeric
+
+
+def profile_ranges(numeric: list[str], contract: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """The ``[low, high]`` grid of each numeric feature's drift histogram."""
+    ranges = {}
+    for name in numeric:
+        if name in DERIVED_RANGES:
+            ranges[name] = DERIVED_RANGES[name]
+            continue
+        bounds = contract["columns"].get(name, {}).get("range")
+        if bounds is None:
+            raise DriftlineError(f"contract.yaml: numeric feature '{name}' needs a range")
+        ranges[name] = (float(bounds[0]), float(bounds[1]))
+    return ranges
 
 
 def prepare_frame(

@@ -1,8 +1,9 @@
 """Compact, mergeable column profiles: what the drift tests need, without the raw rows.
 
-A numeric column becomes a histogram on a fixed grid (the range and bin count in params)
-plus its count, nulls, sum and sum of squares. A categorical column becomes a frequency
-table. Profiles of the same columns on the same grid add up, so the training reference is
+A numeric column becomes a histogram on a fixed grid plus its count, nulls, sum and sum of
+squares. The grid is fine (``profile.bins``, 10,000 by default, as the best monitors use past
+10k rows) and stored sparsely: only non-empty bins, as ``{bin index: count}``. A categorical
+column becomes a frequency table. Profiles of the same columns on the same grid add up, so the training reference is
 the sum of its batches' profiles and never needs their rows again.
 """
 
@@ -28,6 +29,7 @@ def numeric_profile(values: np.ndarray, low: float, high: float, bins: int) -> d
     index = np.floor((present - low) / (high - low) * bins).astype("int64")
     outside = int(np.count_nonzero((present < low) | (present > high)))
     hist = np.bincount(np.clip(index, 0, bins - 1), minlength=bins)
+    filled = np.flatnonzero(hist)
     profile = {
         "kind": "numeric",
         "count": int(present.size),
@@ -37,7 +39,8 @@ def numeric_profile(values: np.ndarray, low: float, high: float, bins: int) -> d
         "min": float(present.min()) if present.size else None,
         "max": float(present.max()) if present.size else None,
         "range": [float(low), float(high)],
-        "hist": hist.tolist(),
+        "bins": int(bins),
+        "hist": {str(i): int(hist[i]) for i in filled},
         "out_of_range": outside,
     }
     profile["quantiles"] = histogram_quantiles(profile)
@@ -111,9 +114,8 @@ def merge_profiles(profiles: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _merge_numeric(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    ranges = {tuple(p["range"]) for p in parts}
-    sizes = {len(p["hist"]) for p in parts}
-    if len(ranges) != 1 or len(sizes) != 1:
+    grids = {(*p["range"], p["bins"]) for p in parts}
+    if len(grids) != 1:
         raise ValueError("numeric profiles on different grids cannot be merged")
     mins = [p["min"] for p in parts if p["min"] is not None]
     maxs = [p["max"] for p in parts if p["max"] is not None]
@@ -126,7 +128,8 @@ def _merge_numeric(parts: list[dict[str, Any]]) -> dict[str, Any]:
         "min": min(mins) if mins else None,
         "max": max(maxs) if maxs else None,
         "range": list(parts[0]["range"]),
-        "hist": np.sum([p["hist"] for p in parts], axis=0).astype("int64").tolist(),
+        "bins": parts[0]["bins"],
+        "hist": _sparse(np.sum([hist_array(p) for p in parts], axis=0)),
         "out_of_range": sum(p["out_of_range"] for p in parts),
     }
     merged["quantiles"] = histogram_quantiles(merged)
@@ -143,9 +146,22 @@ def mean_std(column: dict[str, Any]) -> tuple[float, float]:
     return mean, float(np.sqrt(variance))
 
 
+def hist_array(column: dict[str, Any]) -> np.ndarray:
+    """The dense histogram of a numeric column profile, as float64 counts per bin."""
+    dense = np.zeros(column["bins"], dtype="float64")
+    if column["hist"]:
+        index = np.fromiter((int(k) for k in column["hist"]), dtype="int64")
+        dense[index] = np.fromiter(column["hist"].values(), dtype="float64")
+    return dense
+
+
+def _sparse(dense: np.ndarray) -> dict[str, int]:
+    return {str(i): int(dense[i]) for i in np.flatnonzero(dense)}
+
+
 def bin_edges(column: dict[str, Any]) -> np.ndarray:
     low, high = column["range"]
-    return np.linspace(low, high, len(column["hist"]) + 1)
+    return np.linspace(low, high, column["bins"] + 1)
 
 
 def histogram_quantiles(column: dict[str, Any], qs: Iterable[float] = QUANTILES) -> dict[str, Any]:
@@ -153,7 +169,7 @@ def histogram_quantiles(column: dict[str, Any], qs: Iterable[float] = QUANTILES)
 
     Accurate to one bin width; exact quantiles would need the rows.
     """
-    hist = np.asarray(column["hist"], dtype="float64")
+    hist = hist_array(column)
     total = hist.sum()
     if total == 0:
         return {f"{q:g}": None for q in qs}
@@ -166,4 +182,4 @@ def nonempty_bins(column: dict[str, Any]) -> int:
     """Distinct values seen, as far as the profile can tell (exact for categories)."""
     if column["kind"] == "categorical":
         return len(column["freq"])
-    return int(np.count_nonzero(column["hist"]))
+    return len(column["hist"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from driftline import paths
 from driftline.config import load_contract, load_params
 from driftline.contract import read_batch
-from driftline.features import TARGET, feature_lists, prepare_frame
+from driftline.features import TARGET, feature_lists, prepare_frame, profile_ranges
 from driftline.io import write_json, write_parquet
 from driftline.log import get_logger
 from driftline.profile import profile_frame
@@ -16,7 +16,8 @@ def prepare(argv: list[str]) -> None:
     batch = one_batch(argv)
     params = load_params()
     features = params["features"]
-    raw = read_batch(paths.raw(batch), load_contract())
+    contract = load_contract()
+    raw = read_batch(paths.raw(batch), contract)
     prepared, cancelled = prepare_frame(raw, features["late_minutes"], features["cancelled"])
     action = "dropped" if features["cancelled"] == "drop" else "counted as late"
     get_logger().info(
@@ -28,7 +29,7 @@ def prepare(argv: list[str]) -> None:
         len(prepared),
     )
     categorical, numeric = feature_lists(params)
-    ranges = {name: tuple(features["numeric"][name]) for name in numeric}
+    ranges = profile_ranges(numeric, contract)
     profile = profile_frame(prepared, [*categorical, TARGET], ranges, params["profile"]["bins"])
     profile.update(batch=batch, raw_rows=len(raw), no_arrival=cancelled)
     write_parquet(paths.prepared(batch), prepared)
