@@ -3,8 +3,8 @@
 A numeric column becomes a histogram on a fixed grid plus its count, nulls, sum and sum of
 squares. The grid is fine (``profile.bins``, 10,000 by default, as the best monitors use past
 10k rows) and stored sparsely: only non-empty bins, as ``{bin index: count}``. A categorical
-column becomes a frequency table. Profiles of the same columns on the same grid add up, so the training reference is
-the sum of its batches' profiles and never needs their rows again.
+column becomes a frequency table. Profiles of the same columns on the same grid add up, so
+the training reference is the sum of its batches' profiles and never needs their rows again.
 """
 
 from __future__ import annotations
