@@ -1,19 +1,29 @@
-"""The data contract refuses bad raw batches, naming the file, column, row and rule."""
+"""The data contract (pandera) refuses bad raw batches, naming the file, column, row and rule."""
 
+import pandas as pd
 import pytest
 
-from driftline.contract import read_batch
+from driftline.contract import canonical_csv, read_batch, scan_batch
 from driftline.errors import DriftlineError
 
 CONTRACT = {
+    "period": "month",
+    "time": ["year", "month", "day"],
+    "target": "arr_delay",
+    "target_empty_only_with": "air_time",
+    "extra_columns": "refuse",
     "columns": {
+        "year": {"type": "int", "nullable": False},
         "month": {"type": "int", "nullable": False, "range": [1, 12]},
-        "carrier": {"type": "str", "nullable": False},
+        "day": {"type": "int", "nullable": False, "range": [1, 31]},
+        "carrier": {"type": "str", "nullable": False, "categories": ["UA", "AA"]},
         "arr_delay": {"type": "int", "nullable": True},
+        "air_time": {"type": "int", "nullable": True},
         "temp": {"type": "float", "nullable": True, "range": [-60, 130]},
-    }
+    },
 }
-GOOD = "month,carrier,arr_delay,temp,extra\n1,UA,5,30.5,x\n1,AA,NA,NA,y\n"
+HEADER = "year,month,day,carrier,arr_delay,air_time,temp\n"
+GOOD = HEADER + "2013,7,1,UA,5,100,30.5\n2013,7,2,AA,NA,NA,NA\n"
 
 
 def write(tmp_path, text, name="batch.csv"):
@@ -22,9 +32,9 @@ def write(tmp_path, text, name="batch.csv"):
     return path
 
 
-def test_good_batch_is_typed_and_extra_columns_dropped(tmp_path):
+def test_good_batch_is_typed(tmp_path):
     frame = read_batch(write(tmp_path, GOOD), CONTRACT)
-    assert list(frame.columns) == ["month", "carrier", "arr_delay", "temp"]
+    assert list(frame.columns) == list(CONTRACT["columns"])
     assert str(frame["month"].dtype) == "Int64"
     assert frame["arr_delay"].isna().tolist() == [False, True]
     assert frame["temp"].tolist()[0] == 30.5
@@ -33,46 +43,94 @@ def test_good_batch_is_typed_and_extra_columns_dropped(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("", "not a readable UTF-8 CSV"),
-        ("month,carrier,arr_delay,temp\n", "has no rows"),
-        ("month,arr_delay,temp\n1,5,3\n", "missing required column(s) carrier"),
-        (
-            "month,carrier,arr_delay,temp\n1,UA,5,30\nx,UA,5,30\n",
-            "column 'month' must be int but row 3 holds 'x'",
-        ),
-        (
-            "month,carrier,arr_delay,temp\n13,UA,5,30\n",
-            "column 'month' must lie in [1, 12] but row 2 holds 13",
-        ),
-        (
-            "month,carrier,arr_delay,temp\n1,,5,30\n",
-            "column 'carrier' is not nullable but row 2 is empty",
-        ),
-        (
-            "month,carrier,arr_delay,temp\n1,UA,5,inf\n",
-            "column 'temp' has a non-finite value at row 2",
-        ),
-        (
-            "month,carrier,arr_delay,temp\n1,UA,5.5,30\n",
-            "column 'arr_delay' must be int but row 2 has a fraction",
-        ),
+        ("", "the file is empty"),
+        (HEADER, "has a header but no rows"),
+        ("year,month,day,arr_delay,air_time,temp\n2013,7,1,5,100,3\n",
+         "missing required column(s): carrier"),
+        (HEADER.replace("\n", ",extra\n") + "2013,7,1,UA,5,100,3,x\n",
+         "unexpected column(s) extra"),
+        (HEADER + "2013,7,1,UA,5,100,30\n2013,x,1,UA,5,100,30\n",
+         "column 'month', row 3: must be int (value 'x')"),
+        (HEADER + "2013,13,1,UA,5,100,30\n", "column 'month', row 2: must lie in [1, 12]"),
+        (HEADER + "2013,7,1,,5,100,30\n", "column 'carrier', row 2: must not be empty"),
+        (HEADER + "2013,7,1,UA,5,100,inf\n", "column 'temp', row 2: must be a finite number"),
+        (HEADER + "2013,7,1,UA,5,100,hot\n", "column 'temp', row 2: must be float"),
+        (HEADER + "2013,7,1,UA,5.5,100,30\n", "column 'arr_delay', row 2: must be int"),
+        (HEADER + "2013,7,1,UA,NA,100,30\n",
+         "row 2: null target: 'arr_delay' is empty but 'air_time' is not"),
+        (HEADER + "2013,7,31,UA,5,100,30\n2013,8,1,UA,5,100,30\n",
+         "row 3 falls in 2013-08, outside the batch's period 2013-07"),
+        (HEADER + "2013,2,30,UA,5,100,30\n", "row 2: the time columns year, month, day do not"),
+        (GOOD + "2013,7,3,UA,5,100,30,1,2\n", "not a well-formed CSV"),
     ],
-)
+)  # fmt: skip
 def test_bad_batches_are_refused_with_a_precise_message(tmp_path, text, message):
     path = write(tmp_path, text)
     with pytest.raises(DriftlineError) as info:
-        read_batch(path, CONTRACT)
+        scan_batch(path, CONTRACT)
     assert str(path) in str(info.value)
     assert message in str(info.value)
 
 
+def test_several_problems_are_listed_together(tmp_path):
+    path = write(tmp_path, HEADER + "2013,13,1,,5,100,30\n")
+    with pytest.raises(DriftlineError) as info:
+        read_batch(path, CONTRACT)
+    assert "column 'month', row 2" in str(info.value)
+    assert "column 'carrier', row 2" in str(info.value)
+
+
 def test_wrong_encoding_is_refused(tmp_path):
     path = tmp_path / "latin1.csv"
-    path.write_bytes("month,carrier,arr_delay,temp\n1,Café,5,30\n".encode("latin-1"))
-    with pytest.raises(DriftlineError, match="not a readable UTF-8 CSV"):
+    path.write_bytes((HEADER + "2013,7,1,Café,5,100,30\n").encode("latin-1"))
+    with pytest.raises(DriftlineError, match="not UTF-8 text"):
         read_batch(path, CONTRACT)
+
+
+def test_binary_and_truncated_files_are_refused(tmp_path):
+    binary = tmp_path / "image.csv"
+    binary.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(DriftlineError, match=str(binary)):
+        read_batch(binary, CONTRACT)
+    parquet = tmp_path / "batch.parquet"
+    pd.read_csv(write(tmp_path, GOOD)).to_parquet(parquet)
+    truncated = tmp_path / "truncated.parquet"
+    truncated.write_bytes(parquet.read_bytes()[:-20])
+    with pytest.raises(DriftlineError, match="not a readable parquet file"):
+        read_batch(truncated, CONTRACT)
 
 
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(DriftlineError, match="nope.csv: file not found"):
         read_batch(tmp_path / "nope.csv", CONTRACT)
+
+
+def test_extra_columns_can_be_dropped(tmp_path):
+    path = write(tmp_path, HEADER.replace("\n", ",extra\n") + "2013,7,1,UA,5,100,3,x\n")
+    summary = scan_batch(path, {**CONTRACT, "extra_columns": "drop"})
+    assert summary.dropped_columns == ["extra"] and summary.rows == 1
+
+
+def test_scan_counts_unseen_categories_and_writes_canonical_csv(tmp_path):
+    import io
+
+    path = write(tmp_path, GOOD + "2013,7,3,ZZ,1,50,NA\n")
+    sink = io.BytesIO()
+    summary = scan_batch(path, CONTRACT, sink=sink)
+    assert summary.rows == 3 and summary.period == "2013-07"
+    assert summary.unseen == {"carrier=ZZ": 1}
+    assert sink.getvalue().decode() == GOOD + "2013,7,3,ZZ,1,50,NA\n"
+
+
+def test_parquet_batches_are_read_like_csv(tmp_path):
+    parquet = tmp_path / "batch.parquet"
+    pd.read_csv(write(tmp_path, GOOD), dtype={"arr_delay": "Int64", "air_time": "Int64"}).to_parquet(
+        parquet
+    )
+    summary = scan_batch(parquet, CONTRACT)
+    assert summary.rows == 2 and summary.period == "2013-07"
+
+
+def test_canonical_csv_spells_missing_as_na():
+    frame = pd.DataFrame({"a": ["1", None]}, dtype="str")
+    assert canonical_csv(frame) == "a\n1\nNA\n"

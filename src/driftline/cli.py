@@ -1,15 +1,37 @@
-"""The ``driftline`` command line: the demo data now; ingest, compare and retrain later."""
+"""The ``driftline`` command line: add batches, and write the demo data."""
 
 from __future__ import annotations
 
 import argparse
 import subprocess
 import sys
+from pathlib import Path
 
 from driftline import demo, paths
 from driftline.config import batch_list, load_params
 from driftline.errors import DriftlineError
 from driftline.log import get_logger, timed
+
+
+def ingest(args: argparse.Namespace) -> None:
+    """Check batches against the data contract and add them, or only check (--dry-run)."""
+    from driftline.ingest import ingest as ingest_files
+    from driftline.ingest import ingest_from, next_steps
+
+    if (args.path is None) == (args.source is None):
+        raise DriftlineError("give either a file to ingest or --from LOCATION, not both")
+    if args.source is not None:
+        report = ingest_from(args.source, dry_run=args.dry_run)
+    else:
+        report = ingest_files([Path(args.path)], name=args.name, dry_run=args.dry_run)
+    for source, why in report.skipped:
+        print(f"skipped {source}: {why}")
+    if args.dry_run:
+        for candidate in report.taken:
+            print(f"ok {candidate.source} -> {candidate.name} ({candidate.summary.rows} rows)")
+        print("Dry run: nothing was changed.")
+    else:
+        print(next_steps(report))
 
 
 def materialize(args: argparse.Namespace) -> None:
@@ -38,7 +60,7 @@ def next_batch(args: argparse.Namespace) -> None:
         raise DriftlineError(f"every month of {year} is already registered in params.yaml")
     (target,) = demo.write_batches(months, pending[:1], paths.INCOMING)
     print(target)
-    get_logger().info("wrote %s; README 'Try the next batch' shows how to add it", target)
+    get_logger().info("wrote %s; add it with: driftline ingest %s", target, target)
 
 
 def _dvc(arguments: list[str]) -> None:
@@ -63,6 +85,15 @@ def parser() -> argparse.ArgumentParser:
         "next", help="write the next unregistered month into data/incoming"
     )
     nxt.set_defaults(func=next_batch)
+    ing = commands.add_parser(
+        "ingest", help="check a batch against the data contract and add it (or --from a "
+        "landing location, every new batch in time order)")  # fmt: skip
+    ing.add_argument("path", nargs="?", help="a CSV or parquet file")
+    ing.add_argument("--name", help="the batch name (default: the period of its rows)")
+    ing.add_argument("--from", dest="source", metavar="DIR_OR_URL",
+                     help="a folder or fsspec URL, e.g. s3://bucket/incoming/")  # fmt: skip
+    ing.add_argument("--dry-run", action="store_true", help="check and report; change nothing")
+    ing.set_defaults(func=ingest)
     return root
 
 

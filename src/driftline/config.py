@@ -41,7 +41,9 @@ def load_params(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
 
 def load_contract(path: str | Path = CONTRACT_FILE) -> dict[str, Any]:
     """Read the data contract, ``contract.yaml``: ``columns`` maps each required raw column
-    to its ``type`` (int, float or str), ``nullable`` and optional inclusive ``range``.
+    to its ``type`` (int, float or str), ``nullable``, optional inclusive ``range`` and
+    ``categories``; ``period``, ``time``, ``target``, ``target_empty_only_with`` and
+    ``extra_columns`` describe the batch as a whole.
 
     Raises
     ------
@@ -59,6 +61,18 @@ def load_contract(path: str | Path = CONTRACT_FILE) -> dict[str, Any]:
             isinstance(bounds, list) and len(bounds) == 2 and bounds[0] <= bounds[1]
         ):
             raise DriftlineError(f"{path}: column '{name}' range must be [low, high]")
+    period = _require(contract, "period", str, path)
+    if period not in ("month", "day"):
+        raise DriftlineError(f"{path}: key 'period' is {period!r}; choose 'month' or 'day'")
+    time = _require(contract, "time", list, path)
+    if len(time) != 3 or any(c not in columns for c in time):
+        raise DriftlineError(f"{path}: key 'time' must name the year, month and day columns")
+    for key in ("target", "target_empty_only_with"):
+        name = contract.get(key)
+        if name is not None and name not in columns:
+            raise DriftlineError(f"{path}: key '{key}' names '{name}', which is not a column")
+    if contract.get("extra_columns", "refuse") not in ("refuse", "drop"):
+        raise DriftlineError(f"{path}: key 'extra_columns' must be 'refuse' or 'drop'")
     return contract
 
 

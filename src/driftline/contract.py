@@ -1,103 +1,274 @@
-"""The data contract of a raw batch: required columns, their types, nullability and ranges.
+"""The data contract of a raw batch, checked with pandera.
 
-The contract lives in ``contract.yaml`` (loaded by ``config.load_contract``). ``read_batch``
-parses a raw CSV against it and refuses, naming the file, column and row, anything the
-contract forbids.
+``contract.yaml`` (loaded by ``config.load_contract``) lists every column with its type,
+nullability, range and known categories, the columns that date a row, the batch period and
+the target rule. ``schema`` turns it into a pandera ``DataFrameSchema``; ``read_batch`` and
+``scan_batch`` read a file against it in chunks and refuse any violation with a message
+naming the file, the column, the row (the file's line number) and the rule.
+
+Unknown categories are not violations: they are drift, counted and reported.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
+import pyarrow.parquet as pq
 
 from driftline.errors import DriftlineError
 
 MISSING_TOKENS = ["", "NA"]
+DTYPES = {"int": "Int64", "float": "float64", "str": "str"}
+CHUNK_ROWS = 100_000
+PERIOD_FREQ = {"month": "M", "day": "D"}
+MAX_REPORTED = 5
+
+
+def schema(contract: dict[str, Any]) -> pa.DataFrameSchema:
+    """The pandera schema of a contract: one coercing column per contract column, plus the
+    target rule (the target may be empty only where ``target_empty_only_with`` is empty)."""
+    columns = {}
+    for name, spec in contract["columns"].items():
+        checks = []
+        if spec["type"] != "str":
+            checks.append(pa.Check(_finite, name="finite"))
+        if "range" in spec:
+            checks.append(pa.Check.in_range(*spec["range"]))
+        columns[name] = pa.Column(
+            DTYPES[spec["type"]], checks, nullable=bool(spec.get("nullable")), coerce=True
+        )
+    frame_checks = []
+    target, partner = contract.get("target"), contract.get("target_empty_only_with")
+    if target and partner:
+        frame_checks.append(
+            pa.Check(
+                lambda df: df[target].notna() | df[partner].isna(),
+                name=f"null target: '{target}' is empty but '{partner}' is not",
+            )
+        )
+    return pa.DataFrameSchema(columns, checks=frame_checks)
+
+
+@dataclass
+class BatchSummary:
+    """What a scan of a batch file found: rows, its period, unseen categories and the
+    columns dropped because the contract does not list them."""
+
+    rows: int = 0
+    period: str | None = None
+    unseen: Counter = field(default_factory=Counter)
+    dropped_columns: list[str] = field(default_factory=list)
 
 
 def read_batch(path: str | Path, contract: dict[str, Any]) -> pd.DataFrame:
-    """Read a raw batch CSV and return it typed by the contract.
+    """Read a raw batch file whole, checked and typed by the contract (the prepare stage)."""
+    frames = [typed for _, typed in _validated_chunks(Path(path), contract, BatchSummary())]
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def scan_batch(
+    path: str | Path, contract: dict[str, Any], sink: Any | None = None, period: str | None = None
+) -> BatchSummary:
+    """Check a batch file chunk by chunk, never holding it whole in memory.
 
     Parameters
     ----------
     path : str or Path
-        The raw batch file.
+        A CSV (UTF-8) or parquet file.
     contract : dict
-        The loaded ``contract.yaml``: ``columns`` maps each required column to ``type`` (int, float
-        or str), ``nullable`` and an optional inclusive ``range`` of allowed values.
+        The loaded contract.
+    sink : binary file, optional
+        Receives the batch as canonical CSV text (contract columns only, ``NA`` for missing,
+        Unix newlines) as it is read, so a file is parsed once.
+    period : str, optional
+        The period the rows must fall in; by default the period of the first row.
 
     Returns
     -------
-    pandas.DataFrame
-        The contract's columns in contract order: nullable ints as ``Int64``, floats as
-        ``float64``, text as ``str``. Columns outside the contract are dropped.
+    BatchSummary
 
     Raises
     ------
     DriftlineError
-        On an unreadable or empty file, a missing column, an unparsable value, a null in a
-        non-nullable column, or a value out of range.
+        On any contract violation, an unreadable file, or rows outside the batch's period.
     """
-    path = Path(path)
+    summary = BatchSummary(period=period)
+    for text, typed in _validated_chunks(Path(path), contract, summary):
+        _check_period(typed, contract, summary, Path(path))
+        _count_unseen(typed, contract, summary)
+        if sink is not None:
+            sink.write(canonical_csv(text, header=summary.rows == 0).encode("utf-8"))
+        summary.rows += len(typed)
+    return summary
+
+
+def canonical_csv(text: pd.DataFrame, header: bool = True) -> str:
+    """The one CSV spelling of a text-valued batch: no index, ``NA`` for missing, ``\\n``."""
+    return text.to_csv(index=False, header=header, lineterminator="\n", na_rep="NA")
+
+
+def periods(frame: pd.DataFrame, contract: dict[str, Any]) -> pd.Series:
+    """The period (e.g. ``2013-07``) of every row, from the contract's time columns."""
+    year, month, day = (frame[c].astype("int64") for c in contract["time"])
+    dates = pd.to_datetime({"year": year, "month": month, "day": day}, errors="coerce")
+    return dates.dt.to_period(PERIOD_FREQ[contract["period"]]).astype("str")
+
+
+def _finite(series: pd.Series) -> pd.Series:
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    return pd.Series(np.isfinite(values) | np.isnan(values), index=series.index)
+
+
+def _text_chunks(path: Path) -> Iterator[pd.DataFrame]:
+    """The file as text-valued chunks (missing values as NA), whatever its format."""
+    if not path.is_file():
+        raise DriftlineError(f"{path}: file not found")
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    if magic == b"PAR1":
+        yield from _parquet_chunks(path)
+        return
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise DriftlineError(f"{path}: file not found") from exc
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DriftlineError(f"{path}: not a readable UTF-8 CSV file: {exc}") from exc
-    if raw.empty:
+        reader = pd.read_csv(
+            path, dtype=str, keep_default_na=False, na_values=MISSING_TOKENS,
+            encoding="utf-8", encoding_errors="strict", chunksize=CHUNK_ROWS,
+        )  # fmt: skip
+        with reader:
+            empty = True
+            for chunk in reader:
+                if len(chunk):
+                    empty = False
+                    yield chunk
+            if empty:
+                raise DriftlineError(f"{path}: the batch has a header but no rows")
+    except DriftlineError:
+        raise
+    except pd.errors.EmptyDataError as exc:
+        raise DriftlineError(f"{path}: the file is empty") from exc
+    except UnicodeDecodeError as exc:
+        raise DriftlineError(
+            f"{path}: not UTF-8 text (byte {exc.start} of a chunk): wrong encoding or not a CSV"
+        ) from exc
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise DriftlineError(f"{path}: not a well-formed CSV file: {exc}") from exc
+
+
+def _parquet_chunks(path: Path) -> Iterator[pd.DataFrame]:
+    try:
+        file = pq.ParquetFile(path)
+        empty = True
+        for batch in file.iter_batches(batch_size=CHUNK_ROWS):
+            if batch.num_rows == 0:
+                continue
+            empty = False
+            frame = batch.to_pandas()
+            yield frame.astype("str").where(frame.notna(), np.nan)
+    except DriftlineError:
+        raise
+    except Exception as exc:  # pyarrow raises many types for a damaged file
+        raise DriftlineError(f"{path}: not a readable parquet file: {exc}") from exc
+    if empty:
         raise DriftlineError(f"{path}: the batch has no rows")
-    columns = contract["columns"]
-    missing = [name for name in columns if name not in raw.columns]
+
+
+def _validated_chunks(
+    path: Path, contract: dict[str, Any], summary: BatchSummary
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Yield ``(text, typed)`` per chunk: the contract columns as text, and typed."""
+    checker = schema(contract)
+    wanted = list(contract["columns"])
+    first_line = 2  # line 1 is the header
+    for chunk in _text_chunks(path):
+        if first_line == 2:
+            _check_columns(list(chunk.columns), contract, summary, path)
+        text = chunk[wanted].reset_index(drop=True)
+        try:
+            typed = checker.validate(text.copy(), lazy=True)
+        except pa.errors.SchemaErrors as exc:
+            raise DriftlineError(_describe(exc.failure_cases, contract, path, first_line)) from exc
+        first_line += len(chunk)
+        yield text, typed
+
+
+def _check_columns(
+    columns: list[str], contract: dict[str, Any], summary: BatchSummary, path: Path
+) -> None:
+    missing = [c for c in contract["columns"] if c not in columns]
     if missing:
-        raise DriftlineError(f"{path}: missing required column(s) {', '.join(missing)}")
-    return pd.DataFrame(
-        {name: _typed(raw[name], name, spec, path) for name, spec in columns.items()}
-    )
+        raise DriftlineError(f"{path}: missing required column(s): {', '.join(missing)}")
+    extra = [c for c in columns if c not in contract["columns"]]
+    if extra and contract.get("extra_columns", "refuse") == "refuse":
+        raise DriftlineError(
+            f"{path}: unexpected column(s) {', '.join(extra)}; the contract does not list "
+            "them (set extra_columns: drop in contract.yaml to drop them instead)"
+        )
+    summary.dropped_columns = extra
 
 
-def _typed(text: pd.Series, name: str, spec: dict[str, Any], path: Path) -> pd.Series:
-    kind = spec["type"]
-    null = text.isin(MISSING_TOKENS)
-    if null.any() and not spec.get("nullable", False):
-        raise DriftlineError(
-            f"{path}: column '{name}' is not nullable but row {_row(null)} is empty"
-        )
-    if kind == "str":
-        return text.mask(null, None).astype("str")
-    numbers = pd.to_numeric(text.mask(null, None), errors="coerce")
-    bad = numbers.isna() & ~null
-    if bad.any():
-        row = _row(bad)
-        raise DriftlineError(
-            f"{path}: column '{name}' must be {kind} but row {row} holds {text[bad].iloc[0]!r}"
-        )
-    values = numbers.to_numpy(dtype="float64", na_value=np.nan)
-    if not np.isfinite(values[~null.to_numpy()]).all():
-        row = _row(pd.Series(~np.isfinite(values) & ~null.to_numpy()))
-        raise DriftlineError(f"{path}: column '{name}' has a non-finite value at row {row}")
-    if "range" in spec:
+def _describe(failures: pd.DataFrame, contract: dict[str, Any], path: Path, first_line: int) -> str:
+    """One line per broken rule (first offending row of each), worst first."""
+    problems: dict[tuple[str, str], str] = {}
+    for row in failures.sort_values("index", na_position="last").itertuples():
+        column = row.column if isinstance(row.column, str) else None
+        rule = _rule(str(row.check), column, contract)
+        # A value that failed coercion also fails the later checks with no row: skip those.
+        if (column, rule) in problems or row.index is None or pd.isna(row.index):
+            continue
+        line = int(row.index) + first_line
+        where = f"column '{column}', row {line}" if column else f"row {line}"
+        problems[(column, rule)] = f"{where}: {rule} (value {row.failure_case!r})"
+    lines = list(problems.values())
+    more = f"\n  ... and {len(lines) - MAX_REPORTED} more" if len(lines) > MAX_REPORTED else ""
+    body = "\n  ".join(lines[:MAX_REPORTED])
+    return f"{path}: breaks the data contract:\n  {body}{more}"
+
+
+def _rule(check: str, column: str | None, contract: dict[str, Any]) -> str:
+    spec = contract["columns"].get(column, {}) if column else {}
+    if check.startswith(("coerce_dtype", "dtype(")):
+        return f"must be {spec.get('type', 'typed')}"
+    if check == "not_nullable":
+        return "must not be empty"
+    if check.startswith("in_range"):
         low, high = spec["range"]
-        outside = (values < low) | (values > high)
-        if outside.any():
-            row = _row(pd.Series(outside))
-            raise DriftlineError(
-                f"{path}: column '{name}' must lie in [{low}, {high}] but row {row} holds "
-                f"{values[outside][0]:g}"
-            )
-    if kind == "int":
-        if not np.all(np.mod(values[~np.isnan(values)], 1) == 0):
-            row = _row(pd.Series(np.mod(np.nan_to_num(values), 1) != 0))
-            raise DriftlineError(
-                f"{path}: column '{name}' must be int but row {row} has a fraction"
-            )
-        return pd.Series(values, name=name).astype("Int64")
-    return pd.Series(values, name=name)
+        return f"must lie in [{low}, {high}]"
+    if check == "finite":
+        return "must be a finite number"
+    return check
 
 
-def _row(mask: pd.Series) -> int:
-    """The file line of the first flagged row (line 1 is the header)."""
-    return int(np.flatnonzero(mask.to_numpy())[0]) + 2
+def _check_period(
+    typed: pd.DataFrame, contract: dict[str, Any], summary: BatchSummary, path: Path
+) -> None:
+    found = periods(typed, contract)
+    if found.isna().any() or (found == "NaT").any():
+        bad = int(np.flatnonzero((found.isna() | (found == "NaT")).to_numpy())[0])
+        raise DriftlineError(
+            f"{path}: row {summary.rows + bad + 2}: the time columns "
+            f"{', '.join(contract['time'])} do not form a valid date"
+        )
+    if summary.period is None:
+        summary.period = str(found.iloc[0])
+    outside = (found != summary.period).to_numpy()
+    if outside.any():
+        bad = int(np.flatnonzero(outside)[0])
+        raise DriftlineError(
+            f"{path}: row {summary.rows + bad + 2} falls in {found.iloc[bad]}, outside the "
+            f"batch's period {summary.period}: one batch holds one {contract['period']}"
+        )
+
+
+def _count_unseen(typed: pd.DataFrame, contract: dict[str, Any], summary: BatchSummary) -> None:
+    for name, spec in contract["columns"].items():
+        known = spec.get("categories")
+        if known:
+            values = typed[name].dropna()
+            unseen = values[~values.isin([str(k) for k in known])]
+            summary.unseen.update(f"{name}={v}" for v in unseen)

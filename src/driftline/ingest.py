@@ -1,0 +1,290 @@
+"""``driftline ingest``: add new batches safely.
+
+Every file is checked against the data contract in one streamed pass, which also writes its
+canonical CSV to a temp file beside its destination and hashes it. Only when every file is
+accepted does anything change: the files are renamed into ``data/raw``, tracked with one
+``dvc add``, and registered in params.yaml. If any of that fails, it is undone. A lock file
+keeps two ingests from interleaving.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from driftline import paths
+from driftline.batches import Batch, add_meta, check_name, dvc_file, register, registered
+from driftline.config import PARAMS_FILE, load_contract, load_params
+from driftline.contract import BatchSummary, scan_batch
+from driftline.errors import DriftlineError
+from driftline.log import get_logger
+
+SUFFIXES = (".csv", ".parquet")
+# Inside the repository (so renames into data/raw are atomic) but ignored by git.
+STAGING = Path(".dvc/tmp/driftline-ingest")
+LOCK_FILE = Path(".dvc/tmp/driftline-ingest.lock")
+LOCK_TIMEOUT_S = 120.0
+
+
+@dataclass
+class Candidate:
+    """A checked incoming file, its canonical CSV in a temp file, not yet in the repo."""
+
+    source: str
+    staged: Path
+    md5: str
+    summary: BatchSummary
+    name: str = ""
+
+
+@dataclass
+class Report:
+    taken: list[Candidate] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (source, why)
+
+
+def ingest(
+    sources: list[Path], name: str | None = None, dry_run: bool = False, skip_known: bool = False
+) -> Report:
+    """Check ``sources`` and, unless ``dry_run``, add them as batches in time order.
+
+    Parameters
+    ----------
+    sources : list of Path
+        Local CSV or parquet files.
+    name : str, optional
+        The batch name for a single source; by default the period of its rows.
+    dry_run : bool
+        Check and report only; change nothing.
+    skip_known : bool
+        Skip files whose content is already a batch (for landing folders) instead of
+        refusing them.
+
+    Raises
+    ------
+    DriftlineError
+        If any source breaks the contract, collides with or overlaps a registered batch,
+        or arrives out of time order. Then nothing is changed.
+    """
+    if name is not None and len(sources) != 1:
+        raise DriftlineError("--name applies to a single file")
+    logger = get_logger()
+    started = time.perf_counter()
+    with _exclusive(), tempfile.TemporaryDirectory(prefix="batch-", dir=_staging()) as tmp:
+        params = load_params()
+        contract = load_contract()
+        report = Report()
+        existing = registered(params)
+        problems = []
+        for index, source in enumerate(sources):
+            try:
+                candidate = _stage(source, contract, Path(tmp) / f"{index}.csv")
+            except DriftlineError as exc:
+                problems.append(str(exc))
+                continue
+            candidate.name = check_name(name or candidate.summary.period or "")
+            known = next((b for b in existing if b.md5 == candidate.md5), None)
+            if known is not None and skip_known:
+                report.skipped.append((str(source), f"already ingested as {known.name}"))
+                continue
+            if known is not None:
+                problems.append(f"{source}: same content as batch {known.name}, already ingested")
+                continue
+            report.taken.append(candidate)
+        report.taken.sort(key=lambda c: (c.summary.period or "", c.name))
+        problems += _conflicts(report.taken, existing)
+        if problems:
+            raise DriftlineError("nothing was ingested:\n" + "\n".join(problems))
+        for candidate in report.taken:
+            unseen = sum(candidate.summary.unseen.values())
+            logger.info(
+                "%s -> %s: %d rows, period %s%s%s",
+                candidate.source, candidate.name, candidate.summary.rows,
+                candidate.summary.period,
+                f", {unseen} rows with unseen categories" if unseen else "",
+                f", dropped columns {candidate.summary.dropped_columns}"
+                if candidate.summary.dropped_columns else "",
+            )  # fmt: skip
+        if report.taken and not dry_run:
+            _commit(report.taken)
+    logger.info(
+        "%s %d batch(es), skipped %d, in %.1f s",
+        "would ingest" if dry_run else "ingested",
+        len(report.taken), len(report.skipped), time.perf_counter() - started,
+    )  # fmt: skip
+    return report
+
+
+def ingest_from(location: str, dry_run: bool = False) -> Report:
+    """Ingest, in time order, every CSV or parquet file at a landing location (a folder or
+    any fsspec URL such as ``s3://bucket/incoming/``) whose content is not a batch yet."""
+    from fsspec.core import url_to_fs
+    from fsspec.implementations.local import LocalFileSystem
+
+    try:
+        fs, root = url_to_fs(location)
+        listed = sorted(p for p in fs.find(root) if p.endswith(SUFFIXES))
+    except Exception as exc:  # fsspec backends raise their own types
+        raise DriftlineError(f"{location}: cannot list the landing location: {exc}") from exc
+    get_logger().info("%s: %d candidate file(s)", location, len(listed))
+    if isinstance(fs, LocalFileSystem):
+        return ingest([Path(p) for p in listed], dry_run=dry_run, skip_known=True)
+    with tempfile.TemporaryDirectory(prefix="landing-", dir=_staging()) as tmp:
+        local = []
+        for remote in listed:
+            target = Path(tmp) / Path(remote).name
+            fs.get_file(remote, str(target))
+            local.append(target)
+        report = ingest(local, dry_run=dry_run, skip_known=True)
+    return report
+
+
+def next_steps(report: Report) -> str:
+    if not report.taken:
+        return "Nothing new to ingest."
+    names = [c.name for c in report.taken]
+    dvc_files = " ".join(str(dvc_file(n)) for n in names)
+    return "\n".join(
+        [
+            f"Ingested {', '.join(names)}. Next:",
+            "  dvc repro                 # prepares and scores only the new batch(es)",
+            f"  git add {dvc_files} {paths.RAW}/.gitignore {PARAMS_FILE} dvc.lock "
+            "metrics plots reports",
+            "  dvc push                  # send the data to the DVC remote",
+        ]
+    )
+
+
+def _staging() -> Path:
+    STAGING.mkdir(parents=True, exist_ok=True)
+    paths.RAW.mkdir(parents=True, exist_ok=True)
+    return STAGING
+
+
+class _HashingWriter:
+    """A binary sink that hashes what it writes."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.digest = hashlib.md5()
+
+    def write(self, data: bytes) -> None:
+        self.digest.update(data)
+        self.handle.write(data)
+
+
+def _stage(source: Path, contract: dict[str, Any], staged: Path) -> Candidate:
+    """Check one file in one streamed pass, writing its canonical CSV and hashing it."""
+    with staged.open("wb") as handle:
+        sink = _HashingWriter(handle)
+        summary = scan_batch(source, contract, sink=sink)
+    return Candidate(str(source), staged, sink.digest.hexdigest(), summary)
+
+
+def _conflicts(taken: list[Candidate], existing: list[Batch]) -> list[str]:
+    """Name collisions, period overlaps and out-of-order arrivals, against the registered
+    batches and among the new ones."""
+    problems = []
+    names = {b.name for b in existing}
+    periods = {b.period: b.name for b in existing if b.period}
+    newest = max(periods, default=None)
+    for candidate in taken:
+        period = candidate.summary.period
+        if candidate.name in names:
+            problems.append(
+                f"{candidate.source}: a batch named {candidate.name} exists with different "
+                "content; choose another --name"
+            )
+        elif period in periods:
+            problems.append(
+                f"{candidate.source}: its rows fall in {period}, which batch "
+                f"{periods[period]} already covers"
+            )
+        elif newest is not None and period is not None and period < newest:
+            problems.append(
+                f"{candidate.source}: its period {period} is older than the newest batch's "
+                f"({newest}); batches must arrive in time order"
+            )
+        names.add(candidate.name)
+        if period:
+            periods[period] = candidate.name
+            newest = max(newest or period, period)
+    return problems
+
+
+def _commit(taken: list[Candidate]) -> None:
+    """Move the staged files into data/raw, ``dvc add`` them, record their meta and register
+    them; on any failure restore data/raw and params.yaml as they were."""
+    params_file = Path(PARAMS_FILE)
+    gitignore = paths.RAW / ".gitignore"
+    saved = {p: p.read_bytes() for p in (params_file, gitignore) if p.is_file()}
+    created: list[Path] = []
+    try:
+        for candidate in taken:
+            target = paths.raw(candidate.name)
+            os.replace(candidate.staged, target)
+            created.append(target)
+            created.append(dvc_file(candidate.name))
+        _dvc_add([paths.raw(c.name) for c in taken])
+        for candidate in taken:
+            add_meta(candidate.name, {
+                "period": candidate.summary.period,
+                "rows": candidate.summary.rows,
+                "source": Path(candidate.source).name,
+                "unseen_category_rows": sum(candidate.summary.unseen.values()),
+            })  # fmt: skip
+        register([c.name for c in taken], params_file)
+    except BaseException:
+        for path in created:
+            path.unlink(missing_ok=True)
+        for path, content in saved.items():
+            path.write_bytes(content)
+        if gitignore not in saved:
+            gitignore.unlink(missing_ok=True)
+        raise
+
+
+def _dvc_add(targets: list[Path]) -> None:
+    dvc = shutil.which("dvc")
+    if dvc is None:
+        raise DriftlineError("dvc is not on PATH; activate the project's environment (.venv)")
+    done = subprocess.run(
+        [dvc, "add", "--quiet", *map(str, targets)], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise DriftlineError(
+            f"'dvc add' failed (is another dvc command running?); nothing was ingested:\n"
+            f"{done.stderr.strip() or done.stdout.strip()}"
+        )
+
+
+@contextmanager
+def _exclusive() -> Iterator[None]:
+    """Hold the ingest lock, waiting up to LOCK_TIMEOUT_S for another ingest to finish."""
+    LOCK_FILE.parent.mkdir(parents=True, exist_ok=True)
+    with LOCK_FILE.open("w") as handle:
+        deadline = time.monotonic() + LOCK_TIMEOUT_S
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise DriftlineError(
+                        f"another driftline ingest holds {LOCK_FILE}; try again when it ends"
+                    ) from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
