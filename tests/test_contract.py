@@ -90,7 +90,7 @@ def test_wrong_encoding_is_refused(tmp_path):
 def test_binary_and_truncated_files_are_refused(tmp_path):
     binary = tmp_path / "image.csv"
     binary.write_bytes(bytes(range(256)) * 4)
-    with pytest.raises(DriftlineError, match=str(binary)):
+    with pytest.raises(DriftlineError, match="a binary file"):
         read_batch(binary, CONTRACT)
     parquet = tmp_path / "batch.parquet"
     pd.read_csv(write(tmp_path, GOOD)).to_parquet(parquet)
@@ -124,9 +124,8 @@ def test_scan_counts_unseen_categories_and_writes_canonical_csv(tmp_path):
 
 def test_parquet_batches_are_read_like_csv(tmp_path):
     parquet = tmp_path / "batch.parquet"
-    pd.read_csv(write(tmp_path, GOOD), dtype={"arr_delay": "Int64", "air_time": "Int64"}).to_parquet(
-        parquet
-    )
+    typed = {"arr_delay": "Int64", "air_time": "Int64"}
+    pd.read_csv(write(tmp_path, GOOD), dtype=typed).to_parquet(parquet)
     summary = scan_batch(parquet, CONTRACT)
     assert summary.rows == 2 and summary.period == "2013-07"
 

@@ -4,22 +4,19 @@ materialized, `dvc repro`, then the DVC commands users rely on. Real DVC, real g
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from helpers import copy_repo, run
+
 pytestmark = pytest.mark.e2e
-ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
 
 
-def run(cwd: Path, *args: str) -> str:
-    done = subprocess.run(args, cwd=cwd, env=ENV, capture_output=True, text=True)
-    assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+def out(cwd: Path, *args: str) -> str:
+    done = run(cwd, *args)
     return done.stdout + done.stderr
 
 
@@ -28,17 +25,8 @@ def stages_run(output: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def clone(tmp_path_factory, repo_root) -> Path:
-    """The repository's files (committed or not, never ignored ones) in a new git repo."""
-    work = tmp_path_factory.mktemp("e2e") / "driftline"
-    listed = run(repo_root, "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-    for name in filter(None, listed.split("\0")):
-        if (repo_root / name).is_file():
-            (work / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(repo_root / name, work / name)
-    run(work, "git", "init", "-q", "-b", "main")
-    run(work, "git", "add", "-A")
-    run(work, "git", "commit", "-qm", "fresh clone")
+def clone(tmp_path_factory) -> Path:
+    work = copy_repo(tmp_path_factory.mktemp("e2e") / "driftline")
     run(work, "driftline", "demo", "materialize")
     # The git-tracked outputs (metrics, plots, report) come with the clone; remove them so
     # that every stage must run and write them again, byte for byte.
@@ -51,8 +39,8 @@ def clone(tmp_path_factory, repo_root) -> Path:
 def test_fresh_clone_reproduces_the_committed_lock_byte_for_byte(clone, repo_root):
     assert (clone / "dvc.lock").read_bytes() == (repo_root / "dvc.lock").read_bytes()
     # Metrics, plots (PNGs too) and the report were rewritten identically.
-    assert run(clone, "git", "status", "--porcelain") == ""
-    assert "up to date" in run(clone, "dvc", "status")
+    assert out(clone, "git", "status", "--porcelain") == ""
+    assert "up to date" in out(clone, "dvc", "status")
 
 
 def test_every_stage_output_is_present(clone):
@@ -73,11 +61,11 @@ def test_every_stage_output_is_present(clone):
 
 
 def test_a_second_repro_runs_nothing(clone):
-    assert stages_run(run(clone, "dvc", "repro")) == set()
+    assert stages_run(out(clone, "dvc", "repro")) == set()
 
 
 def test_metrics_plots_and_dag_are_meaningful(clone):
-    shown = json.loads(run(clone, "dvc", "metrics", "show", "--json"))
+    shown = json.loads(out(clone, "dvc", "metrics", "show", "--json"))
     metrics = shown[""]["data"]
     evaluate = metrics["metrics/evaluate.json"]["data"]
     assert evaluate["batch"] == "2013-06" and 0.6 < evaluate["roc_auc"] < 1
@@ -86,7 +74,7 @@ def test_metrics_plots_and_dag_are_meaningful(clone):
     run(clone, "dvc", "plots", "show")
     page = (clone / "dvc_plots" / "index.html").read_text()
     assert "Model quality per batch" in page and "history.png" in page
-    dag = run(clone, "dvc", "dag", "--md")
+    dag = out(clone, "dvc", "dag", "--md")
     for stage in ("prepare@2013-01", "window", "train", "score@2013-06", "evaluate", "drift"):
         assert stage in dag
 
@@ -95,18 +83,18 @@ def test_push_to_the_default_local_remote(clone):
     run(clone, "dvc", "push")
     remote = clone.parent / "driftline-remote"
     assert any(remote.rglob("*")), "the local remote is empty after dvc push"
-    assert "in sync" in run(clone, "dvc", "status", "--cloud")
+    assert "in sync" in out(clone, "dvc", "status", "--cloud")
 
 
 def test_experiment_reruns_only_what_depends_on_the_changed_param(clone):
-    output = run(clone, "dvc", "exp", "run", "-S", "train.hgb.max_iter=30")
+    output = out(clone, "dvc", "exp", "run", "-S", "train.hgb.max_iter=30")
     assert stages_run(output) == {"train", "evaluate"} | {f"score@2013-0{m}" for m in range(1, 7)}
-    params = run(clone, "dvc", "params", "diff", "--md")
+    params = out(clone, "dvc", "params", "diff", "--md")
     assert re.search(r"train\.hgb\.max_iter\s*\|\s*100\s*\|\s*30", params), params
-    diff = json.loads(run(clone, "dvc", "metrics", "diff", "--json"))
+    diff = json.loads(out(clone, "dvc", "metrics", "diff", "--json"))
     assert "roc_auc" in diff["metrics/evaluate.json"]
     assert (
         diff["metrics/evaluate.json"]["roc_auc"]["old"]
         != diff["metrics/evaluate.json"]["roc_auc"]["new"]
     )
-    assert "max_iter" in run(clone, "dvc", "exp", "show", "--md")
+    assert "max_iter" in out(clone, "dvc", "exp", "show", "--md")

@@ -131,10 +131,12 @@ def _text_chunks(path: Path) -> Iterator[pd.DataFrame]:
     if not path.is_file():
         raise DriftlineError(f"{path}: file not found")
     with path.open("rb") as handle:
-        magic = handle.read(4)
-    if magic == b"PAR1":
+        head = handle.read(4096)
+    if head.startswith(b"PAR1"):
         yield from _parquet_chunks(path)
         return
+    if b"\x00" in head:
+        raise DriftlineError(f"{path}: a binary file, neither a CSV nor a parquet file")
     try:
         reader = pd.read_csv(
             path, dtype=str, keep_default_na=False, na_values=MISSING_TOKENS,
@@ -169,7 +171,13 @@ def _parquet_chunks(path: Path) -> Iterator[pd.DataFrame]:
                 continue
             empty = False
             frame = batch.to_pandas()
-            yield frame.astype("str").where(frame.notna(), np.nan)
+            for name in frame.columns[[k == "f" for k in frame.dtypes.map(lambda d: d.kind)]]:
+                # pandas exports an int column with gaps as float: 517.0 means 517.
+                values = frame[name].dropna()
+                if values.size and np.all(np.isfinite(values)) and np.all(values % 1 == 0):
+                    frame[name] = frame[name].astype("Int64")
+            text = frame.astype("str").where(frame.notna(), np.nan)
+            yield text.mask(text.isin(MISSING_TOKENS))
     except DriftlineError:
         raise
     except Exception as exc:  # pyarrow raises many types for a damaged file

@@ -1,0 +1,34 @@
+"""Helpers for tests that drive the real tools: run a command, copy the repository."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# Subprocesses find this environment's dvc, driftline and python first.
+ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+
+def run(cwd: Path, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess:
+    """Run a command as a user would; with ``check``, fail the test with its output."""
+    done = subprocess.run(args, cwd=cwd, env={**ENV, **env}, capture_output=True, text=True)
+    if check:
+        assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def copy_repo(target: Path) -> Path:
+    """The repository's files (committed or not, never ignored ones) in a new git repo."""
+    listed = run(ROOT, "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    for name in filter(None, listed.stdout.split("\0")):
+        if (ROOT / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, target / name)
+    run(target, "git", "init", "-q", "-b", "main")
+    run(target, "git", "add", "-A")
+    run(target, "git", "commit", "-qm", "fresh clone")
+    return target
