@@ -1,37 +1,19 @@
-"""Helpers shared by the benchmarks: a throwaway copy of the repository, and timed commands."""
+"""Helpers shared by the benchmarks: timed commands, stage figures, and the tests' way of
+copying the repository into a throwaway git repo."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV = {
-    **os.environ,
-    "DVC_NO_ANALYTICS": "1",
-    "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-}
+sys.path.insert(0, str(ROOT / "tests"))
+from helpers import ENV, copy_repo  # noqa: E402,F401  (one way to copy the repository)
+
 STAGE_LINE = re.compile(r"done (\S+)(?: (\S+))? in ([\d.]+) s, peak (\d+) MiB")
-
-
-def copy_repo(target: Path) -> Path:
-    """Copy the repository's files (tracked or new, never ignored) into a fresh git repo."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    for name in filter(None, listed.split("\0")):
-        if (ROOT / name).is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, target / name)
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "bench"]):
-        run(target, "git", *args)
-    return target
 
 
 def run(cwd: Path, *args: str) -> tuple[float, str]:

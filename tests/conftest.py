@@ -9,15 +9,8 @@ from driftline.config import load_contract, load_params
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# DVC in tests: no analytics, no update checks, and git identities for the temp repos.
+# DVC in tests (also for the in-process calls): no analytics.
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
-for key, value in {
-    "GIT_AUTHOR_NAME": "Driftline Test",
-    "GIT_AUTHOR_EMAIL": "test@driftline.invalid",
-    "GIT_COMMITTER_NAME": "Driftline Test",
-    "GIT_COMMITTER_EMAIL": "test@driftline.invalid",
-}.items():
-    os.environ.setdefault(key, value)
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,17 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# Subprocesses find this environment's dvc, driftline and python first.
-ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+# Subprocesses find this environment's dvc, driftline and python first; DVC sends no
+# analytics; the throwaway git repos get an identity.
+ENV = {
+    "GIT_AUTHOR_NAME": "Driftline Test",
+    "GIT_AUTHOR_EMAIL": "test@driftline.invalid",
+    "GIT_COMMITTER_NAME": "Driftline Test",
+    "GIT_COMMITTER_EMAIL": "test@driftline.invalid",
+    **os.environ,
+    "DVC_NO_ANALYTICS": "1",
+    "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+}
 
 
 def run(cwd: Path, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess:

@@ -48,3 +48,21 @@ def test_each_stage_runs_its_entry_point_and_depends_on_the_package(repo_root):
 def test_byte_code_cannot_change_the_package_hash(repo_root):
     ignored = (repo_root / ".dvcignore").read_text().split()
     assert "__pycache__/" in ignored
+
+
+def test_committed_lock_matches_the_code_contract_and_params(repo_root):
+    """A stale dvc.lock (code, contract or params changed without `dvc repro`) fails here,
+    in seconds, with the stages and inputs that changed."""
+    import json
+
+    from helpers import run
+
+    status = json.loads(run(repo_root, "dvc", "status", "--json").stdout or "{}")
+    stale = {
+        stage: changes["changed deps"]
+        for stage, entries in status.items()
+        for changes in entries
+        if isinstance(changes, dict) and "changed deps" in changes
+        and any(not str(path).startswith("data/") for path in changes["changed deps"])
+    }  # fmt: skip
+    assert not stale, f"dvc.lock is stale; run `dvc repro` and commit dvc.lock: {stale}"

@@ -86,9 +86,23 @@ def test_push_to_the_default_local_remote(clone):
     assert "in sync" in out(clone, "dvc", "status", "--cloud")
 
 
+def test_adding_a_batch_reruns_only_the_new_batch_and_the_summaries(clone):
+    incoming = out(clone, "driftline", "demo", "next").split()[0]
+    run(clone, "driftline", "ingest", incoming)
+    ran = stages_run(out(clone, "dvc", "repro"))
+    # Per-batch work for the new batch only; window rewrites identical bytes, so no train.
+    assert ran == {"prepare@2013-07", "window", "score@2013-07", "evaluate", "drift"}
+    evaluate = json.loads((clone / "metrics/evaluate.json").read_text())
+    assert evaluate["batch"] == "2013-07" and evaluate["scored_batches"] == 4
+    assert json.loads((clone / "metrics/drift.json").read_text())["batch"] == "2013-07"
+    run(clone, "git", "add", "-A")
+    run(clone, "git", "commit", "-qm", "batch 2013-07")
+
+
 def test_experiment_reruns_only_what_depends_on_the_changed_param(clone):
     output = out(clone, "dvc", "exp", "run", "-S", "train.hgb.max_iter=30")
-    assert stages_run(output) == {"train", "evaluate"} | {f"score@2013-0{m}" for m in range(1, 7)}
+    scores = {f"score@2013-0{m}" for m in range(1, 8)}
+    assert stages_run(output) == {"train", "evaluate"} | scores
     params = out(clone, "dvc", "params", "diff", "--md")
     assert re.search(r"train\.hgb\.max_iter\s*\|\s*100\s*\|\s*30", params), params
     diff = json.loads(out(clone, "dvc", "metrics", "diff", "--json"))
