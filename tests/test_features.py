@@ -48,7 +48,7 @@ def test_derived_features_from_the_schedule(january):
 
 def test_unknown_feature_in_params_is_refused(params):
     bad = {**params, "features": {**params["features"], "categorical": ["carrier", "arr_time"]}}
-    with pytest.raises(DriftlineError, match="arr_time"):
+    with pytest.raises(DriftlineError, match=r"features.categorical \['arr_time'\]"):
         feature_lists(bad)
 
 

@@ -331,3 +331,16 @@ def test_ingest_from_an_s3_landing_location(repo, demo_months, s3_endpoint, monk
     assert batches(repo)[-2:] == ["2013-07", "2013-08"]
     again = run(repo, "driftline", "ingest", "--from", "s3://landing/incoming/", **env)
     assert "Nothing new to ingest." in again.stdout
+
+
+def test_a_new_project_ingests_its_first_batch_before_any_window(repo, july):
+    params = repo / "params.yaml"
+    text = params.read_text()
+    head, rest = text.split("batches:\n", 1)
+    rest = rest[rest.index("\n\n") :]  # drop the registered items
+    params.write_text(head + "batches: []\n" + rest)
+    for dvc in (repo / "data/raw").glob("*.dvc"):
+        dvc.unlink()
+    path = csv_file(repo / "incoming", july)
+    run(repo, "driftline", "ingest", str(path))
+    assert batches(repo) == ["2013-07"]

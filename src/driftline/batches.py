@@ -17,6 +17,7 @@ from driftline.io import write_text
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 PERIOD = re.compile(r"\d{4}-\d{2}(-\d{2})?")
+BATCHES_KEYS = ("batches:", "batches: []")
 # The C loader when PyYAML has one: a registry can hold hundreds of .dvc files.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -76,11 +77,14 @@ def register(names: list[str], params_file: str | Path = PARAMS_FILE) -> None:
     """
     params_file = Path(params_file)
     text = params_file.read_text(encoding="utf-8")
-    before = yaml.safe_load(text)["batches"]
+    before = yaml.safe_load(text)["batches"] or []
     lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == "batches:"), None)
+    start = next(
+        (i for i, line in enumerate(lines) if line.split("#")[0].strip() in BATCHES_KEYS), None
+    )
     if start is None:
-        raise DriftlineError(f"{params_file}: no block-style 'batches:' list to append to")
+        raise DriftlineError(f"{params_file}: no top-level 'batches:' list to append to")
+    lines[start] = "batches:\n"
     end = start + 1
     while end < len(lines) and (lines[end].startswith("  - ") or not lines[end].strip()):
         end += 1

@@ -14,7 +14,7 @@ CONTRACT_FILE = "contract.yaml"
 CONTRACT_TYPES = ("int", "float", "str")
 
 
-def load_params(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
+def load_params(path: str | Path = PARAMS_FILE, check_window: bool = True) -> dict[str, Any]:
     """Read ``params.yaml`` and check the keys every stage relies on.
 
     Parameters
@@ -22,6 +22,9 @@ def load_params(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
     path : str or Path
         The params file, by default ``params.yaml`` in the working directory (DVC runs
         stages from the repository root).
+    check_window : bool
+        Check that ``train.window`` names registered batches. ``driftline ingest`` turns
+        this off: a new project registers its first batches before it has a window.
 
     Returns
     -------
@@ -35,7 +38,7 @@ def load_params(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
     """
     path = Path(path)
     params = _read_mapping(path)
-    _check(params, path)
+    _check(params, path, check_window)
     return params
 
 
@@ -119,7 +122,9 @@ def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
     return kind if isinstance(kind, tuple) else (kind,)
 
 
-def _check(params: dict[str, Any], path: Path) -> None:
+def _check(params: dict[str, Any], path: Path, check_window: bool) -> None:
+    if params.get("batches", []) is None:  # `batches:` with no items yet
+        params["batches"] = []
     batches = _require(params, "batches", list, path)
     names = [str(b) for b in batches]
     if len(set(names)) != len(names):
@@ -127,11 +132,11 @@ def _check(params: dict[str, Any], path: Path) -> None:
     window = _require(params, "train.window", dict, path)
     for end in ("start", "end"):
         name = str(_require(params, f"train.window.{end}", str, path))
-        if name not in names:
+        if check_window and name not in names:
             raise DriftlineError(
                 f"{path}: key 'train.window.{end}' is {name!r}, which is not in 'batches'"
             )
-    if names.index(str(window["start"])) > names.index(str(window["end"])):
+    if check_window and names.index(str(window["start"])) > names.index(str(window["end"])):
         raise DriftlineError(f"{path}: key 'train.window' starts after it ends")
     model = _require(params, "train.model", str, path)
     if model not in ("hgb", "logreg"):

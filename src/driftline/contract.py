@@ -230,8 +230,12 @@ def _describe(failures: pd.DataFrame, contract: dict[str, Any], path: Path, firs
         if (column, rule) in problems or row.index is None or pd.isna(row.index):
             continue
         line = int(row.index) + first_line
-        where = f"column '{column}', row {line}" if column else f"row {line}"
-        problems[(column, rule)] = f"{where}: {rule} (value {row.failure_case!r})"
+        if column:  # a column's check names the offending value; a row rule does not
+            problems[(column, rule)] = (
+                f"column '{column}', row {line}: {rule} (value {row.failure_case!r})"
+            )
+        else:
+            problems[(column, rule)] = f"row {line}: {rule}"
     lines = list(problems.values())
     more = f"\n  ... and {len(lines) - MAX_REPORTED} more" if len(lines) > MAX_REPORTED else ""
     body = "\n  ".join(lines[:MAX_REPORTED])

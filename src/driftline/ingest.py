@@ -81,7 +81,7 @@ def ingest(
     logger = get_logger()
     started = time.perf_counter()
     with _exclusive(), tempfile.TemporaryDirectory(prefix="batch-", dir=_staging()) as tmp:
-        params = load_params()
+        params = load_params(check_window=False)
         contract = load_contract()
         report = Report()
         existing = registered(params)

@@ -48,8 +48,13 @@ def drift(argv: list[str]) -> None:
                 "drifted": target["drifted"],
             },
             "top_features": {
-                name: {"test": r["test"], "score": r["score"], "drifted": r["drifted"]}
-                for name, r in top
+                name: {
+                    "rank": rank,
+                    "test": r["test"],
+                    "score": r["score"],
+                    "drifted": r["drifted"],
+                }
+                for rank, (name, r) in enumerate(top, start=1)
             },
         },
     )

@@ -1,11 +1,12 @@
-"""prepare@<batch>: raw CSV -> validated, typed parquet plus the batch's drift profile."""
+"""prepare@<batch>: raw CSV -> validated, typed parquet plus the batch's drift profile
+(of every candidate feature and the target)."""
 
 from __future__ import annotations
 
 from driftline import paths
 from driftline.config import load_contract, load_params
 from driftline.contract import read_batch
-from driftline.features import TARGET, feature_lists, prepare_frame, profile_ranges
+from driftline.features import CATEGORICAL, NUMERIC, TARGET, prepare_frame, profile_ranges
 from driftline.io import write_json, write_parquet
 from driftline.log import get_logger
 from driftline.profile import profile_frame
@@ -28,9 +29,9 @@ def prepare(argv: list[str]) -> None:
         action,
         len(prepared),
     )
-    categorical, numeric = feature_lists(params)
-    ranges = profile_ranges(numeric, contract)
-    profile = profile_frame(prepared, [*categorical, TARGET], ranges, params["profile"]["bins"])
+    # Every candidate feature is profiled, so choosing other features never re-prepares.
+    ranges = profile_ranges(NUMERIC, contract)
+    profile = profile_frame(prepared, [*CATEGORICAL, TARGET], ranges, params["profile"]["bins"])
     profile.update(batch=batch, raw_rows=len(raw), no_arrival=cancelled)
     write_parquet(paths.prepared(batch), prepared)
     write_json(paths.profile(batch), profile)
