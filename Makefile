@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: setup data repro test lint bench
+.PHONY: setup data repro test lint bench bench-ingest full-year
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,14 @@ lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-## bench: the speed and memory benchmarks (figures in README)
+## bench: full and no-op `dvc repro` on the demo months (figures in README)
 bench: setup
 	$(BIN)/python bench/bench_repro.py
+
+## bench-ingest: the cost of adding one batch to 6 and to 48 batches (about 15 minutes)
+bench-ingest: setup
+	$(BIN)/python bench/bench_ingest.py
+
+## full-year: ingest July to December month by month; writes docs/full-year-history.png
+full-year: setup
+	$(BIN)/python bench/full_year.py

@@ -44,7 +44,7 @@ def main() -> None:
         target.parent.mkdir(exist_ok=True)
         shutil.copyfile(repo / "plots/history.png", target)
     print("| month | rows | ROC AUC | late share | drifted features | dataset drift | "
-          "top drifted | ingest + repro (s) | stages run |")  # fmt: skip
+          "top drifted | next + ingest + repro (s) | stages run |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|")
     for evaluate, drift, elapsed, stages in rows:
         ranked = sorted(drift["top_features"], key=lambda n: drift["top_features"][n]["rank"])

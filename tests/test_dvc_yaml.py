@@ -5,8 +5,23 @@ import yaml
 from driftline import paths
 
 
+PIPELINES = ("dvc.yaml", "pipeline/prepare/dvc.yaml", "pipeline/score/dvc.yaml")
+
+
 def stages(repo_root):
-    return yaml.safe_load((repo_root / "dvc.yaml").read_text())["stages"]
+    """Every stage definition, from the top-level dvc.yaml and the per-batch ones."""
+    found = {}
+    for name in PIPELINES:
+        found.update(yaml.safe_load((repo_root / name).read_text())["stages"])
+    return found
+
+
+def test_per_batch_stages_run_from_the_root_and_list_the_registered_batches(repo_root):
+    for name in PIPELINES[1:]:
+        pipeline = yaml.safe_load((repo_root / name).read_text())
+        assert pipeline["vars"] == ["../../params.yaml:batches"]
+        (stage,) = pipeline["stages"].values()
+        assert stage["foreach"] == "${batches}" and stage["do"]["wdir"] == "../.."
 
 
 def entries(items):

@@ -21,7 +21,8 @@ def out(cwd: Path, *args: str) -> str:
 
 
 def stages_run(output: str) -> set[str]:
-    return set(re.findall(r"Running stage '([^']+)'", output))
+    """Stage names DVC ran, without the pipeline file prefix (pipeline/score/dvc.yaml:)."""
+    return {name.rsplit(":", 1)[-1] for name in re.findall(r"Running stage '([^']+)'", output)}
 
 
 @pytest.fixture(scope="module")
