@@ -4,7 +4,6 @@ import yaml
 
 from driftline import paths
 
-
 PIPELINES = ("dvc.yaml", "pipeline/prepare/dvc.yaml", "pipeline/score/dvc.yaml")
 
 
