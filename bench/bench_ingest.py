@@ -135,7 +135,7 @@ def markdown(s: dict) -> str:
          ", ".join(x["stage"] for x in b["stages"])),
         ("peak memory, ingest (MiB)", a["ingest_peak_mib"], b["ingest_peak_mib"]),
         ("peak memory, repro (MiB)", a["repro_peak_mib"], b["repro_peak_mib"]),
-        ("dvc.lock lines", a["dvc_lock_lines"], b["dvc_lock_lines"]),
+        ("top-level dvc.lock lines", a["dvc_lock_lines"], b["dvc_lock_lines"]),
     ]  # fmt: skip
     lines = [
         f"| adding one batch ({s['cores']} cores) | {a['batches_before']} batches "
