@@ -141,9 +141,14 @@ def ingest_from(location: str, dry_run: bool = False) -> Report:
         return ingest([Path(p) for p in listed], dry_run=dry_run, skip_known=True)
     with tempfile.TemporaryDirectory(prefix="landing-", dir=_staging()) as tmp:
         local = []
-        for remote in listed:
-            target = Path(tmp) / Path(remote).name
-            fs.get_file(remote, str(target))
+        for index, remote in enumerate(listed):
+            target = Path(tmp) / f"{index}-{Path(remote).name}"
+            try:
+                fs.get_file(remote, str(target))
+            except Exception as exc:  # fsspec backends raise their own types
+                raise DriftlineError(
+                    f"{remote}: download failed, nothing was ingested: {exc}"
+                ) from exc
             local.append(target)
         report = ingest(local, dry_run=dry_run, skip_known=True)
     return report
