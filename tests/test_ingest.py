@@ -146,7 +146,7 @@ def test_truncated_or_damaged_parquet_is_refused(repo, july, tmp_path):
 def test_a_batch_overlapping_a_registered_one_is_refused(repo, demo_months):
     june = csv_file(repo / "incoming", demo_months["2013-06"], "june-again.csv")
     stderr = refused(repo, str(june), "--name", "2013-06-bis")
-    assert "same content as batch 2013-06" in stderr
+    assert "already ingested as 2013-06" in stderr
     edited = csv_file(repo / "incoming", edit(demo_months["2013-06"], 0, "temp", "50"), "j.csv")
     assert "rows fall in 2013-06, which batch 2013-06 already covers" in refused(
         repo, str(edited), "--name", "2013-06-bis"
@@ -163,7 +163,7 @@ def test_a_batch_older_than_the_newest_is_refused(repo, demo_months):
 def test_same_content_twice_and_name_collisions_are_refused(repo, july, demo_months):
     path = csv_file(repo / "incoming", july)
     run(repo, "driftline", "ingest", str(path))
-    assert "same content as batch 2013-07, already ingested" in refused(repo, str(path))
+    assert "2013-07.csv: already ingested as 2013-07" in refused(repo, str(path))
     august = csv_file(repo / "incoming", demo_months["2013-08"], "2013-08.csv")
     assert "a batch named 2013-07 exists with different content" in refused(
         repo, str(august), "--name", "2013-07"
@@ -224,13 +224,15 @@ def test_ingest_from_a_folder_in_time_order_and_idempotent(repo, demo_months):
     landing = repo.parent / "landing"
     csv_file(landing, demo_months["2013-08"], "b-august.csv")
     csv_file(landing, demo_months["2013-07"], "a-july.csv")
+    csv_file(landing, demo_months["2013-07"], "c-july-again.csv")  # the same file twice
     (landing / "README.txt").write_text("not a batch")
     done = run(repo, "driftline", "ingest", "--from", str(landing))
     assert batches(repo)[-2:] == ["2013-07", "2013-08"]
     assert "Ingested 2013-07, 2013-08" in done.stdout
+    assert "c-july-again.csv: same content as" in done.stdout
     before = snapshot(repo)
     again = run(repo, "driftline", "ingest", "--from", str(landing))
-    assert again.stdout.count("already ingested as") == 2
+    assert again.stdout.count("already ingested as") == 3
     assert "Nothing new to ingest." in again.stdout
     assert snapshot(repo) == before
 

@@ -94,11 +94,17 @@ def ingest(
                 continue
             candidate.name = check_name(name or candidate.summary.period or "")
             known = next((b for b in existing if b.md5 == candidate.md5), None)
-            if known is not None and skip_known:
-                report.skipped.append((str(source), f"already ingested as {known.name}"))
+            twin = next((c for c in report.taken if c.md5 == candidate.md5), None)
+            why = (
+                f"already ingested as {known.name}" if known
+                else f"same content as {twin.source}" if twin
+                else None
+            )  # fmt: skip
+            if why is not None and skip_known:
+                report.skipped.append((str(source), why))
                 continue
-            if known is not None:
-                problems.append(f"{source}: same content as batch {known.name}, already ingested")
+            if why is not None:
+                problems.append(f"{source}: {why}")
                 continue
             report.taken.append(candidate)
         report.taken.sort(key=lambda c: (c.summary.period or "", c.name))
