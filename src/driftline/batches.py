@@ -4,6 +4,8 @@ what their ``data/raw/<name>.csv.dvc`` files record (content hash, period, rows)
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +61,21 @@ def check_name(name: str) -> str:
             "(at most 64, starting with a letter or digit)"
         )
     return name
+
+
+def dvc_add(targets: list[Path]) -> None:
+    """Track files with ``dvc add`` (DVC's own repository lock makes it wait or fail)."""
+    dvc = shutil.which("dvc")
+    if dvc is None:
+        raise DriftlineError("dvc is not on PATH; activate the project's environment (.venv)")
+    done = subprocess.run(
+        [dvc, "add", "--quiet", *map(str, targets)], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise DriftlineError(
+            "'dvc add' failed (is another dvc command running?):\n"
+            f"{done.stderr.strip() or done.stdout.strip()}"
+        )
 
 
 def add_meta(name: str, meta: dict[str, Any]) -> None:

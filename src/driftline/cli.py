@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 
 from driftline import demo, paths
+from driftline.batches import dvc_add
 from driftline.config import batch_list, load_params
 from driftline.errors import DriftlineError
 from driftline.log import get_logger, timed
@@ -44,7 +44,7 @@ def materialize(args: argparse.Namespace) -> None:
     with timed(f"materialize {len(names)} demo batches"):
         written = demo.write_batches(demo.load_months(year), names, paths.RAW)
         if not args.no_dvc:
-            _dvc(["add", "--quiet", *map(str, written)])
+            dvc_add(written)
     for path in written:
         print(path)
 
@@ -61,12 +61,6 @@ def next_batch(args: argparse.Namespace) -> None:
     (target,) = demo.write_batches(months, pending[:1], paths.INCOMING)
     print(target)
     get_logger().info("wrote %s; add it with: driftline ingest %s", target, target)
-
-
-def _dvc(arguments: list[str]) -> None:
-    done = subprocess.run(["dvc", *arguments], check=False)
-    if done.returncode != 0:
-        raise DriftlineError(f"'dvc {' '.join(arguments)}' failed with exit {done.returncode}")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -73,9 +73,7 @@ def read_batch(path: str | Path, contract: dict[str, Any]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
-def scan_batch(
-    path: str | Path, contract: dict[str, Any], sink: Any | None = None, period: str | None = None
-) -> BatchSummary:
+def scan_batch(path: str | Path, contract: dict[str, Any], sink: Any | None = None) -> BatchSummary:
     """Check a batch file chunk by chunk, never holding it whole in memory.
 
     Parameters
@@ -87,8 +85,6 @@ def scan_batch(
     sink : binary file, optional
         Receives the batch as canonical CSV text (contract columns only, ``NA`` for missing,
         Unix newlines) as it is read, so a file is parsed once.
-    period : str, optional
-        The period the rows must fall in; by default the period of the first row.
 
     Returns
     -------
@@ -97,9 +93,10 @@ def scan_batch(
     Raises
     ------
     DriftlineError
-        On any contract violation, an unreadable file, or rows outside the batch's period.
+        On any contract violation, an unreadable file, or rows outside the batch's period
+        (the period of its first row).
     """
-    summary = BatchSummary(period=period)
+    summary = BatchSummary()
     for text, typed in _validated_chunks(Path(path), contract, summary):
         _check_period(typed, contract, summary, Path(path))
         _count_unseen(typed, contract, summary)
@@ -171,7 +168,7 @@ def _parquet_chunks(path: Path) -> Iterator[pd.DataFrame]:
                 continue
             empty = False
             frame = batch.to_pandas()
-            for name in frame.columns[[k == "f" for k in frame.dtypes.map(lambda d: d.kind)]]:
+            for name in frame.select_dtypes("float").columns:
                 # pandas exports an int column with gaps as float: 517.0 means 517.
                 values = frame[name].dropna()
                 if values.size and np.all(np.isfinite(values)) and np.all(values % 1 == 0):
@@ -221,7 +218,7 @@ def _check_columns(
 
 
 def _describe(failures: pd.DataFrame, contract: dict[str, Any], path: Path, first_line: int) -> str:
-    """One line per broken rule (first offending row of each), worst first."""
+    """One line per broken rule: its first offending row, in row order."""
     problems: dict[tuple[str, str], str] = {}
     for row in failures.sort_values("index", na_position="last").itertuples():
         column = row.column if isinstance(row.column, str) else None
@@ -260,8 +257,9 @@ def _check_period(
     typed: pd.DataFrame, contract: dict[str, Any], summary: BatchSummary, path: Path
 ) -> None:
     found = periods(typed, contract)
-    if found.isna().any() or (found == "NaT").any():
-        bad = int(np.flatnonzero((found.isna() | (found == "NaT")).to_numpy())[0])
+    invalid = (found.isna() | (found == "NaT")).to_numpy()
+    if invalid.any():
+        bad = int(np.flatnonzero(invalid)[0])
         raise DriftlineError(
             f"{path}: row {summary.rows + bad + 2}: the time columns "
             f"{', '.join(contract['time'])} do not form a valid date"

@@ -12,8 +12,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -23,7 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from driftline import paths
-from driftline.batches import Batch, add_meta, check_name, dvc_file, register, registered
+from driftline.batches import (
+    Batch,
+    add_meta,
+    check_name,
+    dvc_add,
+    dvc_file,
+    register,
+    registered,
+)
 from driftline.config import PARAMS_FILE, load_contract, load_params
 from driftline.contract import BatchSummary, scan_batch
 from driftline.errors import DriftlineError
@@ -246,7 +252,7 @@ def _commit(taken: list[Candidate]) -> None:
             os.replace(candidate.staged, target)
             created.append(target)
             created.append(dvc_file(candidate.name))
-        _dvc_add([paths.raw(c.name) for c in taken])
+        dvc_add([paths.raw(c.name) for c in taken])
         for candidate in taken:
             add_meta(candidate.name, {
                 "period": candidate.summary.period,
@@ -255,28 +261,16 @@ def _commit(taken: list[Candidate]) -> None:
                 "unseen_category_rows": sum(candidate.summary.unseen.values()),
             })  # fmt: skip
         register([c.name for c in taken], params_file)
-    except BaseException:
+    except BaseException as exc:
         for path in created:
             path.unlink(missing_ok=True)
         for path, content in saved.items():
             path.write_bytes(content)
         if gitignore not in saved:
             gitignore.unlink(missing_ok=True)
+        if isinstance(exc, DriftlineError):
+            raise DriftlineError(f"{exc}\nnothing was ingested") from exc
         raise
-
-
-def _dvc_add(targets: list[Path]) -> None:
-    dvc = shutil.which("dvc")
-    if dvc is None:
-        raise DriftlineError("dvc is not on PATH; activate the project's environment (.venv)")
-    done = subprocess.run(
-        [dvc, "add", "--quiet", *map(str, targets)], capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        raise DriftlineError(
-            f"'dvc add' failed (is another dvc command running?); nothing was ingested:\n"
-            f"{done.stderr.strip() or done.stdout.strip()}"
-        )
 
 
 @contextmanager

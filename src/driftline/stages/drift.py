@@ -31,8 +31,8 @@ def drift(argv: list[str]) -> None:
         reference["rows"],
         overrides.get(TARGET),
     )
-    top = sorted(result["columns"].items(), key=lambda kv: -severity(kv[1]))
-    top = top[: settings["top"]]
+    ranked = sorted(result["columns"].items(), key=lambda kv: -severity(kv[1]))
+    top = ranked[: settings["top"]]
     write_json(
         paths.DRIFT_METRICS,
         {
@@ -72,7 +72,9 @@ def drift(argv: list[str]) -> None:
         ],
     )
     plots.drift_png(result["columns"], newest, paths.DRIFT_PNG)
-    write_text(paths.DRIFT_REPORT, report(newest, reference, result, target, settings["share"]))
+    write_text(
+        paths.DRIFT_REPORT, report(newest, reference, result, ranked, target, settings["share"])
+    )
     get_logger().info(
         "%s: %d of %d features drifted (share %.2f), dataset drift %s",
         newest,
@@ -87,10 +89,12 @@ def report(
     batch: str,
     reference: dict[str, Any],
     result: dict[str, Any],
+    ranked: list[tuple[str, dict[str, Any]]],
     target: dict[str, Any],
     share: float,
 ) -> str:
-    """The drift report in Markdown, readable on its own."""
+    """The drift report in Markdown, readable on its own; ``ranked`` lists the columns'
+    results most drifted first."""
     window = f"{reference['batches'][0]}..{reference['batches'][-1]}"
     verdict = "**drift detected**" if result["dataset_drift"] else "no dataset drift"
     lines = [
@@ -106,8 +110,7 @@ def report(
         "| feature | test | score | threshold | drifted | missing ref | missing cur |",
         "|---|---|---|---|---|---|---|",
     ]
-    ordered = sorted(result["columns"].items(), key=lambda kv: -severity(kv[1]))
-    for name, r in ordered:
+    for name, r in ranked:
         lines.append(
             f"| {name} | {r['test']} | {r['score']:.4f} | {r['threshold']:g} | "
             f"{'yes' if r['drifted'] else 'no'} | {r['missing_rate_reference']:.1%} | "

@@ -7,7 +7,7 @@ import pickle
 import pandas as pd
 
 from driftline import paths
-from driftline.config import load_params
+from driftline.config import batch_list, load_params
 from driftline.features import TARGET
 from driftline.io import read_json, write_json, write_parquet
 from driftline.metrics import quality
@@ -30,9 +30,7 @@ def score(argv: list[str]) -> None:
     frame = pd.read_parquet(paths.prepared(batch))
     scores = model.predict_proba(frame[features])[:, 1]
     row = quality(frame[TARGET].to_numpy(), scores, params["evaluate"]["threshold"])
-    row.update(
-        batch=batch, position=position(batch, [str(b) for b in params["batches"]], meta["window"])
-    )
+    row.update(batch=batch, position=position(batch, batch_list(params), meta["window"]))
     write_parquet(paths.scores(batch), pd.DataFrame({TARGET: frame[TARGET], "score": scores}))
     write_json(paths.batch_metrics(batch), row)
 
