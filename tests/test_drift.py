@@ -6,6 +6,7 @@ import pytest
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
+from driftline.errors import DriftlineError
 from driftline.drift import (
     chi_square_pvalue,
     column_drift,
@@ -117,7 +118,7 @@ def test_override_sets_test_and_threshold_and_unseen_values_are_counted():
     result = column_drift(ref, cur, 5000, {"test": "psi", "threshold": 5.0})
     assert result["test"] == "psi" and result["threshold"] == 5.0 and not result["drifted"]
     assert result["unseen_rows"] == 20
-    with pytest.raises(ValueError, match="unknown drift test"):
+    with pytest.raises(DriftlineError, match="unknown test .nope."):
         column_drift(ref, cur, 5000, {"test": "nope"})
 
 

@@ -1,8 +1,10 @@
-"""The ``driftline`` command line: add batches, and write the demo data."""
+"""The ``driftline`` command line: add batches, check drift and quality history, retrain,
+and write the demo data."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -63,6 +65,92 @@ def next_batch(args: argparse.Namespace) -> None:
     get_logger().info("wrote %s; add it with: driftline ingest %s", target, target)
 
 
+def compare(args: argparse.Namespace) -> None:
+    """Drift of CURRENT against REFERENCE with the pipeline's engine and params."""
+    from driftline.compare import compare_frames, read_table
+    from driftline.drift_report import compare_report
+
+    params = load_params(check_window=False)
+    reference, current = read_table(args.reference), read_table(args.current)
+    result = compare_frames(
+        reference, current, params["drift"], params["profile"]["bins"], args.target
+    )
+    if args.md:
+        print(compare_report(result, (args.reference, args.current)))
+    else:
+        print(json.dumps(result, indent=2, sort_keys=True))
+
+
+def check_history(args: argparse.Namespace) -> None:
+    """Run the quality-history rules on one metric of a CSV metric log; print JSON."""
+    from driftline.metric_log import read_metric
+    from driftline.rules import check_metric
+
+    labels, values = read_metric(
+        args.file, args.metric, args.batch_col, args.name_col, args.value_col
+    )
+    higher = not args.lower_is_better
+    rules = check_metric(values, higher, args.threshold, args.k, args.min_history)
+    print(
+        json.dumps(
+            {
+                "file": args.file,
+                "metric": args.metric,
+                "higher_is_better": higher,
+                "points": sum(v is not None for v in values),
+                "newest": {
+                    "batch": labels[-1] if labels else None,
+                    "value": values[-1] if values else None,
+                },  # fmt: skip
+                "k": args.k,
+                "min_history": args.min_history,
+                "alarm": any(r["alarm"] for r in rules.values()),
+                "rules": rules,
+            },
+            indent=2,
+        )
+    )
+
+
+def retrain(args: argparse.Namespace) -> None:
+    """Apply the retrain verdict: move train.window in params.yaml to end at the newest batch."""
+    from driftline.config import PARAMS_FILE, window_batches
+    from driftline.io import read_json, write_text
+    from driftline.retrain import moved_window, set_window
+
+    params = load_params()
+    batches = batch_list(params)
+    newest = batches[-1]
+    if not paths.DRIFT_METRICS.exists():
+        raise DriftlineError(f"{paths.DRIFT_METRICS} is missing: run 'dvc repro' first")
+    verdict = read_json(paths.DRIFT_METRICS)
+    if verdict.get("batch") != newest or "retrain" not in verdict:
+        raise DriftlineError(
+            f"{paths.DRIFT_METRICS} is for batch {verdict.get('batch')!r} but the newest batch "
+            f"is {newest!r}: run 'dvc repro' first, then 'driftline retrain'"
+        )
+    if not verdict["retrain"] and not args.force:
+        print(f"No retraining advised for {newest}; train.window is unchanged "
+              "(--force retrains anyway).")  # fmt: skip
+        return
+    old = window_batches(params)
+    mode = params["retrain"]["window"]
+    start, end = moved_window(batches, old[0], old[-1], mode)
+    if (start, end) == (old[0], old[-1]):
+        print(f"train.window already ends at the newest batch {newest}; nothing to change.")
+        return
+    text = set_window(Path(PARAMS_FILE).read_text(), start, end)
+    for reason in verdict.get("retrain_reasons", []) if verdict["retrain"] else ["--force"]:
+        print(f"reason: {reason}")
+    print(f"train.window: {old[0]}..{old[-1]} -> {start}..{end} ({mode})")
+    if args.dry_run:
+        print("Dry run: params.yaml is unchanged.")
+        return
+    write_text(PARAMS_FILE, text)
+    load_params()  # the edited file must still pass every check
+    print("Next: dvc repro (trains the new model); then dvc params diff and dvc metrics diff.")
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="driftline", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -88,6 +176,42 @@ def parser() -> argparse.ArgumentParser:
                      help="a folder or fsspec URL, e.g. s3://bucket/incoming/")  # fmt: skip
     ing.add_argument("--dry-run", action="store_true", help="check and report; change nothing")
     ing.set_defaults(func=ingest)
+    cmp = commands.add_parser(
+        "compare",
+        help="drift of one CSV or parquet file against another, with the pipeline's tests "
+        "and params.yaml's drift settings (JSON, or Markdown with --md)",
+    )
+    cmp.add_argument("reference", help="the reference file (.csv or .parquet)")
+    cmp.add_argument("current", help="the file to check against it")
+    cmp.add_argument("--target", help="a column reported as target drift, not as a feature")
+    cmp.add_argument("--md", action="store_true", help="print Markdown instead of JSON")
+    cmp.set_defaults(func=compare)
+    hist = commands.add_parser(
+        "check-history",
+        help="the quality-history rules on one metric of a CSV metric log (wide: a column "
+        "per metric; long: metric-name and value columns); prints JSON",
+    )
+    hist.add_argument("file", help="the CSV metric log, oldest row first")
+    hist.add_argument("--metric", required=True, help="the metric to judge, e.g. roc_auc")
+    hist.add_argument(
+        "--lower-is-better",
+        action="store_true",
+        help="lower values are better (a loss); default: higher is better",
+    )
+    hist.add_argument("--batch-col", help="the column naming each batch, for the output")
+    hist.add_argument("--name-col", help="long format: the column of metric names")
+    hist.add_argument("--value-col", help="long format: the column of values")
+    hist.add_argument("--threshold", type=float, help="the hard threshold (default: off)")
+    hist.add_argument("--k", type=float, default=2.0, help="parametric band in std (default 2)")
+    hist.add_argument("--min-history", type=int, default=3,
+                      help="fewer points gives 'insufficient history' (default 3)")  # fmt: skip
+    hist.set_defaults(func=check_history)
+    ret = commands.add_parser(
+        "retrain", help="if metrics/drift.json advises retraining, move train.window in "
+        "params.yaml to end at the newest batch (sliding or expanding, per params)")  # fmt: skip
+    ret.add_argument("--force", action="store_true", help="move the window even if not advised")
+    ret.add_argument("--dry-run", action="store_true", help="say what would change; change nothing")
+    ret.set_defaults(func=retrain)
     return root
 
 

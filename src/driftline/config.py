@@ -159,3 +159,21 @@ def _check(params: dict[str, Any], path: Path, check_window: bool) -> None:
         )
     _require(params, "profile.bins", int, path)
     _require(params, "drift.share", (int, float), path)
+    _require(params, "drift.top", int, path)
+    columns = params["drift"].get("columns")
+    if columns is not None and not isinstance(columns, dict):
+        raise DriftlineError(f"{path}: key 'drift.columns' must be a mapping of column overrides")
+    if _require(params, "drift.min_history", int, path) < 2:
+        raise DriftlineError(f"{path}: key 'drift.min_history' must be at least 2")
+    _require(params, "drift.k", (int, float), path)
+    for metric, rule in _require(params, "drift.history", dict, path).items():
+        _require(params, f"drift.history.{metric}.higher_is_better", bool, path)
+        if rule.get("threshold") is not None:
+            _require(params, f"drift.history.{metric}.threshold", (int, float), path)
+    mode = _require(params, "retrain.window", str, path)
+    if mode not in ("sliding", "expanding"):
+        raise DriftlineError(
+            f"{path}: key 'retrain.window' is {mode!r}; choose 'sliding' or 'expanding'"
+        )
+    for signal in ("dataset_drift", "label_drift", "prediction_drift"):
+        _require(params, f"retrain.when.{signal}", bool, path)

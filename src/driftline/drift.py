@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from driftline.errors import DriftlineError
 from driftline.profile import hist_array, mean_std, nonempty_bins
 
 SMALL_REFERENCE_ROWS = 1000
@@ -147,9 +148,12 @@ def column_drift(
     override = override or {}
     name = override.get("test") or default_test(ref, reference_rows)
     if name not in TESTS:
-        raise ValueError(f"unknown drift test {name!r}; choose from {sorted(TESTS)}")
+        raise DriftlineError(
+            f"params.yaml: drift.columns names an unknown test {name!r}; "
+            f"choose from {', '.join(sorted(TESTS))}"
+        )
     if name in ("wasserstein", "ks") and ref["kind"] != "numeric":
-        raise ValueError(f"the {name} test needs a numeric column")
+        raise DriftlineError(f"params.yaml: drift.columns: the {name} test needs a numeric column")
     function, default_threshold, kind = TESTS[name]
     threshold = float(override.get("threshold", default_threshold))
     empty = ref["count"] == 0 or cur["count"] == 0
@@ -194,6 +198,38 @@ def dataset_drift(
         "share_drifted": drift_share,
         "dataset_drift": bool(columns) and drift_share >= share,
     }
+
+
+def monitor(
+    reference: dict[str, Any],
+    current: dict[str, Any],
+    features: list[str],
+    target: str,
+    settings: dict[str, Any],
+    scores: tuple[dict[str, Any], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """One batch against the reference: every feature, the target (label drift) and, given
+    the reference and current profiles of the model's scores, prediction drift.
+
+    ``settings`` are the ``drift`` params: ``share`` and per-column overrides in ``columns``
+    (the target by its name, the scores as ``prediction``). Returns :func:`dataset_drift`'s
+    result plus ``share``, ``target`` and ``prediction`` (None without scores).
+    """
+    overrides = settings.get("columns") or {}
+    result = dataset_drift(reference, current, features, settings["share"], overrides)
+    result["share"] = settings["share"]
+    result["target"] = column_drift(
+        reference["columns"][target],
+        current["columns"][target],
+        reference["rows"],
+        overrides.get(target),
+    )
+    result["prediction"] = (
+        None
+        if scores is None
+        else column_drift(scores[0], scores[1], scores[0]["count"], overrides.get("prediction"))
+    )
+    return result
 
 
 def severity(result: dict[str, Any]) -> float:

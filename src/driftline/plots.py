@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+import numpy as np
+import pandas as pd
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from driftline.drift import severity  # noqa: E402
 from driftline.io import write_with  # noqa: E402
+from driftline.profile import bin_edges, hist_array  # noqa: E402
 
 DPI = 100
 HISTORY_METRICS = ("roc_auc", "pr_auc", "f1", "accuracy", "positive_rate")
@@ -90,5 +93,92 @@ def drift_png(columns: dict[str, dict[str, Any]], batch: str, target: str | Path
         xlabel="score / threshold (p-value tests: threshold / p-value); drift at >= 1",
         title=f"Feature drift, {batch} vs training reference",
     )
+    fig.tight_layout()
+    _save(fig, target)
+
+
+def _coarse(ref: dict[str, Any], cur: dict[str, Any], groups: int = 40):
+    """Both numeric histograms summed into ``groups`` equal runs of bins, over the span
+    holding the middle 99.8% of either side; returns (edges, reference shares, current shares)."""
+    p, q = hist_array(ref), hist_array(cur)
+    spans = [np.searchsorted(np.cumsum(h) / h.sum(), [0.001, 0.999]) for h in (p, q) if h.sum()]
+    lo, hi = min(s[0] for s in spans), max(s[1] for s in spans) + 1
+    starts = np.unique(np.linspace(lo, hi, groups + 1).astype("int64"))
+    edges = bin_edges(ref)[starts]
+    shares = [np.add.reduceat(h, starts[:-1])[: len(starts) - 1] for h in (p, q)]
+    return edges, *(s / max(s.sum(), 1) for s in shares)
+
+
+def distributions_png(
+    reference: dict[str, Any], current: dict[str, Any], names: list[str], batch: str, target
+) -> None:
+    """The newest batch against the reference, for the most drifted features: shares per
+    range of values (numeric) or per category (the 12 largest)."""
+    ncols = max(min(len(names), 3), 1)
+    nrows = max((len(names) + ncols - 1) // ncols, 1)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False)
+    for ax in axes.flat[len(names) :]:
+        ax.axis("off")
+    for ax, name in zip(axes.flat, names, strict=False):
+        ref, cur = reference["columns"][name], current["columns"][name]
+        if ref["kind"] == "numeric" and ref["count"] and cur["count"]:
+            edges, p, q = _coarse(ref, cur)
+            ax.stairs(p, edges, label="reference", color="tab:blue", fill=True, alpha=0.35)
+            ax.stairs(q, edges, label=batch, color="tab:red", linewidth=1.5)
+        elif ref["kind"] == "categorical":
+            keys = sorted(set(ref["freq"]) | set(cur["freq"]))
+            p = np.array([ref["freq"].get(k, 0) for k in keys], dtype="float64")
+            q = np.array([cur["freq"].get(k, 0) for k in keys], dtype="float64")
+            p, q = p / max(p.sum(), 1), q / max(q.sum(), 1)
+            order = np.argsort(-np.maximum(p, q), kind="stable")[:12]
+            x = np.arange(order.size)
+            ax.bar(x - 0.2, p[order], width=0.4, label="reference", color="tab:blue", alpha=0.6)
+            ax.bar(x + 0.2, q[order], width=0.4, label=batch, color="tab:red", alpha=0.8)
+            ax.set_xticks(x, [keys[i] for i in order], rotation=60, fontsize="small")
+        ax.set(title=name, ylabel="share of rows")
+        ax.legend(fontsize="small")
+    if not names:
+        axes[0, 0].text(0.5, 0.5, "no feature to show", ha="center", va="center")
+    fig.suptitle(f"Most drifted features: {batch} against the training reference")
+    fig.tight_layout()
+    _save(fig, target)
+
+
+def rules_png(
+    history: pd.DataFrame, settings: dict[str, Any], rules: dict[str, Any], target
+) -> None:
+    """Each rule-checked metric over the batches, with the newest value's bounds drawn: the
+    hard threshold, the mean ± k·std band and the IQR fences of the earlier values."""
+    metrics = list(settings["history"])
+    fig, axes = plt.subplots(len(metrics), 1, figsize=(9, 2.6 * len(metrics)), squeeze=False)
+    x = np.arange(len(history))
+    for ax, metric in zip(axes[:, 0], metrics, strict=True):
+        values = history[metric].to_numpy(dtype="float64")
+        results = rules[metric]
+        ax.plot(x, values, marker="o", color="tab:blue", label=metric)
+        threshold = results["threshold"]
+        if "bound" in threshold:
+            ax.axhline(threshold["bound"], color="black", linestyle="--", label="threshold")
+        band = results["parametric"].get("band")
+        if band:
+            ax.axhspan(*band, color="tab:green", alpha=0.15, label=f"mean ± {settings['k']:g}·std")
+        fences = results["iqr"].get("band")
+        if fences:
+            for fence in fences:
+                ax.axhline(fence, color="tab:purple", linestyle=":", linewidth=1)
+            ax.plot([], [], color="tab:purple", linestyle=":", label="IQR fences")
+        if len(values):
+            alarm = any(r["alarm"] for r in results.values())
+            ax.plot(x[-1], values[-1], marker="o", markersize=10, linestyle="none",
+                    color="tab:red" if alarm else "tab:green",
+                    label="newest: alarm" if alarm else "newest: ok")  # fmt: skip
+        else:
+            ax.text(0.5, 0.5, "no batch after the training window", ha="center",
+                    va="center", transform=ax.transAxes)  # fmt: skip
+        ax.set_xticks(x, history["batch"].astype(str).tolist(), rotation=45, fontsize="small")
+        ax.set(ylabel=metric)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small")
+    axes[0, 0].set_title("Quality history and the rule bounds for the newest batch")
     fig.tight_layout()
     _save(fig, target)

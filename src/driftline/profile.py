@@ -49,13 +49,17 @@ def numeric_profile(values: np.ndarray, low: float, high: float, bins: int) -> d
 
 def categorical_profile(values: pd.Series) -> dict[str, Any]:
     """Profile a categorical column as a frequency table, keys sorted for stable output."""
-    present = values.dropna().astype("str")
-    freq = present.value_counts(sort=False)
+    freq: dict[str, int] = {}
+    # Count first, then name the values: one pass over the rows, whatever their dtype.
+    for key, count in values.value_counts(dropna=True, sort=False).items():
+        if count:
+            freq[str(key)] = freq.get(str(key), 0) + int(count)
+    present = sum(freq.values())
     return {
         "kind": "categorical",
-        "count": int(present.size),
-        "nulls": int(values.size - present.size),
-        "freq": {str(k): int(freq[k]) for k in sorted(freq.index)},
+        "count": present,
+        "nulls": int(values.size - present),
+        "freq": dict(sorted(freq.items())),
     }
 
 

@@ -1,19 +1,41 @@
-"""drift: the newest batch against the training reference, from profiles alone.
+"""drift: the newest batch against the training reference, and the retrain verdict.
 
-Writes the drift metrics, the per-feature scores for DVC plots, a PNG and a Markdown report.
+Reads the reference profile, the newest batch's profile and scores, and the quality history
+(one row per batch), never older batches' rows. Writes the drift metrics with the verdict,
+the per-feature scores for DVC plots, three PNGs and the Markdown report.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from driftline import paths, plots
-from driftline.config import batch_list, load_params
-from driftline.drift import column_drift, dataset_drift, severity
+from driftline.config import batch_list, load_params, window_batches
+from driftline.drift import monitor, severity
+from driftline.drift_report import drift_report
 from driftline.features import TARGET, feature_lists
 from driftline.io import read_json, write_json, write_text
 from driftline.log import get_logger
+from driftline.profile import numeric_profile
+from driftline.retrain import verdict
+from driftline.rules import check_metric
 from driftline.stages import run
+
+
+def history_rules(history: pd.DataFrame, settings: dict[str, Any]) -> dict[str, Any]:
+    """Every rule on every metric of ``drift.history``, over the quality history."""
+    return {
+        metric: check_metric(
+            history[metric].tolist(),
+            bool(rule["higher_is_better"]),
+            rule.get("threshold"),
+            float(settings["k"]),
+            int(settings["min_history"]),
+        )
+        for metric, rule in settings["history"].items()
+    }
 
 
 def drift(argv: list[str]) -> None:
@@ -21,43 +43,22 @@ def drift(argv: list[str]) -> None:
     settings = params["drift"]
     newest = batch_list(params)[-1]
     reference = read_json(paths.REFERENCE)
-    current = read_json(paths.profile(newest))
     categorical, numeric = feature_lists(params)
-    overrides = settings.get("columns") or {}
-    result = dataset_drift(reference, current, categorical + numeric, settings["share"], overrides)
-    target = column_drift(
-        reference["columns"][TARGET],
-        current["columns"][TARGET],
-        reference["rows"],
-        overrides.get(TARGET),
+    scores = pd.read_parquet(paths.scores(newest), columns=["score"])["score"].to_numpy()
+    score_profiles = (
+        read_json(paths.SCORE_PROFILE),
+        numeric_profile(scores, 0.0, 1.0, params["profile"]["bins"]),
     )
+    current = read_json(paths.profile(newest))
+    result = monitor(reference, current, categorical + numeric, TARGET, settings, score_profiles)
+    history = pd.read_csv(paths.HISTORY)
+    rules = history_rules(history, settings)
+    in_window = newest in window_batches(params)
+    retrain, reasons = verdict(result, rules, params["retrain"]["when"], in_window)
     ranked = sorted(result["columns"].items(), key=lambda kv: -severity(kv[1]))
     top = ranked[: settings["top"]]
-    write_json(
-        paths.DRIFT_METRICS,
-        {
-            "batch": newest,
-            "reference": f"{reference['batches'][0]}..{reference['batches'][-1]}",
-            "dataset_drift": result["dataset_drift"],
-            "share_drifted": result["share_drifted"],
-            "drifted_features": len(result["drifted_columns"]),
-            "features_tested": len(result["columns"]),
-            "target_drift": {
-                "test": target["test"],
-                "score": target["score"],
-                "drifted": target["drifted"],
-            },
-            "top_features": {
-                name: {
-                    "rank": rank,
-                    "test": r["test"],
-                    "score": r["score"],
-                    "drifted": r["drifted"],
-                }
-                for rank, (name, r) in enumerate(top, start=1)
-            },
-        },
-    )
+    metrics = drift_metrics(newest, reference, result, top, rules, retrain, reasons, in_window)
+    write_json(paths.DRIFT_METRICS, metrics)
     write_json(
         paths.DRIFT_SCORES,
         [
@@ -67,57 +68,67 @@ def drift(argv: list[str]) -> None:
                 "score": r["score"],
                 "threshold": r["threshold"],
                 "drifted": r["drifted"],
-            }
+            }  # fmt: skip
             for name, r in sorted(result["columns"].items())
         ],
     )
     plots.drift_png(result["columns"], newest, paths.DRIFT_PNG)
+    names = [name for name, _ in top]
+    plots.distributions_png(reference, current, names, newest, paths.DISTRIBUTIONS_PNG)
+    plots.rules_png(history, settings, rules, paths.RULES_PNG)
     write_text(
-        paths.DRIFT_REPORT, report(newest, reference, result, ranked, target, settings["share"])
+        paths.DRIFT_REPORT,
+        drift_report(newest, reference, result, ranked, rules, (retrain, reasons), in_window),
     )
-    get_logger().info(
-        "%s: %d of %d features drifted (share %.2f), dataset drift %s",
+    log = get_logger()
+    log.info(
+        "%s: %d of %d features drifted (share %.2f), dataset drift %s; retrain: %s",
         newest,
         len(result["drifted_columns"]),
         len(result["columns"]),
         result["share_drifted"],
         result["dataset_drift"],
+        retrain,
     )
+    for reason in reasons:
+        log.info("retrain reason: %s", reason)
 
 
-def report(
+def drift_metrics(
     batch: str,
     reference: dict[str, Any],
     result: dict[str, Any],
-    ranked: list[tuple[str, dict[str, Any]]],
-    target: dict[str, Any],
-    share: float,
-) -> str:
-    """The drift report in Markdown, readable on its own; ``ranked`` lists the columns'
-    results most drifted first."""
-    window = f"{reference['batches'][0]}..{reference['batches'][-1]}"
-    verdict = "**drift detected**" if result["dataset_drift"] else "no dataset drift"
-    lines = [
-        f"# Drift report: {batch}",
-        "",
-        f"Batch `{batch}` against the training reference `{window}` "
-        f"({reference['rows']:,} rows): {verdict}.",
-        f"{len(result['drifted_columns'])} of {len(result['columns'])} features drifted "
-        f"(share {result['share_drifted']:.2f}; dataset drift at >= {share:g}).",
-        f"Target (`{TARGET}`) drift: {'yes' if target['drifted'] else 'no'} "
-        f"({target['test']} {target['score']:.4f}).",
-        "",
-        "| feature | test | score | threshold | drifted | missing ref | missing cur |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for name, r in ranked:
-        lines.append(
-            f"| {name} | {r['test']} | {r['score']:.4f} | {r['threshold']:g} | "
-            f"{'yes' if r['drifted'] else 'no'} | {r['missing_rate_reference']:.1%} | "
-            f"{r['missing_rate_current']:.1%} |"
-        )
-    lines += ["", f"![feature drift](../{paths.DRIFT_PNG.as_posix()})", ""]
-    return "\n".join(lines)
+    top: list[tuple[str, dict[str, Any]]],
+    rules: dict[str, Any],
+    retrain: bool,
+    reasons: list[str],
+    in_window: bool,
+) -> dict[str, Any]:
+    """metrics/drift.json: small and stable, so that ``dvc metrics diff`` reads well."""
+
+    def brief(r: dict[str, Any]) -> dict[str, Any]:
+        return {"test": r["test"], "score": r["score"], "drifted": r["drifted"]}
+
+    return {
+        "batch": batch,
+        "reference": f"{reference['batches'][0]}..{reference['batches'][-1]}",
+        "newest_in_window": in_window,
+        "dataset_drift": result["dataset_drift"],
+        "share_drifted": result["share_drifted"],
+        "drifted_features": len(result["drifted_columns"]),
+        "features_tested": len(result["columns"]),
+        "target_drift": brief(result["target"]),
+        "prediction_drift": brief(result["prediction"]),
+        "history_rules": {
+            metric: {rule: r["alarm"] for rule, r in results.items()}
+            for metric, results in rules.items()
+        },
+        "retrain": retrain,
+        "retrain_reasons": reasons,
+        "top_features": {
+            name: {"rank": rank, **brief(r)} for rank, (name, r) in enumerate(top, start=1)
+        },
+    }
 
 
 if __name__ == "__main__":

@@ -26,6 +26,10 @@ HISTORY_COLUMNS = [
     "f1",
     "positive_rate",
     "predicted_positive_rate",
+    "share_drifted",
+    "dataset_drift",
+    "label_drift",
+    "prediction_drift",
 ]
 
 

@@ -1,4 +1,5 @@
-"""score@<batch>: the current model's scores on one batch, and that batch's quality row."""
+"""score@<batch>: the current model's scores on one batch, and that batch's monitoring row:
+its quality, and its data, label and prediction drift against the training reference."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import pandas as pd
 
 from driftline import paths
 from driftline.config import batch_list, load_params
-from driftline.features import TARGET
+from driftline.drift import monitor
+from driftline.features import TARGET, feature_lists
 from driftline.io import read_json, write_json, write_parquet
 from driftline.metrics import quality
+from driftline.profile import numeric_profile
 from driftline.stages import one_batch, run
 
 
@@ -31,8 +34,33 @@ def score(argv: list[str]) -> None:
     scores = model.predict_proba(frame[features])[:, 1]
     row = quality(frame[TARGET].to_numpy(), scores, params["evaluate"]["threshold"])
     row.update(batch=batch, position=position(batch, batch_list(params), meta["window"]))
+    row.update(drift_summary(params, batch, scores))
     write_parquet(paths.scores(batch), pd.DataFrame({TARGET: frame[TARGET], "score": scores}))
     write_json(paths.batch_metrics(batch), row)
+
+
+def drift_summary(params: dict, batch: str, scores) -> dict:
+    """The batch's drift in four numbers, for the history: the share of drifted features,
+    the dataset verdict, and the label and prediction drift scores."""
+    categorical, numeric = feature_lists(params)
+    score_profiles = (
+        read_json(paths.SCORE_PROFILE),
+        numeric_profile(scores, 0.0, 1.0, params["profile"]["bins"]),
+    )
+    result = monitor(
+        read_json(paths.REFERENCE),
+        read_json(paths.profile(batch)),
+        categorical + numeric,
+        TARGET,
+        params["drift"],
+        score_profiles,
+    )
+    return {
+        "share_drifted": result["share_drifted"],
+        "dataset_drift": result["dataset_drift"],
+        "label_drift": result["target"]["score"],
+        "prediction_drift": result["prediction"]["score"],
+    }
 
 
 if __name__ == "__main__":

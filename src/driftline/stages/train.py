@@ -18,6 +18,7 @@ from driftline.io import write_bytes, write_json
 from driftline.log import get_logger
 from driftline.metrics import quality
 from driftline.modeling import build_model
+from driftline.profile import numeric_profile
 from driftline.stages import run
 
 
@@ -46,6 +47,8 @@ def train(argv: list[str]) -> None:
             params["evaluate"]["threshold"],
         )
         model = fitted(frame)
+        # The reference for prediction drift: the final model's scores on its own window.
+        window_scores = model.predict_proba(frame[features])[:, 1]
     get_logger().info(
         "validation on the last %d rows of the window: ROC AUC %.4f",
         len(holdout),
@@ -70,6 +73,9 @@ def train(argv: list[str]) -> None:
     }
     write_bytes(paths.MODEL, pickle.dumps(model, protocol=5))
     write_json(paths.MODEL_META, meta)
+    write_json(
+        paths.SCORE_PROFILE, numeric_profile(window_scores, 0.0, 1.0, params["profile"]["bins"])
+    )
     write_json(
         paths.TRAIN_METRICS,
         {

@@ -1,0 +1,145 @@
+"""The drift report in Markdown: readable on its own in reports/drift.md, the core of the
+pull-request comment, and the ``--md`` output of ``driftline compare``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from driftline import paths
+from driftline.features import TARGET
+
+RULE_LABELS = {
+    "threshold": "hard threshold",
+    "comparative": "worse than all earlier",
+    "parametric": "mean ± k·std",
+    "iqr": "IQR fences",
+}
+
+
+def _yes(flag: bool) -> str:
+    return "**yes**" if flag else "no"
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None or value != value else f"{value:.4f}"
+
+
+def feature_table(ranked: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """One row per column, most drifted first: test, score, verdict, missing-value rates and
+    rows with a category the reference never saw."""
+    lines = [
+        "| feature | test | score | threshold | drifted | missing ref | missing cur | unseen |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in ranked:
+        unseen = r.get("unseen_rows")
+        lines.append(
+            f"| {name} | {r['test']} | {_number(r['score'])} | {r['threshold']:g} | "
+            f"{_yes(r['drifted'])} | {r['missing_rate_reference']:.1%} | "
+            f"{r['missing_rate_current']:.1%} | {'' if unseen is None else f'{unseen:,}'} |"
+        )
+    return lines
+
+
+def signal_line(label: str, r: dict[str, Any] | None) -> str:
+    if r is None:
+        return f"- {label}: not available"
+    return (
+        f"- {label}: {_yes(r['drifted'])} ({r['test']} {_number(r['score'])}, "
+        f"threshold {r['threshold']:g})"
+    )
+
+
+def rules_table(rules: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
+    """Each history rule's result per metric: ok, ALARM, or why it could not judge."""
+    lines = [
+        "| metric | newest | " + " | ".join(RULE_LABELS.values()) + " |",
+        "|---|---|" + "---|" * len(RULE_LABELS),
+    ]
+    for metric, results in rules.items():
+        cells = []
+        for rule in RULE_LABELS:
+            r = results[rule]
+            if r["status"] in ("ok", "alarm"):
+                mark = "**ALARM**" if r["alarm"] else "ok"
+                cells.append(f"{mark} (bound {r['bound']:.4f})")
+            else:
+                cells.append(r["status"])
+        newest = next((r.get("value") for r in results.values() if "value" in r), None)
+        lines.append(f"| {metric} | {_number(newest)} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def drift_report(
+    batch: str,
+    reference: dict[str, Any],
+    result: dict[str, Any],
+    ranked: list[tuple[str, dict[str, Any]]],
+    rules: dict[str, dict[str, dict[str, Any]]],
+    decision: tuple[bool, list[str]],
+    in_window: bool,
+) -> str:
+    """The whole report; ``ranked`` lists the columns' results most drifted first."""
+    window = f"{reference['batches'][0]}..{reference['batches'][-1]}"
+    retrain, reasons = decision
+    verdict = "**dataset drift detected**" if result["dataset_drift"] else "no dataset drift"
+    lines = [f"# Drift report: {batch}", ""]
+    if in_window:
+        lines += [
+            f"> Batch `{batch}` is inside the training window `{window}`: the model was "
+            "trained on it, so no retraining is advised and the quality history is empty.",
+            "",
+        ]
+    lines += [
+        f"Batch `{batch}` against the training reference `{window}` "
+        f"({reference['rows']:,} rows): {verdict}. "
+        f"{len(result['drifted_columns'])} of {len(result['columns'])} features drifted "
+        f"(share {result['share_drifted']:.2f}; dataset drift at >= {result['share']:g}).",
+        "",
+        f"## Retrain: {'**yes**' if retrain else 'no'}",
+        "",
+    ]
+    lines += [f"- {reason}" for reason in reasons] or ["- no retraining signal fired"]
+    lines += [
+        "",
+        "## Target and predictions",
+        "",
+        signal_line(f"Label drift (`{TARGET}`)", result["target"]),
+        signal_line("Prediction drift (model scores)", result["prediction"]),
+        "",
+        "## Quality history rules",
+        "",
+        *rules_table(rules),
+        "",
+        f"![quality history with rule bands](../{paths.RULES_PNG.as_posix()})",
+        "",
+        "## Features",
+        "",
+        *feature_table(ranked),
+        "",
+        f"![feature drift](../{paths.DRIFT_PNG.as_posix()})",
+        "",
+        f"![distributions of the most drifted features](../{paths.DISTRIBUTIONS_PNG.as_posix()})",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def compare_report(result: dict[str, Any], names: tuple[str, str]) -> str:
+    """``driftline compare --md``: the verdict and the per-column table."""
+    ranked = sorted(result["columns"].items(), key=lambda kv: (not kv[1]["drifted"], kv[0]))
+    verdict = "**dataset drift detected**" if result["dataset_drift"] else "no dataset drift"
+    lines = [
+        f"# Drift: `{names[1]}` against `{names[0]}`",
+        "",
+        f"{result['rows']['current']:,} rows against {result['rows']['reference']:,}: "
+        f"{verdict}. {len(result['drifted_columns'])} of {len(result['columns'])} columns "
+        f"drifted (share {result['share_drifted']:.2f}; dataset drift at >= {result['share']:g}).",
+        "",
+    ]
+    if result["target"] is not None:
+        lines += [signal_line("Target drift", result["target"]), ""]
+    for side in ("reference", "current"):
+        if result[f"only_in_{side}"]:
+            lines += [f"Only in the {side}: {', '.join(result[f'only_in_{side}'])}.", ""]
+    return "\n".join([*lines, *feature_table(ranked), ""])
