@@ -4,9 +4,11 @@
 
 In a throwaway copy of the repository: `make repro`'s steps on the six committed months, then
 for each later month `driftline demo next`, `driftline ingest` and `dvc repro`. It prints one
-Markdown row per added month (quality of the model trained on January to March, drift of the
-month against that training window, and the time the month cost) and saves the final quality
-history plot as docs/full-year-history.png for the README.
+Markdown row per added month (quality of the model trained on January to March; data, label
+and prediction drift of the month against that training window; the history rules that fired;
+the retrain verdict; the month's drift against itself, which must be none; and the time the
+month cost) and saves the final quality history and rule-band plots into docs/ for the README.
+Retraining is never applied here, so every month is judged against the same model.
 """
 
 from __future__ import annotations
@@ -39,23 +41,49 @@ def main() -> None:
             elapsed = time.perf_counter() - start
             evaluate = json.loads((repo / "metrics/evaluate.json").read_text())
             drift = json.loads((repo / "metrics/drift.json").read_text())
-            rows.append((evaluate, drift, elapsed, [s["stage"] for s in stage_figures(output)]))
-        target = ROOT / "docs" / "full-year-history.png"
-        target.parent.mkdir(exist_ok=True)
-        shutil.copyfile(repo / "plots/history.png", target)
+            itself = self_drift(repo, evaluate["batch"])
+            stages = [s["stage"] for s in stage_figures(output)]
+            rows.append((evaluate, drift, itself, elapsed, stages))
+        (ROOT / "docs").mkdir(exist_ok=True)
+        for name in ("history.png", "history_rules.png"):
+            shutil.copyfile(repo / "plots" / name, ROOT / "docs" / f"full-year-{name}")
     print("| month | rows | ROC AUC | late share | drifted features | dataset drift | "
+          "label drift | prediction drift | rules fired | retrain | against itself | "
           "top drifted | next + ingest + repro (s) | stages run |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|")
-    for evaluate, drift, elapsed, stages in rows:
+    print("|---" * 14 + "|")
+    for evaluate, drift, itself, elapsed, stages in rows:
         ranked = sorted(drift["top_features"], key=lambda n: drift["top_features"][n]["rank"])
-        top = ", ".join(ranked[:3])
+        fired = [f"{metric} {rule}" for metric, rules in drift["history_rules"].items()
+                 for rule, alarm in rules.items() if alarm]  # fmt: skip
         print(
             f"| {evaluate['batch']} | {evaluate['rows']:,} | {evaluate['roc_auc']:.3f} | "
             f"{evaluate['positive_rate']:.3f} | {drift['drifted_features']}/"
-            f"{drift['features_tested']} | {'yes' if drift['dataset_drift'] else 'no'} | "
-            f"{top} | {elapsed:.1f} | {', '.join(stages)} |"
+            f"{drift['features_tested']} | {yes(drift['dataset_drift'])} | "
+            f"{signal(drift['target_drift'])} | {signal(drift['prediction_drift'])} | "
+            f"{', '.join(fired) or 'none'} | {yes(drift['retrain'])} | {itself} drifted | "
+            f"{', '.join(ranked[:3])} | {elapsed:.1f} | {', '.join(stages)} |"
         )
-    print(f"\nSaved {target.relative_to(ROOT)}")
+    print("\nSaved docs/full-year-history.png and docs/full-year-history_rules.png")
+
+
+def yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def signal(result: dict) -> str:
+    return f"{yes(result['drifted'])} ({result['score']:.3f})"
+
+
+def self_drift(repo: Path, batch: str) -> int:
+    """How many features drift when the batch's own profile is its reference (must be 0)."""
+    code = (
+        "import json, sys; from driftline.drift import monitor; "
+        "from driftline.config import load_params; from driftline.features import TARGET, "
+        "feature_lists; p = load_params(); c, n = feature_lists(p); "
+        f"profile = json.load(open('data/profiles/{batch}.json')); "
+        "print(len(monitor(profile, profile, c + n, TARGET, p['drift'])['drifted_columns']))"
+    )
+    return int(run(repo, sys.executable, "-c", code)[1].split()[-1])
 
 
 if __name__ == "__main__":

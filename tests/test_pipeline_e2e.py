@@ -55,7 +55,10 @@ def test_every_stage_output_is_present(clone):
         "metrics/evaluate.json",
         "metrics/drift.json",
         "metrics/history.csv",
+        "models/score_profile.json",
         "plots/history.png",
+        "plots/drift_distributions.png",
+        "plots/history_rules.png",
         "reports/drift.md",
     ):
         assert (clone / name).stat().st_size > 0, name
@@ -75,6 +78,7 @@ def test_metrics_plots_and_dag_are_meaningful(clone):
     run(clone, "dvc", "plots", "show")
     page = (clone / "dvc_plots" / "index.html").read_text()
     assert "Model quality per batch" in page and "history.png" in page
+    assert "Share of drifted features per batch" in page and "history_rules.png" in page
     dag = out(clone, "dvc", "dag", "--md")
     for stage in ("prepare@2013-01", "window", "train", "score@2013-06", "evaluate", "drift"):
         assert stage in dag
@@ -103,7 +107,8 @@ def test_adding_a_batch_reruns_only_the_new_batch_and_the_summaries(clone):
 def test_experiment_reruns_only_what_depends_on_the_changed_param(clone):
     output = out(clone, "dvc", "exp", "run", "-S", "train.hgb.max_iter=30")
     scores = {f"score@2013-0{m}" for m in range(1, 8)}
-    assert stages_run(output) == {"train", "evaluate"} | scores
+    # drift reruns too: the prediction-drift reference is the new model's scores.
+    assert stages_run(output) == {"train", "evaluate", "drift"} | scores
     params = out(clone, "dvc", "params", "diff", "--md")
     assert re.search(r"train\.hgb\.max_iter\s*\|\s*100\s*\|\s*30", params), params
     diff = json.loads(out(clone, "dvc", "metrics", "diff", "--json"))
@@ -113,3 +118,25 @@ def test_experiment_reruns_only_what_depends_on_the_changed_param(clone):
         != diff["metrics/evaluate.json"]["roc_auc"]["new"]
     )
     assert "max_iter" in out(clone, "dvc", "exp", "show", "--md")
+
+
+def test_retrain_is_a_params_change_that_dvc_repro_promotes(clone):
+    # Back to the committed state (the experiment above changed the workspace).
+    run(clone, "git", "checkout", "--", ".")
+    run(clone, "dvc", "checkout")
+    drift = json.loads((clone / "metrics/drift.json").read_text())
+    assert drift["batch"] == "2013-07" and drift["retrain"] and drift["retrain_reasons"]
+    done = out(clone, "driftline", "retrain")
+    assert "train.window: 2013-01..2013-03 -> 2013-05..2013-07 (sliding)" in done
+    ran = stages_run(out(clone, "dvc", "repro"))
+    assert {"window", "train", "evaluate", "drift", "score@2013-01", "score@2013-07"} <= ran
+    params = out(clone, "dvc", "params", "diff", "--md")
+    assert re.search(r"train\.window\.start\s*\|\s*2013-01\s*\|\s*2013-05", params), params
+    assert re.search(r"train\.window\.end\s*\|\s*2013-03\s*\|\s*2013-07", params), params
+    metrics = json.loads(out(clone, "dvc", "metrics", "diff", "--json"))
+    assert "validation.roc_auc" in metrics["metrics/train.json"]
+    retrain = metrics["metrics/drift.json"]["retrain"]
+    assert (retrain["old"], retrain["new"]) == (True, False)
+    promoted = json.loads((clone / "metrics/drift.json").read_text())
+    assert promoted["newest_in_window"] and promoted["retrain_reasons"] == []
+    assert "No retraining advised" in out(clone, "driftline", "retrain")

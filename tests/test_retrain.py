@@ -1,0 +1,147 @@
+"""The retrain verdict and `driftline retrain`, the params change that applies it."""
+
+import json
+import shutil
+
+import pytest
+import yaml
+
+from driftline.errors import DriftlineError
+from driftline.retrain import chosen_rules, moved_window, set_window, verdict
+from driftline.rules import check_metric
+from helpers import run
+
+BATCHES = [f"2013-{m:02d}" for m in range(1, 9)]
+
+
+def signal(drifted: bool, score: float = 0.2) -> dict:
+    return {"test": "jensenshannon", "score": score, "threshold": 0.1, "drifted": drifted}
+
+
+def monitor(dataset: bool, target: bool = False, prediction: bool = False) -> dict:
+    return {"dataset_drift": dataset, "drifted_columns": ["temp", "dewp"] if dataset else [],
+            "columns": {c: {} for c in ("temp", "dewp", "carrier")}, "share_drifted":
+            2 / 3 if dataset else 0.0, "share": 0.5, "target": signal(target),
+            "prediction": signal(prediction)}  # fmt: skip
+
+
+HEALTHY = {"roc_auc": check_metric([0.80, 0.82, 0.81, 0.80], True, threshold=0.7)}
+DECAYED = {"roc_auc": check_metric([0.80, 0.82, 0.81, 0.60], True, threshold=0.7)}
+EVERYTHING = {"dataset_drift": True, "label_drift": True, "prediction_drift": True, "rules": "any"}
+
+
+def test_no_signal_no_retrain():
+    assert verdict(monitor(False), HEALTHY, EVERYTHING, False) == (False, [])
+
+
+def test_every_fired_signal_gives_a_readable_reason():
+    retrain, reasons = verdict(monitor(True, True, True), DECAYED, EVERYTHING, False)
+    assert retrain
+    assert reasons[0] == "dataset drift: 2 of 3 features drifted (share 0.67 >= 0.5)"
+    assert reasons[1] == "label drift: jensenshannon 0.2000 (threshold 0.1)"
+    assert reasons[2] == "prediction drift: jensenshannon 0.2000 (threshold 0.1)"
+    assert "roc_auc 0.6000 breaks the threshold rule (bound 0.7000)" in reasons
+    assert len(reasons) == 3 + 4  # every rule fired on the collapse
+
+
+def test_the_policy_chooses_which_signals_count():
+    quiet = {"dataset_drift": False, "label_drift": False, "prediction_drift": False}
+    assert verdict(monitor(True, True, True), DECAYED, {**quiet, "rules": "none"}, False) == (
+        False,
+        [],
+    )
+    # Q1 0.805 and Q3 0.815 of 0.80, 0.82, 0.81: the lower fence is 0.805 - 1.5 * 0.01
+    retrain, reasons = verdict(monitor(True), DECAYED, {**quiet, "rules": ["roc_auc.iqr"]}, False)
+    assert retrain and reasons == ["roc_auc 0.6000 breaks the iqr rule (bound 0.7900)"]
+
+
+def test_a_batch_inside_the_training_window_never_asks_for_retraining():
+    assert verdict(monitor(True, True, True), DECAYED, EVERYTHING, True) == (False, [])
+
+
+def test_rule_selection_names_rules_or_metric_rules():
+    metrics = ["roc_auc", "log_loss"]
+    assert len(chosen_rules("any", metrics)) == 8
+    assert chosen_rules("none", metrics) == set()
+    assert chosen_rules(["iqr", "log_loss.threshold"], metrics) == {
+        ("roc_auc", "iqr"), ("log_loss", "iqr"), ("log_loss", "threshold")}  # fmt: skip
+    with pytest.raises(DriftlineError, match="'pr_auc.iqr'"):
+        chosen_rules(["pr_auc.iqr"], metrics)
+    with pytest.raises(DriftlineError, match="'median'"):
+        chosen_rules(["median"], metrics)
+
+
+def test_sliding_keeps_the_length_and_expanding_keeps_the_start():
+    assert moved_window(BATCHES, "2013-01", "2013-03", "sliding") == ("2013-06", "2013-08")
+    assert moved_window(BATCHES, "2013-01", "2013-03", "expanding") == ("2013-01", "2013-08")
+    assert moved_window(BATCHES[:2], "2013-01", "2013-01", "sliding") == ("2013-02", "2013-02")
+    with pytest.raises(DriftlineError, match="'retrain.window' is 'tumbling'"):
+        moved_window(BATCHES, "2013-01", "2013-03", "tumbling")
+
+
+def test_set_window_changes_two_values_and_keeps_every_comment(repo_root):
+    text = (repo_root / "params.yaml").read_text()
+    edited = set_window(text, "2013-04", "2013-06")
+    params = yaml.safe_load(edited)
+    assert params["train"]["window"] == {"start": "2013-04", "end": "2013-06"}
+    changed = [(a, b) for a, b in zip(text.splitlines(), edited.splitlines()) if a != b]
+    assert len(changed) == 2 and len(text.splitlines()) == len(edited.splitlines())
+    for before, after in changed:  # the trailing comment stays
+        assert before.split("#", 1)[1:] == after.split("#", 1)[1:]
+    assert params == {**yaml.safe_load(text), "train": params["train"]}
+
+
+@pytest.fixture
+def project(tmp_path, repo_root):
+    """A folder with the repo's params.yaml and a drift verdict for its newest batch."""
+    shutil.copy(repo_root / "params.yaml", tmp_path / "params.yaml")
+    (tmp_path / "metrics").mkdir()
+    newest = yaml.safe_load((repo_root / "params.yaml").read_text())["batches"][-1]
+    write_verdict(tmp_path, newest, True)
+    return tmp_path
+
+
+def write_verdict(folder, batch: str, retrain: bool) -> None:
+    reasons = ["dataset drift: 8 of 15 features drifted"] if retrain else []
+    (folder / "metrics" / "drift.json").write_text(
+        json.dumps({"batch": batch, "retrain": retrain, "retrain_reasons": reasons})
+    )
+
+
+def test_retrain_command_moves_the_window_and_says_why(project):
+    before = yaml.safe_load((project / "params.yaml").read_text())
+    done = run(project, "driftline", "retrain")
+    after = yaml.safe_load((project / "params.yaml").read_text())
+    newest = before["batches"][-1]
+    length = before["batches"].index(before["train"]["window"]["end"]) - before["batches"].index(
+        before["train"]["window"]["start"]
+    )
+    assert after["train"]["window"]["end"] == newest
+    assert (
+        after["batches"].index(newest) - after["batches"].index(after["train"]["window"]["start"])
+        == length
+    )
+    assert "reason: dataset drift" in done.stdout and "(sliding)" in done.stdout
+    again = run(project, "driftline", "retrain")  # now already at the newest batch
+    assert "already ends at the newest batch" in again.stdout
+
+
+def test_retrain_command_dry_run_and_not_advised_change_nothing(project):
+    original = (project / "params.yaml").read_bytes()
+    assert "Dry run" in run(project, "driftline", "retrain", "--dry-run").stdout
+    newest = yaml.safe_load(original)["batches"][-1]
+    write_verdict(project, newest, False)
+    assert "No retraining advised" in run(project, "driftline", "retrain").stdout
+    assert (project / "params.yaml").read_bytes() == original
+
+
+def test_retrain_command_refuses_a_stale_verdict(project):
+    original = (project / "params.yaml").read_bytes()
+    write_verdict(project, "2013-02", True)
+    done = run(project, "driftline", "retrain", check=False)
+    assert done.returncode == 2
+    assert "is for batch '2013-02'" in done.stderr and "run 'dvc repro' first" in done.stderr
+    (project / "metrics" / "drift.json").unlink()
+    done = run(project, "driftline", "retrain", check=False)
+    assert done.returncode == 2 and "metrics/drift.json is missing" in done.stderr
+    assert (project / "params.yaml").read_bytes() == original
