@@ -6,7 +6,6 @@ import pytest
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from driftline.errors import DriftlineError
 from driftline.drift import (
     chi_square_pvalue,
     column_drift,
@@ -18,6 +17,7 @@ from driftline.drift import (
     wasserstein_normed,
     z_test_pvalue,
 )
+from driftline.errors import DriftlineError
 from driftline.profile import categorical_profile, numeric_profile, profile_frame
 
 LOW, HIGH, BINS = -10.0, 20.0, 3000  # bin width 0.01

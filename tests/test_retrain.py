@@ -84,8 +84,11 @@ def test_set_window_changes_two_values_and_keeps_every_comment(repo_root):
     edited = set_window(text, "2013-04", "2013-06")
     params = yaml.safe_load(edited)
     assert params["train"]["window"] == {"start": "2013-04", "end": "2013-06"}
-    changed = [(a, b) for a, b in zip(text.splitlines(), edited.splitlines()) if a != b]
-    assert len(changed) == 2 and len(text.splitlines()) == len(edited.splitlines())
+    assert len(text.splitlines()) == len(edited.splitlines())
+    changed = [
+        (a, b) for a, b in zip(text.splitlines(), edited.splitlines(), strict=True) if a != b
+    ]
+    assert len(changed) == 2
     for before, after in changed:  # the trailing comment stays
         assert before.split("#", 1)[1:] == after.split("#", 1)[1:]
     assert params == {**yaml.safe_load(text), "train": params["train"]}
