@@ -3,8 +3,6 @@ its quality, and its data, label and prediction drift against the training refer
 
 from __future__ import annotations
 
-import pickle
-
 import pandas as pd
 
 from driftline import paths
@@ -13,6 +11,7 @@ from driftline.drift import monitor
 from driftline.features import TARGET, feature_lists
 from driftline.io import read_json, write_json, write_parquet
 from driftline.metrics import quality
+from driftline.model_store import load_model
 from driftline.profile import numeric_profile
 from driftline.stages import one_batch, run
 
@@ -28,7 +27,7 @@ def score(argv: list[str]) -> None:
     batch = one_batch(argv)
     params = load_params()
     meta = read_json(paths.MODEL_META)
-    model = pickle.loads(paths.MODEL.read_bytes())
+    model = load_model()
     features = meta["features"]["categorical"] + meta["features"]["numeric"]
     frame = pd.read_parquet(paths.prepared(batch))
     scores = model.predict_proba(frame[features])[:, 1]
