@@ -4,14 +4,19 @@ Every file is checked against the data contract in one streamed pass, which also
 canonical CSV to a temp file beside its destination and hashes it. Only when every file is
 accepted does anything change: the files are renamed into ``data/raw``, tracked with one
 ``dvc add``, and registered in params.yaml. If any of that fails, it is undone. A lock file
-keeps two ingests from interleaving.
+keeps two ingests from interleaving, and a journal written before the first change lets the
+next ingest undo one that was killed half-way (SIGKILL, power loss), so a batch is always
+either wholly added or not at all.
 """
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import hashlib
+import json
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -33,12 +38,14 @@ from driftline.batches import (
 from driftline.config import PARAMS_FILE, load_contract, load_params
 from driftline.contract import BatchSummary, scan_batch
 from driftline.errors import DriftlineError
+from driftline.io import write_bytes, write_text
 from driftline.log import get_logger
 
 SUFFIXES = (".csv", ".parquet")
 # Inside the repository (so renames into data/raw are atomic) but ignored by git.
 STAGING = Path(".dvc/tmp/driftline-ingest")
 LOCK_FILE = Path(".dvc/tmp/driftline-ingest.lock")
+JOURNAL = Path(".dvc/tmp/driftline-ingest.journal")
 LOCK_TIMEOUT_S = 120.0
 
 
@@ -87,6 +94,7 @@ def ingest(
     logger = get_logger()
     started = time.perf_counter()
     with _exclusive(), tempfile.TemporaryDirectory(prefix="batch-", dir=_staging()) as tmp:
+        _recover(Path(tmp))
         params = load_params(check_window=False)
         contract = load_contract()
         report = Report()
@@ -241,17 +249,24 @@ def _conflicts(taken: list[Candidate], existing: list[Batch]) -> list[str]:
 
 def _commit(taken: list[Candidate]) -> None:
     """Move the staged files into data/raw, ``dvc add`` them, record their meta and register
-    them; on any failure restore data/raw and params.yaml as they were."""
+    them; on any failure, or at the next ingest after a kill, restore data/raw and params.yaml
+    as they were (from the journal)."""
     params_file = Path(PARAMS_FILE)
     gitignore = paths.RAW / ".gitignore"
-    saved = {p: p.read_bytes() for p in (params_file, gitignore) if p.is_file()}
-    created: list[Path] = []
+    journal = {
+        "batches": [c.name for c in taken],
+        "created": [str(p) for c in taken for p in (paths.raw(c.name), dvc_file(c.name))],
+        "saved": {
+            str(p): base64.b64encode(p.read_bytes()).decode("ascii")
+            for p in (params_file, gitignore)
+            if p.is_file()
+        },
+        "absent": [] if gitignore.is_file() else [str(gitignore)],
+    }
+    write_text(JOURNAL, json.dumps(journal))
     try:
         for candidate in taken:
-            target = paths.raw(candidate.name)
-            os.replace(candidate.staged, target)
-            created.append(target)
-            created.append(dvc_file(candidate.name))
+            os.replace(candidate.staged, paths.raw(candidate.name))
         dvc_add([paths.raw(c.name) for c in taken])
         for candidate in taken:
             add_meta(candidate.name, {
@@ -262,15 +277,34 @@ def _commit(taken: list[Candidate]) -> None:
             })  # fmt: skip
         register([c.name for c in taken], params_file)
     except BaseException as exc:
-        for path in created:
-            path.unlink(missing_ok=True)
-        for path, content in saved.items():
-            path.write_bytes(content)
-        if gitignore not in saved:
-            gitignore.unlink(missing_ok=True)
+        _undo(journal)
         if isinstance(exc, DriftlineError):
             raise DriftlineError(f"{exc}\nnothing was ingested") from exc
         raise
+    JOURNAL.unlink()
+
+
+def _undo(journal: dict[str, Any]) -> None:
+    """Put data/raw and params.yaml back as the journal found them, then drop the journal."""
+    for name in journal["created"] + journal["absent"]:
+        Path(name).unlink(missing_ok=True)
+    for name, content in journal["saved"].items():
+        write_bytes(name, base64.b64decode(content))
+    JOURNAL.unlink(missing_ok=True)
+
+
+def _recover(current: Path) -> None:
+    """Under the lock: undo an ingest that was killed half-way, as its journal shows, and
+    remove the staged files of killed ingests."""
+    for stale in STAGING.glob("batch-*"):
+        if stale != current:
+            shutil.rmtree(stale, ignore_errors=True)
+    if JOURNAL.is_file():
+        journal = json.loads(JOURNAL.read_text())
+        _undo(journal)
+        get_logger().warning(
+            "undid an interrupted ingest of %s; ingest it again", ", ".join(journal["batches"])
+        )
 
 
 @contextmanager

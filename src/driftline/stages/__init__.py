@@ -3,6 +3,7 @@ outputs atomically. Each is ``python -m driftline.stages.<stage> [batch]``."""
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Callable
 
@@ -11,14 +12,25 @@ from driftline.log import get_logger, timed
 
 
 def run(label: str, body: Callable[[list[str]], None], argv: list[str] | None = None) -> None:
-    """Run a stage body with timing and peak-memory logging; a ``DriftlineError`` becomes a
-    one-line message on stderr and exit status 2, with no traceback."""
+    """Run a stage body with timing and peak-memory logging; a ``DriftlineError``, or a full
+    disk, becomes a one-line message on stderr and exit status 2, with no traceback."""
     argv = sys.argv[1:] if argv is None else argv
     try:
         with timed(" ".join([label, *argv])):
             body(argv)
     except DriftlineError as exc:
         get_logger().error("%s", exc)
+        sys.exit(2)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        get_logger().error(
+            "%s: no space left on the device while writing %s. Outputs are written to a temp "
+            "file and renamed, so no output is half-written and the previous ones stand; free "
+            "some space and run 'dvc repro' again",
+            label,
+            exc.filename or "an output",
+        )
         sys.exit(2)
 
 

@@ -1,0 +1,109 @@
+"""Fault injection: a process killed mid-stage or mid-ingest, a full disk, another time zone.
+Afterwards a rerun succeeds, `dvc status` is right, nothing is half-written or lost."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from driftline.io import write_json
+from driftline.stages import run as run_stage
+from helpers import ENV, copy_repo, run
+from test_ingest import STAGING, csv_file, snapshot
+
+pytestmark = pytest.mark.e2e
+
+
+def kill_when(repo: Path, args: list[str], marker: str, delay: float, env: dict) -> str:
+    """Start ``args``; SIGKILL its whole process group ``delay`` s after ``marker`` is logged."""
+    proc = subprocess.Popen(
+        args, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if marker in line:
+            time.sleep(delay)
+            os.killpg(proc.pid, signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, "".join(seen)
+    return "".join(seen)
+
+
+def test_repro_killed_in_every_stage_resumes_to_the_committed_result(tmp_path, repo_root):
+    repo = copy_repo(tmp_path / "repo")
+    run(repo, "driftline", "demo", "materialize")
+    for folder in ("metrics", "plots", "reports"):  # every stage must write them again
+        for path in (repo / folder).rglob("*.*"):
+            path.unlink()
+    # The reruns happen 14 hours ahead of the machine (the committed lock was made in UTC).
+    env = {**ENV, "TZ": "Pacific/Kiritimati"}
+    for label, stage, delay in (
+        ("start prepare 2013-02", "pipeline/prepare/dvc.yaml:prepare@2013-02", 0.0),
+        ("start train", "train", 2.0),
+        ("start evaluate", "evaluate", 0.2),
+        ("start drift", "drift", 0.5),
+    ):
+        kill_when(repo, ["dvc", "repro"], label, delay, env)
+        # The killed stage is not recorded as done, so DVC will run it again.
+        status = run(repo, "dvc", "status", stage, **{"TZ": env["TZ"]}).stdout
+        assert "changed" in status or "modified" in status or "deleted" in status, status
+    run(repo, "dvc", "repro", TZ=env["TZ"])
+    # Same lock, same metrics, plots and report as committed: nothing stale, nothing partial.
+    assert (repo / "dvc.lock").read_bytes() == (repo_root / "dvc.lock").read_bytes()
+    assert run(repo, "git", "status", "--porcelain").stdout == ""
+    assert "up to date" in run(repo, "dvc", "status").stdout
+    leftovers = [p for p in repo.rglob(".*.tmp") if ".dvc" not in p.parts]
+    assert leftovers == []
+
+
+def test_ingest_killed_mid_way_is_undone_and_can_be_rerun(tmp_path, demo_months):
+    repo = copy_repo(tmp_path / "repo")
+    run(repo, "driftline", "demo", "materialize")
+    before = snapshot(repo)
+    batch = csv_file(tmp_path / "in", demo_months["2013-07"])
+    # Killed while `dvc add` runs, after the file was moved into data/raw.
+    kill_when(repo, ["driftline", "ingest", str(batch)], "2013-07: ", 0.8, ENV)
+    assert (repo / ".dvc/tmp/driftline-ingest.journal").is_file(), "killed outside the commit"
+    assert (repo / "data/raw/2013-07.csv").is_file()  # half-done: moved, not registered
+    done = run(repo, "driftline", "ingest", str(batch))
+    assert "undid an interrupted ingest of 2013-07" in done.stderr
+    assert not any((repo / STAGING).glob("batch-*"))
+    assert yaml.safe_load((repo / "params.yaml").read_text())["batches"][-1] == "2013-07"
+    assert "up to date" in run(repo, "dvc", "status", "data/raw/2013-07.csv.dvc").stdout
+    # Besides the new batch's files, params.yaml and data/raw/.gitignore, nothing changed.
+    after, _ = snapshot(repo)
+    changed = {k for k in before[0].keys() | after.keys() if before[0].get(k) != after.get(k)}
+    assert changed == {"params.yaml", "data/raw/.gitignore", "data/raw/2013-07.csv",
+                       "data/raw/2013-07.csv.dvc"}  # fmt: skip
+
+
+def test_a_full_disk_leaves_the_previous_output_and_says_what_to_do(tmp_path, monkeypatch, capfd):
+    target = tmp_path / "metrics" / "drift.json"
+    write_json(target, {"batch": "2013-06"})
+    original = target.read_bytes()
+    real_write = Path.write_bytes
+
+    def full(self: Path, data: bytes) -> int:
+        real_write(self, data[: len(data) // 2])  # the disk fills half-way through
+        raise OSError(errno.ENOSPC, "No space left on device", str(self))
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(SystemExit) as exited:
+        run_stage("drift", lambda argv: write_json(target, {"batch": "2013-07"}), [])
+    assert exited.value.code == 2
+    message = capfd.readouterr().err
+    assert "no space left on the device" in message and "run 'dvc repro' again" in message
+    assert target.read_bytes() == original
+    assert json.loads(original)["batch"] == "2013-06"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["drift.json"]
