@@ -29,6 +29,14 @@ def test_repository_params_load_and_window_resolves(params):
         (lambda p: p.pop("drift"), "missing key 'drift.share'"),
         (lambda p: p["batches"].append("2013-01"), "lists a batch twice"),
         (lambda p: p["features"].update(cancelled="keep"), "'features.cancelled'"),
+        (lambda p: p["drift"].update(min_history=1), "'drift.min_history' must be at least 2"),
+        (lambda p: p["drift"].update(k="two"), "'drift.k' must be int or float"),
+        (
+            lambda p: p["drift"]["history"]["roc_auc"].update(higher_is_better="yes"),
+            "'drift.history.roc_auc.higher_is_better' must be bool",
+        ),  # fmt: skip
+        (lambda p: p["retrain"].update(window="tumbling"), "'retrain.window' is 'tumbling'"),
+        (lambda p: p["retrain"]["when"].pop("label_drift"), "missing key 'retrain.when.label"),
     ],
 )
 def test_bad_params_name_the_key(tmp_path, params, change, message):

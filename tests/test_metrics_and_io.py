@@ -45,3 +45,18 @@ def test_json_is_sorted_rounded_and_stable(tmp_path):
     write_json(tmp_path / "m.json", data)
     assert (tmp_path / "m.json").read_text() == text
     assert [p.name for p in tmp_path.iterdir()] == ["m.json"]  # no temp file left behind
+
+
+def test_a_temp_file_left_by_a_killed_writer_is_removed_by_the_next_write(tmp_path):
+    from driftline.io import write_text
+
+    target = tmp_path / "plots" / "drift.png"
+    target.parent.mkdir()
+    stale = target.parent / ".drift.png.abc123.tmp"  # what SIGKILL mid-write leaves behind
+    stale.write_bytes(b"half")
+    other = target.parent / ".history.png.abc123.tmp"  # another output's: not ours to touch
+    other.write_bytes(b"half")
+    write_text(target, "new")
+    assert target.read_text() == "new"
+    assert sorted(p.name for p in target.parent.iterdir()) == [".history.png.abc123.tmp",
+                                                               "drift.png"]  # fmt: skip

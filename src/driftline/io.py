@@ -22,6 +22,9 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temp path beside ``target``; rename it onto ``target`` if the block succeeds."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    # A process killed mid-write (SIGKILL runs no cleanup) leaves its temp file: remove it.
+    for stale in target.parent.glob(f".{target.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
