@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: setup data repro test lint bench bench-ingest full-year
+.PHONY: setup data repro test lint bench bench-ingest full-year bench-evidently
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,3 +52,7 @@ bench-ingest: setup
 ## full-year: ingest July to December month by month; writes docs/full-year-history.png
 full-year: setup
 	$(BIN)/python bench/full_year.py
+
+## bench-evidently: our drift engine against evidently's DataDriftPreset (own venv; ~18 min)
+bench-evidently: setup
+	$(BIN)/python bench/bench_evidently.py

@@ -351,7 +351,10 @@ def compare_pair(runs: dict, designed: dict | None) -> dict:
             "seconds_rounds": [round(r["seconds"], 4) for r in rounds],
             "peak_mib": max(r["peak_mib"] for r in rounds),
             "loaded_mib": max(r["loaded_mib"] for r in rounds),
-            "compute_growth_mib": max(r["compute_growth_mib"] or float("nan") for r in rounds),
+            "compute_growth_mib": max(
+                float("nan") if r["compute_growth_mib"] is None else r["compute_growth_mib"]
+                for r in rounds
+            ),
             "share_drifted": rounds[0]["share_drifted"],
             "version": rounds[0]["version"],
         }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -107,3 +108,30 @@ def test_a_full_disk_leaves_the_previous_output_and_says_what_to_do(tmp_path, mo
     assert target.read_bytes() == original
     assert json.loads(original)["batch"] == "2013-06"
     assert sorted(p.name for p in target.parent.iterdir()) == ["drift.json"]
+
+
+def test_a_corrupted_cache_object_is_refused_and_repaired_from_the_remote(tmp_path):
+    repo = copy_repo(tmp_path / "repo")
+    run(repo, "driftline", "demo", "materialize")
+    run(repo, "dvc", "push")  # the default remote: a folder beside the repository
+    raw = repo / "data/raw/2013-02.csv"
+    md5 = yaml.safe_load((repo / "data/raw/2013-02.csv.dvc").read_text())["outs"][0]["md5"]
+    cached = repo / ".dvc/cache/files/md5" / md5[:2] / md5[2:]
+    cached.chmod(0o644)
+    with cached.open("r+b") as handle:  # one byte changed in DVC's cache
+        handle.seek(1000)
+        handle.write(b"9" if handle.read(1) != b"9" else b"8")
+    raw.unlink()
+    run(repo, "dvc", "checkout", str(raw.relative_to(repo)))  # DVC restores the bad bytes
+    assert "not in cache" in run(repo, "dvc", "status", "data/raw/2013-02.csv.dvc").stdout
+    done = run(repo, "dvc", "repro", "pipeline/prepare/dvc.yaml:prepare@2013-02", check=False)
+    assert done.returncode != 0
+    assert "data/raw/2013-02.csv does not match the md5 recorded" in done.stdout + done.stderr
+    repair = re.search(r"Repair: .*?: (rm -f .*?); (dvc pull \S+)", done.stdout + done.stderr)
+    assert repair, done.stdout + done.stderr
+    assert not (repo / "data/prepared/2013-02.parquet").exists()  # nothing built from it
+    # The repair the message gives: drop both bad copies, fetch a good one from the remote.
+    run(repo, *repair.group(1).split())
+    run(repo, *repair.group(2).split())
+    assert "up to date" in run(repo, "dvc", "status", "data/raw/2013-02.csv.dvc").stdout
+    run(repo, "dvc", "repro", "pipeline/prepare/dvc.yaml:prepare@2013-02")

@@ -3,6 +3,7 @@ what their ``data/raw/<name>.csv.dvc`` files record (content hash, period, rows)
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import subprocess
@@ -112,3 +113,23 @@ def register(names: list[str], params_file: str | Path = PARAMS_FILE) -> None:
     if yaml.safe_load(updated)["batches"] != [*before, *names]:
         raise DriftlineError(f"{params_file}: could not append to 'batches' safely")
     write_text(params_file, updated)
+
+
+def verify_raw(name: str) -> None:
+    """Refuse a raw batch whose bytes differ from the md5 its .dvc file records: the file, or
+    the DVC cache copy it was checked out from, is corrupted, and must not be used."""
+    record = yaml.load(dvc_file(name).read_text(encoding="utf-8"), Loader=_LOADER) or {}
+    expected = ((record.get("outs") or [{}])[0]).get("md5")
+    digest = hashlib.md5(usedforsecurity=False)
+    with paths.raw(name).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != expected:
+        cached = Path(".dvc/cache/files/md5") / str(expected)[:2] / str(expected)[2:]
+        raise DriftlineError(
+            f"{paths.raw(name)} does not match the md5 recorded in {dvc_file(name)} (got "
+            f"{digest.hexdigest()}, expected {expected}): the file or its copy in the DVC cache "
+            f"is corrupted, and it was not used. Repair: delete both copies and fetch a good "
+            f"one from the remote: rm -f {paths.raw(name)} {cached}; dvc pull {paths.raw(name)}"
+            " (without a remote: put the original file back and run 'dvc add' on it)"
+        )

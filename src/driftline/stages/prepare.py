@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from driftline import paths
+from driftline.batches import verify_raw
 from driftline.config import load_contract, load_params
 from driftline.contract import read_batch
 from driftline.features import CATEGORICAL, NUMERIC, TARGET, prepare_frame, profile_ranges
@@ -18,6 +19,7 @@ def prepare(argv: list[str]) -> None:
     params = load_params()
     features = params["features"]
     contract = load_contract()
+    verify_raw(batch)
     raw = read_batch(paths.raw(batch), contract)
     prepared, cancelled = prepare_frame(raw, features["late_minutes"], features["cancelled"])
     action = "dropped" if features["cancelled"] == "drop" else "counted as late"
