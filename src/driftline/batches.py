@@ -65,18 +65,18 @@ def check_name(name: str) -> str:
 
 
 def dvc_add(targets: list[Path]) -> None:
-    """Track files with ``dvc add`` (DVC's own repository lock makes it wait or fail)."""
+    """Track files with ``dvc add``; if another dvc command (a ``dvc repro``) holds DVC's
+    repository lock, wait for it to finish."""
     dvc = shutil.which("dvc")
     if dvc is None:
         raise DriftlineError("dvc is not on PATH; activate the project's environment (.venv)")
     done = subprocess.run(
-        [dvc, "add", "--quiet", *map(str, targets)], capture_output=True, text=True
+        [dvc, "--wait-for-lock", "add", "--quiet", *map(str, targets)],
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0:
-        raise DriftlineError(
-            "'dvc add' failed (is another dvc command running?):\n"
-            f"{done.stderr.strip() or done.stdout.strip()}"
-        )
+        raise DriftlineError(f"'dvc add' failed:\n{done.stderr.strip() or done.stdout.strip()}")
 
 
 def add_meta(name: str, meta: dict[str, Any]) -> None:
