@@ -22,6 +22,11 @@ ENV = {
 }
 
 
+# Dummy credentials for moto's S3 server: nothing real is ever used or needed.
+S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+          "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
+
+
 def run(cwd: Path, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess:
     """Run a command as a user would; with ``check``, fail the test with its output."""
     done = subprocess.run(args, cwd=cwd, env={**ENV, **env}, capture_output=True, text=True)

@@ -1,4 +1,4 @@
-"""The ``driftline`` command line: add batches, and write the demo data."""
+"""The ``driftline`` command line: add batches, write the demo data, report on a change."""
 
 from __future__ import annotations
 
@@ -63,6 +63,13 @@ def next_batch(args: argparse.Namespace) -> None:
     get_logger().info("wrote %s; add it with: driftline ingest %s", target, target)
 
 
+def report(args: argparse.Namespace) -> None:
+    """Print the pull-request comment: this checkout against ``--base``, as Markdown."""
+    from driftline.report import build
+
+    print(build(args.base, args.sha), end="")
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="driftline", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -88,6 +95,14 @@ def parser() -> argparse.ArgumentParser:
                      help="a folder or fsspec URL, e.g. s3://bucket/incoming/")  # fmt: skip
     ing.add_argument("--dry-run", action="store_true", help="check and report; change nothing")
     ing.set_defaults(func=ingest)
+    rep = commands.add_parser(
+        "report", help="print the pull-request comment (Markdown): metric and params diff "
+        "against a base revision, drift and retraining verdicts, plot links")  # fmt: skip
+    rep.add_argument("--base", required=True, metavar="REF",
+                     help="the revision to compare with, e.g. main or origin/main")  # fmt: skip
+    rep.add_argument("--sha", help="the commit or branch the plot links point at "
+                     "(default: $GITHUB_SHA; none: plain paths)")  # fmt: skip
+    rep.set_defaults(func=report)
     return root
 
 

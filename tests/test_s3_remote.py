@@ -1,0 +1,111 @@
+"""The `s3` DVC remote that CI uses, against moto's S3 server on 127.0.0.1 with dummy
+credentials: `dvc push`, `dvc status -c`, and a fresh clone that pulls the data and the models
+and then has nothing to reproduce."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers import S3_ENV, run
+
+pytestmark = pytest.mark.e2e
+
+BUCKET = "driftline-ci"
+PREFIX = "dvc"
+DVC_DIRS = ("data/", "models/")  # outputs in the DVC cache; metrics and plots are in git
+
+
+def use_s3_remote(repo: Path, endpoint: str) -> None:
+    """What the workflows do (.github/actions/s3-remote) and the README tells a laptop."""
+    run(repo, "dvc", "remote", "add", "--local", "--force", "s3", f"s3://{BUCKET}/{PREFIX}")
+    run(repo, "dvc", "remote", "modify", "--local", "s3", "endpointurl", endpoint)
+    run(repo, "dvc", "remote", "default", "--local", "s3")
+
+
+def dvc(repo: Path, *args: str, check: bool = True):
+    return run(repo, "dvc", *args, check=check, **S3_ENV)
+
+
+def recorded_objects(repo: Path) -> dict[str, str]:
+    """The raw batches (their .dvc files) and the model and training window (dvc.lock), by
+    path, as the `<2 hex>/<rest>` object names DVC stores them under."""
+    recorded = {}
+    for dvc_file in sorted((repo / "data" / "raw").glob("*.dvc")):
+        (out,) = yaml.safe_load(dvc_file.read_text())["outs"]
+        recorded[f"data/raw/{out['path']}"] = out["md5"]
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
+    for stage in ("train", "window"):
+        outs = lock[stage]["outs"]
+        recorded.update({o["path"]: o["md5"] for o in outs if o["path"].startswith(DVC_DIRS)})
+    return {path: f"{md5[:2]}/{md5[2:]}" for path, md5 in recorded.items()}
+
+
+@pytest.fixture(scope="module")
+def s3(s3_endpoint):
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=s3_endpoint, **_boto_credentials())
+    client.create_bucket(Bucket=BUCKET)
+    return client
+
+
+def _boto_credentials() -> dict[str, str]:
+    return {
+        "aws_access_key_id": S3_ENV["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": S3_ENV["AWS_SECRET_ACCESS_KEY"],
+        "region_name": S3_ENV["AWS_DEFAULT_REGION"],
+    }
+
+
+def bucket_objects(s3) -> set[str]:
+    """The DVC objects in the bucket, as `<2 hex>/<rest>` names."""
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=PREFIX)
+    keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
+    prefix = f"{PREFIX}/files/md5/"
+    return {key.removeprefix(prefix) for key in keys if key.startswith(prefix)}
+
+
+@pytest.fixture(scope="module")
+def pushed(reproduced, s3, s3_endpoint, tmp_path_factory) -> Path:
+    repo = tmp_path_factory.mktemp("s3") / "driftline"
+    shutil.copytree(reproduced, repo, symlinks=True)
+    use_s3_remote(repo, s3_endpoint)
+    dvc(repo, "push")
+    return repo
+
+
+def test_push_sends_the_data_and_the_models_to_the_bucket(pushed, s3):
+    recorded = recorded_objects(pushed)
+    assert "models/model.pkl" in recorded and "data/raw/2013-06.csv" in recorded
+    in_bucket = bucket_objects(s3)
+    assert {path for path, name in recorded.items() if name not in in_bucket} == set()
+    assert "Cache and remote 's3' are in sync" in dvc(pushed, "status", "-c").stdout
+
+
+def test_status_cloud_sees_an_object_missing_from_the_bucket(pushed, s3):
+    model = recorded_objects(pushed)["models/model.pkl"]
+    s3.delete_object(Bucket=BUCKET, Key=f"{PREFIX}/files/md5/{model}")
+    status = dvc(pushed, "status", "-c").stdout
+    assert "in sync" not in status and "new:" in status, status
+    dvc(pushed, "push")
+    assert "in sync" in dvc(pushed, "status", "-c").stdout
+
+
+def test_a_fresh_clone_pulls_data_and_models_and_has_nothing_to_reproduce(
+    pushed, s3_endpoint, tmp_path
+):
+    clone = tmp_path / "clone"
+    run(tmp_path, "git", "clone", "-q", str(pushed), str(clone))
+    assert not (clone / "models" / "model.pkl").exists()
+    use_s3_remote(clone, s3_endpoint)
+    dvc(clone, "pull")
+    for name in ("models/model.pkl", "data/raw/2013-06.csv", "data/window/train.parquet"):
+        assert (clone / name).read_bytes() == (pushed / name).read_bytes(), name
+    assert "Data and pipelines are up to date" in dvc(clone, "status").stdout
+    repro = dvc(clone, "repro")
+    assert "Running stage" not in repro.stdout, repro.stdout
+    assert run(clone, "git", "status", "--porcelain").stdout == ""
