@@ -235,6 +235,7 @@ def test_pipeline_pushes_the_new_model_to_s3_with_oidc_credentials(world, branch
 
 def test_pipeline_job_summary_has_the_report(branch_run):
     assert MARKER in branch_run and "| metrics/evaluate.json | roc_auc |" in branch_run
+    assert f"/{REPOSITORY}/blob/tune/plots/history.png" in branch_run
 
 
 # --- the pull-request report: one comment, updated in place --------------------------------
@@ -340,4 +341,4 @@ def test_pipeline_on_main_opens_a_pull_request_instead_of_committing(world, main
     pull = world.recorded("pull-requests.json")[-1]
     assert pull["branch"] == "driftline/repro-main" and pull["base"] == "main"
     assert {"dvc.lock", "metrics/drift.json"} <= set(pull["files"])
-    assert MARKER in pull["body"]
+    assert MARKER in pull["body"] and "/blob/driftline/repro-main/plots/" in pull["body"]

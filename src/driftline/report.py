@@ -94,7 +94,7 @@ def changes(diff: dict[str, dict[str, dict[str, Any]]]) -> list[Change]:
 def _fmt(value: Any) -> str:
     if value is None:
         return "-"
-    if _is_number(value) and isinstance(value, float):
+    if isinstance(value, float):
         return f"{value:.5g}"
     return str(value)
 
