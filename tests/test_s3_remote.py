@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import S3_ENV, run
+from helpers import S3_ENV, run, s3_client
 
 pytestmark = pytest.mark.e2e
 
@@ -46,19 +46,9 @@ def recorded_objects(repo: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def s3(s3_endpoint):
-    import boto3
-
-    client = boto3.client("s3", endpoint_url=s3_endpoint, **_boto_credentials())
+    client = s3_client(s3_endpoint)
     client.create_bucket(Bucket=BUCKET)
     return client
-
-
-def _boto_credentials() -> dict[str, str]:
-    return {
-        "aws_access_key_id": S3_ENV["AWS_ACCESS_KEY_ID"],
-        "aws_secret_access_key": S3_ENV["AWS_SECRET_ACCESS_KEY"],
-        "region_name": S3_ENV["AWS_DEFAULT_REGION"],
-    }
 
 
 def bucket_objects(s3) -> set[str]:
