@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: setup data repro test lint bench bench-ingest full-year bench-evidently
+.PHONY: setup data repro test lint rehearse bench bench-ingest full-year bench-evidently
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,10 +36,16 @@ repro: data
 test: setup
 	$(BIN)/python -m pytest
 
-## lint: ruff
+## lint: ruff, and actionlint on the workflows
 lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/actionlint
+
+## rehearse: run the GitHub Actions workflows locally with act, against a local git origin
+## and moto's S3 server on 127.0.0.1 (tests/test_rehearsal.py; a few minutes)
+rehearse: setup
+	$(BIN)/python -m pytest -m rehearsal tests/test_rehearsal.py
 
 ## bench: full and no-op `dvc repro` on the demo months (figures in README)
 bench: setup

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from driftline.config import load_contract, load_params
+from helpers import ENV, copy_repo, run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,3 +39,40 @@ def demo_months(params) -> dict:
 @pytest.fixture(scope="session")
 def contract() -> dict:
     return load_contract(ROOT / "contract.yaml")
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """moto's S3 server on 127.0.0.1, started and stopped (by PID) by this fixture."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = shutil.which("moto_server", path=ENV["PATH"])
+    assert server, "moto_server is missing: it installs from requirements.lock"
+    proc = subprocess.Popen([server, "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url, timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def reproduced(tmp_path_factory) -> Path:
+    """A fresh copy of the repository where `dvc repro` ran every stage: the demo data
+    materialized, and the git-tracked outputs (metrics, plots, report) removed first, so that
+    every stage must write them again. Tests that change it work on their own copy."""
+    repo = copy_repo(tmp_path_factory.mktemp("reproduced") / "driftline")
+    run(repo, "driftline", "demo", "materialize")
+    for folder in ("metrics", "plots", "reports"):
+        shutil.rmtree(repo / folder)
+    run(repo, "dvc", "repro")
+    return repo

@@ -22,6 +22,20 @@ ENV = {
 }
 
 
+# Dummy credentials for moto's S3 server: nothing real is ever used or needed.
+S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+          "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
+
+
+def s3_client(endpoint: str):
+    """A boto3 S3 client for moto's server at ``endpoint``, with the dummy credentials."""
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=S3_ENV["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=S3_ENV["AWS_SECRET_ACCESS_KEY"],
+                        region_name=S3_ENV["AWS_DEFAULT_REGION"])  # fmt: skip
+
+
 def run(cwd: Path, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess:
     """Run a command as a user would; with ``check``, fail the test with its output."""
     done = subprocess.run(args, cwd=cwd, env={**ENV, **env}, capture_output=True, text=True)

@@ -6,11 +6,8 @@ from __future__ import annotations
 import hashlib
 import io
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +15,7 @@ import pytest
 import yaml
 
 from driftline.demo import batch_csv_bytes
-from helpers import ENV, copy_repo, run
+from helpers import ENV, S3_ENV, copy_repo, run
 
 STAGING = Path(".dvc/tmp/driftline-ingest")
 
@@ -287,34 +284,6 @@ def test_two_ingests_at_once_never_corrupt_the_registry(repo, demo_months):
         assert (repo / f"data/raw/{name}.csv.dvc").is_file()
         assert (repo / f"data/raw/{name}.csv").is_file()
     assert not any((repo / STAGING).glob("*"))
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    """moto's S3 server on 127.0.0.1, started and stopped (by PID) by this fixture."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = shutil.which("moto_server", path=ENV["PATH"])
-    assert server, "moto_server is missing: it installs from requirements.lock"
-    proc = subprocess.Popen([server, "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url, timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-          "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
 
 
 def test_ingest_from_an_s3_landing_location(repo, demo_months, s3_endpoint, monkeypatch):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import copy_repo, run
+from helpers import run
 
 pytestmark = pytest.mark.e2e
 
@@ -26,14 +26,10 @@ def stages_run(output: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def clone(tmp_path_factory) -> Path:
-    work = copy_repo(tmp_path_factory.mktemp("e2e") / "driftline")
-    run(work, "driftline", "demo", "materialize")
-    # The git-tracked outputs (metrics, plots, report) come with the clone; remove them so
-    # that every stage must run and write them again, byte for byte.
-    for folder in ("metrics", "plots", "reports"):
-        shutil.rmtree(work / folder)
-    run(work, "dvc", "repro")
+def clone(reproduced, tmp_path_factory) -> Path:
+    """A fresh copy where every stage ran and rewrote its outputs (see `reproduced`)."""
+    work = tmp_path_factory.mktemp("e2e") / "driftline"
+    shutil.copytree(reproduced, work, symlinks=True)
     return work
 
 

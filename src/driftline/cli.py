@@ -1,5 +1,5 @@
 """The ``driftline`` command line: add batches, check drift and quality history, retrain,
-and write the demo data."""
+report on a change, and write the demo data."""
 
 from __future__ import annotations
 
@@ -151,6 +151,13 @@ def retrain(args: argparse.Namespace) -> None:
     print("Next: dvc repro (trains the new model); then dvc params diff and dvc metrics diff.")
 
 
+def report(args: argparse.Namespace) -> None:
+    """Print the pull-request comment: this checkout against ``--base``, as Markdown."""
+    from driftline.report import build
+
+    print(build(args.base, args.sha), end="")
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="driftline", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -212,6 +219,15 @@ def parser() -> argparse.ArgumentParser:
     ret.add_argument("--force", action="store_true", help="move the window even if not advised")
     ret.add_argument("--dry-run", action="store_true", help="say what would change; change nothing")
     ret.set_defaults(func=retrain)
+
+    rep = commands.add_parser(
+        "report", help="print the pull-request comment (Markdown): metric and params diff "
+        "against a base revision, drift and retraining verdicts, plot links")  # fmt: skip
+    rep.add_argument("--base", required=True, metavar="REF",
+                     help="the revision to compare with, e.g. main or origin/main")  # fmt: skip
+    rep.add_argument("--sha", help="the commit or branch the plot links point at "
+                     "(default: $GITHUB_SHA; none: plain paths)")  # fmt: skip
+    rep.set_defaults(func=report)
     return root
 
 
