@@ -4,10 +4,7 @@ and then has nothing to reproduce."""
 
 from __future__ import annotations
 
-import contextlib
 import shutil
-import socket
-import threading
 from pathlib import Path
 
 import pytest
@@ -102,86 +99,3 @@ def test_a_fresh_clone_pulls_data_and_models_and_has_nothing_to_reproduce(
     repro = dvc(clone, "repro")
     assert "Running stage" not in repro.stdout, repro.stdout
     assert run(clone, "git", "status", "--porcelain").stdout == ""
-
-
-class Relay:
-    """A TCP relay on 127.0.0.1 in front of the S3 server, to take the remote down: after
-    ``limit`` bytes it cuts every connection and closes its port; ``start`` brings it back on
-    the same port. The server behind it, and the objects it holds, stay up."""
-
-    def __init__(self, endpoint: str):
-        self.target = int(endpoint.rsplit(":", 1)[1])
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.listener: socket.socket | None = None
-        self.open: list[socket.socket] = []
-
-    def start(self, limit: int | None = None) -> None:
-        self.limit, self.relayed = limit, 0
-        self.listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
-        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
-
-    def down(self) -> None:
-        if self.listener is not None:
-            self.listener.close()
-        for conn in self.open:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-            conn.close()
-        self.open = []
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.target))
-            self.open += [client, upstream]
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
-
-    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(1 << 16):
-                self.relayed += len(data)
-                if self.limit is not None and self.relayed > self.limit:
-                    self.down()
-                    return
-                sink.sendall(data)
-
-
-def test_an_outage_mid_push_and_mid_pull_fails_clearly_and_a_retry_completes(
-    reproduced, s3, s3_endpoint, tmp_path
-):
-    s3.create_bucket(Bucket="driftline-outage")
-    relay = Relay(s3_endpoint)
-    repo = tmp_path / "repo"
-    shutil.copytree(reproduced, repo, symlinks=True)
-    remote = ("dvc", "remote", "add", "--local", "--force", "-d", "s3", "s3://driftline-outage/dvc")
-    run(repo, *remote)
-    run(repo, "dvc", "remote", "modify", "--local", "s3", "endpointurl", relay.url)
-    relay.start(limit=3_000_000)  # the remote goes down 3 MB into the transfer
-    failed = dvc(repo, "push", check=False)
-    assert failed.returncode != 0 and relay.relayed > 3_000_000
-    assert "failed to push" in failed.stdout + failed.stderr, failed.stderr
-    assert "in sync" not in dvc(repo, "status", "-c", check=False).stdout
-    relay.start()  # back up: the retry sends what is missing
-    dvc(repo, "push")
-    assert "Cache and remote 's3' are in sync" in dvc(repo, "status", "-c").stdout
-    relay.down()
-    clone = tmp_path / "clone"
-    run(tmp_path, "git", "clone", "-q", str(repo), str(clone))
-    run(clone, *remote)
-    run(clone, "dvc", "remote", "modify", "--local", "s3", "endpointurl", relay.url)
-    relay.start(limit=3_000_000)
-    failed = dvc(clone, "pull", check=False)
-    assert failed.returncode != 0 and "failed to pull" in failed.stdout + failed.stderr
-    relay.start()
-    dvc(clone, "pull")
-    relay.down()
-    for name in ("models/model.pkl", "data/raw/2013-06.csv", "data/window/train.parquet"):
-        assert (clone / name).read_bytes() == (repo / name).read_bytes(), name
-    assert "Data and pipelines are up to date" in dvc(clone, "status").stdout
