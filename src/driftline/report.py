@@ -44,7 +44,14 @@ DIRECTION = {
     "drifted_features": -1,
     "score": -1,
 }
-PLOTS = (paths.HISTORY_PNG, paths.DRIFT_PNG, paths.CURVES_PNG, paths.CONFUSION_PNG)
+PLOTS = (
+    paths.HISTORY_PNG,
+    paths.RULES_PNG,
+    paths.DRIFT_PNG,
+    paths.DISTRIBUTIONS_PNG,
+    paths.CURVES_PNG,
+    paths.CONFUSION_PNG,
+)
 
 
 @dataclass(frozen=True)
