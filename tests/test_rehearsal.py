@@ -205,7 +205,9 @@ def branch_run(world) -> str:
 def test_pipeline_reruns_what_the_params_change_touches(branch_run):
     assert "Running stage 'train'" in branch_run
     assert "Running stage 'pipeline/score/dvc.yaml:score@2013-06'" in branch_run
-    assert "Running stage 'drift'" not in branch_run  # its inputs did not change
+    # drift reruns too: its prediction-drift reference is the new model's scores.
+    assert "Running stage 'drift'" in branch_run
+    assert "Running stage 'pipeline/prepare/dvc.yaml:prepare@2013-06'" not in branch_run
 
 
 def test_pipeline_commits_the_lock_back_with_skip_ci(world, branch_run):
