@@ -105,7 +105,7 @@ def _coarse(ref: dict[str, Any], cur: dict[str, Any], groups: int = 40):
     lo, hi = min(s[0] for s in spans), max(s[1] for s in spans) + 1
     starts = np.unique(np.linspace(lo, hi, groups + 1).astype("int64"))
     edges = bin_edges(ref)[starts]
-    shares = [np.add.reduceat(h, starts[:-1])[: len(starts) - 1] for h in (p, q)]
+    shares = [np.add.reduceat(h, starts[:-1]) for h in (p, q)]
     return edges, *(s / max(s.sum(), 1) for s in shares)
 
 

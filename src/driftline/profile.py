@@ -47,6 +47,12 @@ def numeric_profile(values: np.ndarray, low: float, high: float, bins: int) -> d
     return profile
 
 
+def score_profile(scores: np.ndarray, bins: int) -> dict[str, Any]:
+    """Profile a model's predicted probabilities, on the grid of [0, 1]: the one grid every
+    score profile (training reference and batches) must share to be compared."""
+    return numeric_profile(scores, 0.0, 1.0, bins)
+
+
 def categorical_profile(values: pd.Series) -> dict[str, Any]:
     """Profile a categorical column as a frequency table, keys sorted for stable output."""
     freq: dict[str, int] = {}

@@ -18,7 +18,7 @@ from driftline.drift_report import drift_report
 from driftline.features import TARGET, feature_lists
 from driftline.io import read_json, write_json, write_text
 from driftline.log import get_logger
-from driftline.profile import numeric_profile
+from driftline.profile import score_profile
 from driftline.retrain import verdict
 from driftline.rules import check_metric
 from driftline.stages import run
@@ -47,7 +47,7 @@ def drift(argv: list[str]) -> None:
     scores = pd.read_parquet(paths.scores(newest), columns=["score"])["score"].to_numpy()
     score_profiles = (
         read_json(paths.SCORE_PROFILE),
-        numeric_profile(scores, 0.0, 1.0, params["profile"]["bins"]),
+        score_profile(scores, params["profile"]["bins"]),
     )
     current = read_json(paths.profile(newest))
     result = monitor(reference, current, categorical + numeric, TARGET, settings, score_profiles)

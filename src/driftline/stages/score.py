@@ -12,7 +12,7 @@ from driftline.features import TARGET, feature_lists
 from driftline.io import read_json, write_json, write_parquet
 from driftline.metrics import quality
 from driftline.model_store import load_model
-from driftline.profile import numeric_profile
+from driftline.profile import score_profile
 from driftline.stages import one_batch, run
 
 
@@ -44,7 +44,7 @@ def drift_summary(params: dict, batch: str, scores) -> dict:
     categorical, numeric = feature_lists(params)
     score_profiles = (
         read_json(paths.SCORE_PROFILE),
-        numeric_profile(scores, 0.0, 1.0, params["profile"]["bins"]),
+        score_profile(scores, params["profile"]["bins"]),
     )
     result = monitor(
         read_json(paths.REFERENCE),

@@ -18,7 +18,7 @@ from driftline.io import write_bytes, write_json
 from driftline.log import get_logger
 from driftline.metrics import quality
 from driftline.modeling import build_model
-from driftline.profile import numeric_profile
+from driftline.profile import score_profile
 from driftline.stages import run
 
 
@@ -73,9 +73,7 @@ def train(argv: list[str]) -> None:
     }
     write_bytes(paths.MODEL, pickle.dumps(model, protocol=5))
     write_json(paths.MODEL_META, meta)
-    write_json(
-        paths.SCORE_PROFILE, numeric_profile(window_scores, 0.0, 1.0, params["profile"]["bins"])
-    )
+    write_json(paths.SCORE_PROFILE, score_profile(window_scores, params["profile"]["bins"]))
     write_json(
         paths.TRAIN_METRICS,
         {
