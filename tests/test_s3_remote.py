@@ -1,9 +1,11 @@
 """The `s3` DVC remote that CI uses, against moto's S3 server on 127.0.0.1 with dummy
-credentials: `dvc push`, `dvc status -c`, and a fresh clone that pulls the data and the models
-and then has nothing to reproduce."""
+credentials: `dvc push`, `dvc status -c`, a fresh clone that pulls the data and the models
+and then has nothing to reproduce, and the remote going down in the middle of a push or a pull
+(a relay in front of moto resets its connections), then a retry once it is back."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 import yaml
 
 from helpers import S3_ENV, run, s3_client
+from relay import Relay
 
 pytestmark = pytest.mark.e2e
 
@@ -19,9 +22,9 @@ PREFIX = "dvc"
 DVC_DIRS = ("data/", "models/")  # outputs in the DVC cache; metrics and plots are in git
 
 
-def use_s3_remote(repo: Path, endpoint: str) -> None:
+def use_s3_remote(repo: Path, endpoint: str, bucket: str = BUCKET) -> None:
     """What the workflows do (.github/actions/s3-remote) and the README tells a laptop."""
-    run(repo, "dvc", "remote", "add", "--local", "--force", "s3", f"s3://{BUCKET}/{PREFIX}")
+    run(repo, "dvc", "remote", "add", "--local", "--force", "s3", f"s3://{bucket}/{PREFIX}")
     run(repo, "dvc", "remote", "modify", "--local", "s3", "endpointurl", endpoint)
     run(repo, "dvc", "remote", "default", "--local", "s3")
 
@@ -51,12 +54,23 @@ def s3(s3_endpoint):
     return client
 
 
-def bucket_objects(s3) -> set[str]:
+def bucket_objects(s3, bucket: str = BUCKET) -> set[str]:
     """The DVC objects in the bucket, as `<2 hex>/<rest>` names."""
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=PREFIX)
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=PREFIX)
     keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
     prefix = f"{PREFIX}/files/md5/"
     return {key.removeprefix(prefix) for key in keys if key.startswith(prefix)}
+
+
+def cache_objects(repo: Path) -> dict[str, Path]:
+    """Every file in the repo's DVC cache, by its `<2 hex>/<rest>` name."""
+    root = repo / ".dvc" / "cache" / "files" / "md5"
+    return {f"{f.parent.name}/{f.name}": f for f in root.glob("*/*") if f.is_file()}
+
+
+def md5_name(data: bytes) -> str:
+    md5 = hashlib.md5(data).hexdigest()
+    return f"{md5[:2]}/{md5[2:]}"
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +113,76 @@ def test_a_fresh_clone_pulls_data_and_models_and_has_nothing_to_reproduce(
     repro = dvc(clone, "repro")
     assert "Running stage" not in repro.stdout, repro.stdout
     assert run(clone, "git", "status", "--porcelain").stdout == ""
+
+
+def test_remote_down_mid_push_keeps_the_cache_and_a_retry_sends_only_the_rest(
+    reproduced, s3, s3_endpoint, tmp_path
+):
+    bucket = "driftline-outage-push"
+    s3.create_bucket(Bucket=bucket)
+    repo = tmp_path / "driftline"
+    shutil.copytree(reproduced, repo, symlinks=True)
+    local = cache_objects(repo)
+    total = sum(path.stat().st_size for path in local.values())
+    relay = Relay(int(s3_endpoint.rsplit(":", 1)[1]))
+    use_s3_remote(repo, relay.start(cut_after=total // 2, watched="upload"), bucket)
+
+    failed = dvc(repo, "push", check=False)
+
+    out = failed.stdout + failed.stderr
+    assert failed.returncode != 0, out
+    assert "failed to push data to the cloud" in out and "Could not connect" in out, out
+    landed = bucket_objects(s3, bucket)
+    assert landed, "the relay went down before any object landed"
+    for name in landed:  # an object is in the bucket whole, or not at all
+        key = f"{PREFIX}/files/md5/{name}"
+        assert md5_name(s3.get_object(Bucket=bucket, Key=key)["Body"].read()) == name
+    # nothing lost locally: the cache is whole and the workspace matches dvc.lock
+    assert {name: md5_name(path.read_bytes()) for name, path in cache_objects(repo).items()} == {
+        name: name for name in local
+    }
+    assert "Data and pipelines are up to date" in dvc(repo, "status").stdout
+    relay.start()  # the remote is back, on the same endpoint
+    assert "in sync" not in dvc(repo, "status", "-c").stdout
+
+    retried = dvc(repo, "push")
+
+    in_bucket = bucket_objects(s3, bucket)
+    assert landed < in_bucket <= set(local)
+    assert f"{len(in_bucket - landed)} files pushed" in retried.stdout, retried.stdout
+    assert "Cache and remote 's3' are in sync" in dvc(repo, "status", "-c").stdout
+
+
+def test_remote_down_mid_pull_leaves_no_partial_file_and_a_retry_completes(
+    pushed, s3, s3_endpoint, tmp_path
+):
+    clone = tmp_path / "clone"
+    run(tmp_path, "git", "clone", "-q", str(pushed), str(clone))
+    expected = bucket_objects(s3)
+    total = sum(cache_objects(pushed)[name].stat().st_size for name in expected)
+    relay = Relay(int(s3_endpoint.rsplit(":", 1)[1]))
+    use_s3_remote(clone, relay.start(cut_after=total // 2, watched="download"))
+
+    failed = dvc(clone, "pull", check=False)
+
+    out = failed.stdout + failed.stderr
+    assert failed.returncode != 0, out
+    assert "failed to pull data from the cloud" in out and "Could not connect" in out, out
+    fetched = cache_objects(clone)
+    assert len(fetched) < len(expected)
+    for name, path in fetched.items():  # no half-downloaded object in the cache
+        assert md5_name(path.read_bytes()) == name
+    outputs = [p for d in ("data", "models") for p in (clone / d).rglob("*") if p.is_file()]
+    for path in outputs:  # no output half-written: absent, or the pushed bytes
+        if path.name != ".gitignore" and path.suffix != ".dvc":
+            assert path.read_bytes() == (pushed / path.relative_to(clone)).read_bytes(), path
+    assert "up to date" not in dvc(clone, "status").stdout
+    assert run(clone, "git", "status", "--porcelain").stdout == ""
+    relay.start()
+
+    dvc(clone, "pull")
+
+    for name in ("models/model.pkl", "data/raw/2013-06.csv", "data/window/train.parquet"):
+        assert (clone / name).read_bytes() == (pushed / name).read_bytes(), name
+    assert "Data and pipelines are up to date" in dvc(clone, "status").stdout
+    assert "Running stage" not in dvc(clone, "repro").stdout
