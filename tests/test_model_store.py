@@ -1,14 +1,18 @@
-"""The model is unpickled only when its bytes match the md5 dvc.lock records for it."""
+"""The model is unpickled only when its bytes match the md5 dvc.lock records for it, and then
+only from the classes a trained pipeline is made of."""
 
 import hashlib
 import os
 import pickle
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from driftline.errors import DriftlineError
-from driftline.model_store import load_model
+from driftline.model_store import load_model, model_bytes
+from driftline.modeling import build_model
 
 
 class Payload:
@@ -64,4 +68,34 @@ def test_without_a_lock_record_nothing_is_loaded(repo):
     lock = write_lock("0" * 32)
     with pytest.raises(DriftlineError, match="records no md5 for models/other.pkl"):
         load_model(Path("models/other.pkl"), lock)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("kind", ["hgb", "logreg"])
+def test_both_model_kinds_load_through_the_allow_list(repo, params, kind):
+    rng = np.random.default_rng(0)
+    categorical, numeric = ["carrier", "origin"], ["distance", "temp"]
+    frame = pd.DataFrame(
+        {
+            "carrier": rng.choice(["AA", "UA", "DL", None], 400),
+            "origin": rng.choice(["JFK", "LGA", "EWR"], 400),
+            "distance": rng.uniform(100, 3000, 400),
+            "temp": np.where(rng.random(400) < 0.1, np.nan, rng.normal(60, 15, 400)),
+        }
+    )
+    late = rng.random(400) < 0.3
+    model = build_model(kind, params["train"][kind], categorical, numeric, seed=42)
+    model.fit(frame, late)
+    MODEL.write_bytes(model_bytes(model))
+    lock = write_lock(hashlib.md5(MODEL.read_bytes()).hexdigest())
+    loaded = load_model(MODEL, lock)
+    assert np.array_equal(loaded.predict_proba(frame), model.predict_proba(frame))
+
+
+def test_a_pickle_that_calls_anything_else_is_refused_even_when_the_lock_matches(repo):
+    marker = repo / "code-ran"
+    MODEL.write_bytes(pickle.dumps(Payload(marker)))
+    lock = write_lock(hashlib.md5(MODEL.read_bytes()).hexdigest())
+    with pytest.raises(DriftlineError, match=r"refers to posix\.system.*was not loaded"):
+        load_model(MODEL, lock)
     assert not marker.exists()

@@ -1,11 +1,22 @@
-"""Loading the model safely. The model file is a pickle, and unpickling runs code, so it is
-loaded only once its bytes match the md5 that ``dvc.lock`` records for the ``train`` stage's
-output: the file is then the one this repository's pipeline wrote (or DVC restored from a
-remote, which verifies the same hash)."""
+"""Saving and loading the model safely. The model file is a pickle, and unpickling can run
+code, so loading has two gates:
+
+1. the file's bytes must match the md5 that ``dvc.lock`` records for the ``train`` stage's
+   output: it is then the file this repository's pipeline wrote (or DVC restored from a
+   remote, which verifies the same hash);
+2. the unpickler builds only the classes and functions on ``ALLOWED``: the ones that a
+   pipeline ``train`` writes is made of. Anything else (``os.system``, ``eval``, another
+   library's class) stops the load before it is called.
+
+skops was tried for the file format and not adopted: skops 0.16 names the arrays in its zip
+by ``id()`` and stamps each entry with the current time, so the same model gives different
+bytes on every run, and DVC would rerun every stage after ``train`` each time.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import pickle
 from pathlib import Path
 from typing import Any
@@ -16,6 +27,60 @@ from driftline import paths
 from driftline.errors import DriftlineError
 
 LOCK = Path("dvc.lock")
+PROTOCOL = 5
+
+# (module, name) of every global that a pickled hgb or logreg pipeline refers to, with the
+# pinned numpy and scikit-learn. tests/test_model_store.py trains both kinds and loads them.
+ALLOWED = frozenset(
+    [
+        ("builtins", "slice"),
+        ("numpy", "dtype"),
+        ("numpy", "ndarray"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "scalar"),
+        ("numpy._core.numeric", "_frombuffer"),
+        ("numpy.random._pcg64", "PCG64"),
+        ("numpy.random._pickle", "__bit_generator_ctor"),
+        ("numpy.random._pickle", "__generator_ctor"),
+        ("numpy.random.bit_generator", "SeedSequence"),
+        ("numpy.random.bit_generator", "__pyx_unpickle_SeedSequence"),
+        ("sklearn._loss._loss", "CyHalfBinomialLoss"),
+        ("sklearn._loss.link", "Interval"),
+        ("sklearn._loss.link", "LogitLink"),
+        ("sklearn._loss.loss", "HalfBinomialLoss"),
+        ("sklearn.compose._column_transformer", "ColumnTransformer"),
+        ("sklearn.ensemble._hist_gradient_boosting.binning", "_BinMapper"),
+        ("sklearn.ensemble._hist_gradient_boosting.gradient_boosting",
+         "HistGradientBoostingClassifier"),
+        ("sklearn.ensemble._hist_gradient_boosting.predictor", "TreePredictor"),
+        ("sklearn.impute._base", "SimpleImputer"),
+        ("sklearn.linear_model._logistic", "LogisticRegression"),
+        ("sklearn.pipeline", "Pipeline"),
+        ("sklearn.preprocessing._data", "StandardScaler"),
+        ("sklearn.preprocessing._encoders", "OneHotEncoder"),
+        ("sklearn.preprocessing._label", "LabelEncoder"),
+    ]
+)  # fmt: skip
+
+
+class _AllowListUnpickler(pickle.Unpickler):
+    def __init__(self, data: bytes, path: Path):
+        super().__init__(io.BytesIO(data))
+        self.path = path
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in ALLOWED:
+            raise DriftlineError(
+                f"{self.path} refers to {module}.{name}, which a model trained here never "
+                "does; it was not loaded. Retrain with 'dvc repro'; if you upgraded numpy or "
+                "scikit-learn, add the new name to ALLOWED in driftline/model_store.py"
+            )
+        return super().find_class(module, name)
+
+
+def model_bytes(model: Any) -> bytes:
+    """The bytes of the model file."""
+    return pickle.dumps(model, protocol=PROTOCOL)
 
 
 def recorded_md5(path: Path = paths.MODEL, lock: Path = LOCK) -> str:
@@ -35,7 +100,8 @@ def recorded_md5(path: Path = paths.MODEL, lock: Path = LOCK) -> str:
 
 
 def load_model(path: Path = paths.MODEL, lock: Path = LOCK) -> Any:
-    """Unpickle the model only if its md5 matches ``dvc.lock``; otherwise refuse, unloaded."""
+    """Unpickle the model only if its md5 matches ``dvc.lock`` and it is built from
+    ``ALLOWED`` alone; otherwise refuse, unloaded."""
     expected = recorded_md5(path, lock)
     data = path.read_bytes()
     actual = hashlib.md5(data, usedforsecurity=False).hexdigest()
@@ -45,4 +111,4 @@ def load_model(path: Path = paths.MODEL, lock: Path = LOCK) -> Any:
             f"loaded. Restore the recorded model with 'dvc checkout {path}' (or 'dvc pull'), "
             "or retrain with 'dvc repro'"
         )
-    return pickle.loads(data)
+    return _AllowListUnpickler(data, path).load()

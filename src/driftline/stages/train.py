@@ -3,7 +3,6 @@ holdout (the window's last rows), then refit on the whole window."""
 
 from __future__ import annotations
 
-import pickle
 import platform
 
 import numpy as np
@@ -17,6 +16,7 @@ from driftline.features import TARGET, TIME, feature_lists
 from driftline.io import write_bytes, write_json
 from driftline.log import get_logger
 from driftline.metrics import quality
+from driftline.model_store import model_bytes
 from driftline.modeling import build_model
 from driftline.profile import score_profile
 from driftline.stages import run
@@ -71,7 +71,7 @@ def train(argv: list[str]) -> None:
             "numpy": np.__version__,
         },
     }
-    write_bytes(paths.MODEL, pickle.dumps(model, protocol=5))
+    write_bytes(paths.MODEL, model_bytes(model))
     write_json(paths.MODEL_META, meta)
     write_json(paths.SCORE_PROFILE, score_profile(window_scores, params["profile"]["bins"]))
     write_json(
