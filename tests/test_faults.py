@@ -1,5 +1,6 @@
-"""Fault injection: a process killed mid-stage or mid-ingest, a full disk, another time zone.
-Afterwards a rerun succeeds, `dvc status` is right, nothing is half-written or lost."""
+"""Fault injection: a process killed mid-stage or mid-ingest, a full disk, another clock and
+time zone. Afterwards a rerun succeeds, `dvc status` is right, nothing is half-written or
+lost."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import re
 import signal
 import subprocess
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -108,6 +110,41 @@ def test_a_full_disk_leaves_the_previous_output_and_says_what_to_do(tmp_path, mo
     assert target.read_bytes() == original
     assert json.loads(original)["batch"] == "2013-06"
     assert sorted(p.name for p in target.parent.iterdir()) == ["drift.json"]
+
+
+# Started by every Python process (DVC and each stage) that has its folder on PYTHONPATH:
+# moves the clock that time.time() and datetime.now() read, and lets it run on from there.
+CLOCK_HOOK = """import os
+import time_machine
+time_machine.travel(float(os.environ["DRIFTLINE_TEST_NOW"]), tick=True).start()
+"""
+
+
+def clock_env(tmp_path: Path, when: datetime, tz: str) -> dict[str, str]:
+    hook = tmp_path / "clock"
+    hook.mkdir(exist_ok=True)
+    (hook / "sitecustomize.py").write_text(CLOCK_HOOK)
+    pythonpath = os.pathsep.join(filter(None, [str(hook), ENV.get("PYTHONPATH")]))
+    return {"PYTHONPATH": pythonpath, "DRIFTLINE_TEST_NOW": str(when.timestamp()), "TZ": tz}
+
+
+def test_outputs_depend_on_neither_the_clock_nor_the_time_zone(tmp_path, repo_root):
+    repo = copy_repo(tmp_path / "repo")
+    run(repo, "driftline", "demo", "materialize")
+    # Every stage runs again with the clock 25 years back, 12:45 ahead of UTC.
+    past = clock_env(tmp_path, datetime(2001, 9, 9, 1, 46, 40, tzinfo=UTC), "Pacific/Chatham")
+    now = "import datetime, time; print(f'{datetime.datetime.now():%Y}', time.strftime('%Y %z'))"
+    assert run(repo, "python", "-c", now, **past).stdout.split() == ["2001", "2001", "+1245"]
+    done = run(repo, "dvc", "repro", "--force", **past)
+    assert "Running stage 'train'" in done.stdout and "Running stage 'drift'" in done.stdout
+    # The committed locks, metrics, plots and report, byte for byte.
+    assert (repo / "dvc.lock").read_bytes() == (repo_root / "dvc.lock").read_bytes()
+    assert run(repo, "git", "status", "--porcelain").stdout == ""
+    # Then the clock jumps 40 years ahead, 3:30 behind UTC: nothing looks changed.
+    future = clock_env(tmp_path, datetime(2041, 3, 30, 2, 30, tzinfo=UTC), "America/St_Johns")
+    assert run(repo, "python", "-c", now, **future).stdout.split() == ["2041", "2041", "-0230"]
+    assert "up to date" in run(repo, "dvc", "status", **future).stdout
+    assert "Running stage" not in run(repo, "dvc", "repro", **future).stdout
 
 
 def test_a_corrupted_cache_object_is_refused_and_repaired_from_the_remote(tmp_path):
