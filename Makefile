@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: setup data repro test lint rehearse bench bench-ingest full-year bench-evidently
+.PHONY: setup data repro test lint rehearse bench bench-ingest bench-load full-year bench-evidently
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ bench: setup
 ## bench-ingest: the cost of adding one batch to 6 and to 48 batches (about 15 minutes)
 bench-ingest: setup
 	$(BIN)/python bench/bench_ingest.py
+
+## bench-load: 10 million rows in 120 batches, one ingest and one repro, against 12 batches
+## of the same size: peak memory follows the batch, not the total (about an hour)
+bench-load: setup
+	$(BIN)/python bench/bench_load.py
 
 ## full-year: ingest July to December month by month; writes docs/full-year-history.png
 full-year: setup
