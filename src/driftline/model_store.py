@@ -4,9 +4,9 @@ code, so loading has two gates:
 1. the file's bytes must match the md5 that ``dvc.lock`` records for the ``train`` stage's
    output: it is then the file this repository's pipeline wrote (or DVC restored from a
    remote, which verifies the same hash);
-2. the unpickler builds only the classes and functions on ``ALLOWED``: the ones that a
-   pipeline ``train`` writes is made of. Anything else (``os.system``, ``eval``, another
-   library's class) stops the load before it is called.
+2. the unpickler builds only the classes and functions on ``ALLOWED``, which are what the
+   pipelines that ``train`` writes are made of. Anything else (``os.system``, ``eval``,
+   another library's class) stops the load before it is called.
 
 skops was tried for the file format and not adopted: skops 0.16 names the arrays in its zip
 by ``id()`` and stamps each entry with the current time, so the same model gives different
