@@ -50,7 +50,8 @@ class Relay:
                 return
             self.down_event.set()
             conns, self.open = self.open, []
-        _close(self.listener, reset=False)
+        if self.listener is not None:
+            _close(self.listener, reset=False)
         for conn in conns:
             _close(conn, reset=True)
 

@@ -115,8 +115,16 @@ def test_a_fresh_clone_pulls_data_and_models_and_has_nothing_to_reproduce(
     assert run(clone, "git", "status", "--porcelain").stdout == ""
 
 
+@pytest.fixture
+def relay(s3_endpoint):
+    """A relay in front of moto, closed at the end of the test."""
+    relay = Relay(int(s3_endpoint.rsplit(":", 1)[1]))
+    yield relay
+    relay.down()
+
+
 def test_remote_down_mid_push_keeps_the_cache_and_a_retry_sends_only_the_rest(
-    reproduced, s3, s3_endpoint, tmp_path
+    reproduced, s3, relay, tmp_path
 ):
     bucket = "driftline-outage-push"
     s3.create_bucket(Bucket=bucket)
@@ -124,7 +132,6 @@ def test_remote_down_mid_push_keeps_the_cache_and_a_retry_sends_only_the_rest(
     shutil.copytree(reproduced, repo, symlinks=True)
     local = cache_objects(repo)
     total = sum(path.stat().st_size for path in local.values())
-    relay = Relay(int(s3_endpoint.rsplit(":", 1)[1]))
     use_s3_remote(repo, relay.start(cut_after=total // 2, watched="upload"), bucket)
 
     failed = dvc(repo, "push", check=False)
@@ -154,13 +161,12 @@ def test_remote_down_mid_push_keeps_the_cache_and_a_retry_sends_only_the_rest(
 
 
 def test_remote_down_mid_pull_leaves_no_partial_file_and_a_retry_completes(
-    pushed, s3, s3_endpoint, tmp_path
+    pushed, s3, relay, tmp_path
 ):
     clone = tmp_path / "clone"
     run(tmp_path, "git", "clone", "-q", str(pushed), str(clone))
     expected = bucket_objects(s3)
     total = sum(cache_objects(pushed)[name].stat().st_size for name in expected)
-    relay = Relay(int(s3_endpoint.rsplit(":", 1)[1]))
     use_s3_remote(clone, relay.start(cut_after=total // 2, watched="download"))
 
     failed = dvc(clone, "pull", check=False)
