@@ -175,6 +175,17 @@ def test_a_corrupted_cache_object_is_refused_and_repaired_from_the_remote(tmp_pa
     run(repo, "dvc", "repro", "pipeline/prepare/dvc.yaml:prepare@2013-02")
 
 
+# What a stage says when it finds a batch that an ingest registered during this `dvc repro`.
+RUN_AGAIN = "was ingested while this 'dvc repro' ran, run 'dvc repro' again"
+
+
+def one_more_repro_builds(repo: Path, newest: str) -> None:
+    """The next `dvc repro` builds the newest batch and leaves nothing to do."""
+    after = run(repo, "dvc", "repro").stdout
+    assert f"prepare@{newest}" in after and "up to date" in run(repo, "dvc", "status").stdout
+    assert yaml.safe_load((repo / "metrics/drift.json").read_text())["batch"] == newest
+
+
 def test_an_ingest_during_dvc_repro_ends_clean_after_one_more_repro(tmp_path, demo_months):
     repo = copy_repo(tmp_path / "repo")
     run(repo, "driftline", "demo", "materialize")
@@ -190,11 +201,9 @@ def test_an_ingest_during_dvc_repro_ends_clean_after_one_more_repro(tmp_path, de
     # DVC fixed its stage list at the start; a summary stage that then reads the new batch
     # from params.yaml stops with a message that says what happened and what to do.
     if repro.returncode != 0:
-        assert "was ingested while this 'dvc repro' ran, run 'dvc repro' again" in output
+        assert RUN_AGAIN in output
         assert "Traceback" not in output
-    after = run(repo, "dvc", "repro").stdout
-    assert "prepare@2013-07" in after and "up to date" in run(repo, "dvc", "status").stdout
-    assert yaml.safe_load((repo / "metrics/drift.json").read_text())["batch"] == "2013-07"
+    one_more_repro_builds(repo, "2013-07")
 
 
 def test_dvc_repro_while_an_ingest_runs_ends_clean_after_one_more_repro(
@@ -206,7 +215,11 @@ def test_dvc_repro_while_an_ingest_runs_ends_clean_after_one_more_repro(
     months = [f"2013-{m:02d}" for m in range(7, 13)]
     for month in months:
         csv_file(landing, demo_months[month], f"{month}.csv")
-    before = {p.name: p.read_bytes() for p in (repo / "metrics").glob("*.*")}
+
+    def metrics() -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in (repo / "metrics").glob("*.*")}
+
+    before = metrics()
     ingest = subprocess.Popen(
         ["driftline", "ingest", "--from", str(landing)], cwd=repo, env=ENV,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -224,9 +237,7 @@ def test_dvc_repro_while_an_ingest_runs_ends_clean_after_one_more_repro(
     # in between two stages of the repro, or hold the lock when the repro asks for it.
     if "Unable to acquire lock" in output:  # refused at the start: nothing was done
         assert repro.returncode != 0
-        assert before == {p.name: p.read_bytes() for p in (repo / "metrics").glob("*.*")}
+        assert metrics() == before
     elif repro.returncode != 0:  # a later stage found the new batch registered
-        assert "was ingested while this 'dvc repro' ran, run 'dvc repro' again" in output, output
-    after = run(repo, "dvc", "repro").stdout
-    assert "prepare@2013-12" in after and "up to date" in run(repo, "dvc", "status").stdout
-    assert yaml.safe_load((repo / "metrics/drift.json").read_text())["batch"] == "2013-12"
+        assert RUN_AGAIN in output, output
+    one_more_repro_builds(repo, "2013-12")

@@ -44,7 +44,12 @@ def recorded_objects(repo: Path) -> dict[str, str]:
     for stage in ("train", "window"):
         outs = lock[stage]["outs"]
         recorded.update({o["path"]: o["md5"] for o in outs if o["path"].startswith(DVC_DIRS)})
-    return {path: f"{md5[:2]}/{md5[2:]}" for path, md5 in recorded.items()}
+    return {path: object_name(md5) for path, md5 in recorded.items()}
+
+
+def object_name(md5: str) -> str:
+    """The `<2 hex>/<rest>` name DVC stores an object under."""
+    return f"{md5[:2]}/{md5[2:]}"
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +74,7 @@ def cache_objects(repo: Path) -> dict[str, Path]:
 
 
 def md5_name(data: bytes) -> str:
-    md5 = hashlib.md5(data).hexdigest()
-    return f"{md5[:2]}/{md5[2:]}"
+    return object_name(hashlib.md5(data).hexdigest())
 
 
 @pytest.fixture(scope="module")
