@@ -85,15 +85,57 @@ def test_the_pull_request_code_runs_without_write_access(repo_root):
     assert comment["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
 
 
-def test_pipeline_runs_are_cached_on_the_lock_files(repo_root):
+def test_the_dvc_cache_is_saved_after_the_run_under_the_new_locks(repo_root):
     setup = yaml.safe_load((repo_root / ".github/actions/setup/action.yml").read_text())
-    (cache,) = [s for s in setup["runs"]["steps"] if s.get("uses", "").startswith("actions/cache@")]
-    assert cache["with"]["path"] == ".dvc/cache"
-    assert "hashFiles('dvc.lock', 'pipeline/*/dvc.lock')" in cache["with"]["key"]
+    (restore,) = [
+        s for s in setup["runs"]["steps"] if "actions/cache/restore@" in s.get("uses", "")
+    ]
+    assert restore["with"]["path"] == ".dvc/cache"
+    assert restore["with"]["restore-keys"] == "dvc-cache-${{ runner.os }}-"
+    save = yaml.safe_load((repo_root / ".github/actions/save-dvc-cache/action.yml").read_text())
+    gc, store = save["runs"]["steps"]
+    assert gc["run"].startswith("dvc gc --workspace")  # an entry holds one commit's objects
+    assert "actions/cache/save@" in store["uses"]
+    assert "hashFiles('dvc.lock', 'pipeline/*/dvc.lock', 'data/raw/*.dvc')" in store["with"]["key"]
     for name in ("pipeline.yml", "retrain.yml"):
         for job in workflows(repo_root)[name]["jobs"].values():
-            (step,) = steps_using(job, "./.github/actions/setup")
-            assert step.get("with", {}).get("dvc-cache", "true") == "true", name
+            uses = [step.get("uses", "") for step in job["steps"]]
+            # Saved after the last dvc command that adds to the cache (repro, push).
+            saved = uses.index("./.github/actions/save-dvc-cache")
+            last_repro = max(
+                i
+                for i, step in enumerate(job["steps"])
+                if "dvc " in step.get("run", "") and "dvc gc" not in step.get("run", "")
+            )
+            assert saved > last_repro, name
+
+
+def test_no_token_stays_in_git_config_while_branch_code_runs(repo_root):
+    for name, workflow in workflows(repo_root).items():
+        for job in workflow["jobs"].values():
+            for checkout in steps_using(job, "actions/checkout@"):
+                assert checkout["with"]["persist-credentials"] is False, name
+
+
+def test_the_pipeline_runs_on_branches_only_and_the_schedule_retrains(repo_root):
+    found = workflows(repo_root)
+    push = triggers(found["pipeline.yml"])["push"]
+    assert push["branches"] == ["**"] and "tags" not in push
+    retrain = found["retrain.yml"]["jobs"]["retrain"]
+    (step,) = [
+        s for s in retrain["steps"] if s.get("name") == "Retrain if the drift verdict says so"
+    ]
+    # A schedule event has empty inputs: the guard must not read them there.
+    assert step["if"] == "github.event_name != 'workflow_dispatch' || inputs.retrain"
+    assert found["retrain.yml"]["concurrency"]["queue"] == "max"
+    assert retrain["steps"][0]["uses"] == "./.github/actions/bot-token"  # fails before any change
+
+
+def test_tests_on_the_default_branch_are_never_cancelled(repo_root):
+    concurrency = workflows(repo_root)["tests.yml"]["concurrency"]
+    assert concurrency["cancel-in-progress"] == (
+        "${{ github.ref != format('refs/heads/{0}', github.event.repository.default_branch) }}"
+    )
 
 
 # What holds a secret: a repository secret, or the access-key inputs of the s3-remote action.

@@ -155,7 +155,7 @@ def report(args: argparse.Namespace) -> None:
     """Print the pull-request comment: this checkout against ``--base``, as Markdown."""
     from driftline.report import build
 
-    print(build(args.base, args.sha), end="")
+    print(build(args.base, args.sha, args.base_tip), end="")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -227,6 +227,9 @@ def parser() -> argparse.ArgumentParser:
                      help="the revision to compare with, e.g. main or origin/main")  # fmt: skip
     rep.add_argument("--sha", help="the commit or branch the plot links point at "
                      "(default: $GITHUB_SHA; none: plain paths)")  # fmt: skip
+    rep.add_argument("--base-tip", metavar="REF",
+                     help="when --base is a merge base: the base branch's tip, to say how far it "
+                     "has moved since the fork")  # fmt: skip
     rep.set_defaults(func=report)
     return root
 

@@ -253,11 +253,13 @@ def render(
     params_md: str,
     drift: dict[str, Any] | None,
     plots: str,
+    base_moved: str = "",
 ) -> str:
     """The whole comment, marker first."""
     sections = [
         MARKER,
         f"## Driftline report: `{head}` against `{base}`",
+        *([base_moved] if base_moved else []),
         metrics_section(found, base, head, base_has),
         params_section(params_md, base),
         drift_section(drift),
@@ -268,13 +270,31 @@ def render(
     return "\n\n".join(sections) + "\n"
 
 
-def build(base: str, sha: str | None = None) -> str:
+def base_moved_note(base_commit: str, tip: str, ahead: int) -> str:
+    """The line that says the base branch has moved on since ``base_commit`` (its fork point)."""
+    if not ahead:
+        return ""
+    commits = "commit" if ahead == 1 else "commits"
+    return (
+        f"> **Note:** `{tip}` has {ahead} new {commits} since this branch forked from it at "
+        f"`{base_commit[:7]}`. These figures compare the branch with that fork point, which is "
+        f"what the branch changes. Merge `{tip}` into the branch to compare with its tip."
+    )
+
+
+def build(base: str, sha: str | None = None, base_tip: str | None = None) -> str:
     """Check that ``dvc.lock`` is fresh, then compare this checkout with ``base``.
 
     ``sha`` is the commit (or branch) the plot links point at, by default ``GITHUB_SHA``; the
     repository and server come from ``GITHUB_REPOSITORY`` and ``GITHUB_SERVER_URL``.
+    ``base_tip``, when ``base`` is a pull request's merge base, is the base branch's tip: the
+    comment then says how far that tip has moved past the merge base.
     """
     commit = workspace.resolve_base(base)
+    moved = ""
+    if base_tip:
+        tip = workspace.resolve_base(base_tip)
+        moved = base_moved_note(commit, base_tip, workspace.commits_between(commit, tip))
     workspace.check_lock_is_fresh()
     sha = sha or os.environ.get("GITHUB_SHA", "")
     found = changes(workspace.metrics_diff(base))
@@ -287,4 +307,5 @@ def build(base: str, sha: str | None = None) -> str:
         sha,
     )
     head = sha[:7] if re.fullmatch(r"[0-9a-f]{40}", sha) else sha or "workspace"
-    return render(base, head, found, base_has, workspace.params_diff_md(base), drift, plots)
+    params_md = workspace.params_diff_md(base)
+    return render(base, head, found, base_has, params_md, drift, plots, moved)

@@ -53,6 +53,11 @@ def resolve_base(ref: str) -> str:
     raise DriftlineError(f"base {ref!r} is not a commit in this clone: {hint}")
 
 
+def commits_between(old: str, new: str) -> int:
+    """How many commits ``new`` has that ``old`` has not."""
+    return int(git("rev-list", "--count", f"{old}..{new}"))
+
+
 def files_at(commit: str, paths: Iterable[str]) -> set[str]:
     """Which of ``paths`` exist in ``commit``."""
     paths = sorted(set(paths))
