@@ -89,15 +89,20 @@ def test_push_to_the_default_local_remote(clone):
 
 def test_adding_a_batch_reruns_only_the_new_batch_and_the_summaries(clone):
     incoming = out(clone, "driftline", "demo", "next").split()[0]
-    run(clone, "driftline", "ingest", incoming)
-    ran = stages_run(out(clone, "dvc", "repro"))
+    printed = out(clone, "driftline", "ingest", incoming)
+    steps = [line.split("#")[0].split() for line in printed.splitlines()[1:]]
+    assert [step[:2] for step in steps] == [["dvc", "repro"], ["git", "add"], ["dvc", "push"]]
+    ran = stages_run(out(clone, *steps[0]))
     # Per-batch work for the new batch only; window rewrites identical bytes, so no train.
     assert ran == {"prepare@2013-07", "window", "score@2013-07", "evaluate", "drift"}
     evaluate = json.loads((clone / "metrics/evaluate.json").read_text())
     assert evaluate["batch"] == "2013-07" and evaluate["scored_batches"] == 4
     assert json.loads((clone / "metrics/drift.json").read_text())["batch"] == "2013-07"
-    run(clone, "git", "add", "-A")
+    # Following the printed steps leaves nothing behind: DVC's new .gitignore entries and
+    # the per-batch locks are in the printed `git add`.
+    run(clone, *steps[1])
     run(clone, "git", "commit", "-qm", "batch 2013-07")
+    assert out(clone, "git", "status", "--porcelain") == ""
 
 
 def test_experiment_reruns_only_what_depends_on_the_changed_param(clone):

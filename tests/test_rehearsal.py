@@ -1,9 +1,20 @@
-"""A rehearsal of the GitHub Actions workflows on this machine, with act in host mode.
+"""A rehearsal of the GitHub Actions workflows on this machine, with act in host mode, under
+GitHub's own event rules.
+
+act runs the workflow it is told to run; GitHub decides from the event. So the rehearsal
+never names a workflow: it plays events (a push, a pull request, a schedule) and asks
+tests/rehearsal/github_rules.py which workflows GitHub would start, then runs those with the
+payload, ref and commit GitHub would give them (a pull request runs on its merge commit, a
+schedule has no inputs). Pushes and pull requests that the runs make become the next events,
+under the same rules: a push made with GITHUB_TOKEN starts nothing. Runs in a concurrency group
+that cancels in progress (tests, report) run once for the newest event of their group, as
+GitHub would leave them.
 
 The workflows run against a local git origin (a bare repository) and moto's S3 server on
-127.0.0.1. act runs `actions/checkout` itself (it copies the local clone, ignored files left
-out, so a job starts with no data and no DVC cache, as on GitHub); every other marketplace
-action is replaced with a stand-in from tests/rehearsal/actions. Nothing is fetched.
+127.0.0.1. act runs `actions/checkout` itself (it copies a clone of the origin at the event's
+commit, ignored files left out, so a job starts with no data and no DVC cache, as on GitHub);
+every other marketplace action is replaced with a stand-in from tests/rehearsal/actions that
+does only what the real one does. Nothing is fetched.
 
 Run it with `make rehearse` (`.ci/run` does, after `make test`).
 """
@@ -26,6 +37,7 @@ import yaml
 from driftline.demo import batch_csv_bytes
 from driftline.report import MARKER
 from helpers import ENV, ROOT, S3_ENV, run, s3_client
+from rehearsal.github_rules import APP, USER, Event, event_inputs, push_actor, workflows_for
 
 pytestmark = pytest.mark.rehearsal
 
@@ -35,7 +47,10 @@ REPOSITORY = "rehearsal/driftline"
 BUCKET = "driftline-rehearsal"
 LANDING = "driftline-landing"
 ROLE = "arn:aws:iam::000000000000:role/driftline-ci"
+APP_CLIENT_ID = "Iv1.rehearsal"
 JOB_SUCCEEDED = "🏁  Job succeeded"
+# Concurrency groups that cancel a run in progress when a newer event arrives.
+SUPERSEDED = {"tests.yml", "report.yml"}
 
 
 def stand_ins() -> list[str]:
@@ -43,20 +58,34 @@ def stand_ins() -> list[str]:
     clone in place of actions/checkout)."""
     used = set()
     for path in (ROOT / ".github").rglob("*.yml"):
-        used |= set(re.findall(r"uses:\s*([\w.-]+/[\w.-]+)@([0-9a-f]{40})", path.read_text()))
+        used |= set(
+            re.findall(r"uses:\s*([\w.-]+/[\w.-]+)(?:/[\w./-]+)?@([0-9a-f]{40})", path.read_text())
+        )
     args = []
     for action, sha in sorted(used):
         if action == "actions/checkout":
             continue
         folder = STANDINS / "actions" / action.split("/")[1]
-        assert (folder / "action.yml").is_file(), f"no rehearsal stand-in for {action}"
+        assert folder.is_dir(), f"no rehearsal stand-in for {action}"
         args += ["--local-repository", f"{action}@{sha}={folder}"]
     return args
 
 
 @dataclass
+class Run:
+    """One workflow run act made: which workflow, for which event, and its log."""
+
+    workflow: str
+    event: Event
+    payload: dict
+    sha: str
+    log: str
+    ok: bool
+
+
+@dataclass
 class World:
-    """The developer's clone (act runs there), its origin, S3, and what the stand-ins wrote."""
+    """The developer's clone, its origin, S3, the open pull requests and every run so far."""
 
     tmp: Path
     work: Path
@@ -64,13 +93,21 @@ class World:
     state: Path
     endpoint: str
     s3: Any
-    runs: list[str] = field(default_factory=list)
+    runs: list[Run] = field(default_factory=list)
+    pulls: dict[int, dict] = field(default_factory=dict)  # number -> head branch, base, repo
 
     def git(self, *args: str) -> str:
         return run(self.work, "git", *args).stdout.strip()
 
+    def origin_git(self, *args: str) -> str:
+        return run(self.origin, "git", *args).stdout.strip()
+
     def origin_show(self, rev: str, path: str) -> str:
         return run(self.origin, "git", "show", f"{rev}:{path}").stdout
+
+    def branches(self) -> dict[str, str]:
+        out = self.origin_git("for-each-ref", "--format=%(refname) %(objectname)", "refs/heads")
+        return dict(line.split() for line in out.splitlines())
 
     def bucket(self) -> set[str]:
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET)
@@ -80,36 +117,245 @@ class World:
         path = self.state / name
         return json.loads(path.read_text()) if path.exists() else []
 
-    def act(self, event: str, workflow: str, payload: dict, *options: str) -> str:
-        """Run one workflow's jobs for ``event``; fail with act's log unless every job passed."""
+    # --- what a developer does --------------------------------------------------------------
+
+    def push(self, branch: str) -> list[Run]:
+        """Push the developer's branch and play what GitHub does with it."""
+        before = self.branches()
+        self.git("push", "-q", "-f", "origin", f"HEAD:refs/heads/{branch}")
+        return self.play(self.pushed(before, USER))
+
+    def open_pull_request(self, branch: str, head_repo: str = REPOSITORY) -> tuple[int, list[Run]]:
+        number = len(self.pulls) + 1
+        self.pulls[number] = {"branch": branch, "base": "main", "repo": head_repo}
+        return number, self.play([self.pull_request_event(number, "opened", USER)])
+
+    # --- GitHub's side ----------------------------------------------------------------------
+
+    def pushed(self, before: dict[str, str], pusher: str | None = None) -> list[Event]:
+        """The push events (and pull-request synchronize events) for every branch that moved
+        on the origin since ``before``, pushed by ``pusher`` or, for a push a workflow made,
+        by whom its author says (github_rules.push_actor)."""
+        events = []
+        for ref, sha in self.branches().items():
+            old = before.get(ref)
+            if old == sha:
+                continue
+            base = old or self.origin_git("rev-parse", "refs/heads/main")
+            changed = self.origin_git("diff", "--name-only", base, sha).split()
+            author = self.origin_git("log", "-1", "--format=%an", sha)
+            actor = pusher or push_actor(author)
+            message = self.origin_git("log", "-1", "--format=%B", sha)
+            event = Event("push", ref=ref, actor=actor, message=message, changed=tuple(changed))
+            events.append(event)
+            branch = ref.removeprefix("refs/heads/")
+            for number, pull in self.pulls.items():
+                if pull["branch"] == branch:
+                    events.append(self.pull_request_event(number, "synchronize", actor))
+        return events
+
+    def pull_request_event(self, number: int, action: str, actor: str) -> Event:
+        pull = self.pulls[number]
+        head = self.origin_git("rev-parse", f"refs/heads/{pull['branch']}")
+        changed = self.origin_git("diff", "--name-only", f"main...{head}").split()
+        message = self.origin_git("log", "-1", "--format=%B", head)
+        return Event(
+            "pull_request",
+            ref=pull["base"],
+            actor=actor,
+            message=message,
+            changed=tuple(changed),
+            inputs={"number": number, "action": action},
+        )
+
+    def opened_pull_requests(self, before: list[dict]) -> list[Event]:
+        """A pull request the create-pull-request stand-in opened is an event of its own: with
+        an App token it starts the pull_request workflows, with GITHUB_TOKEN nothing."""
+        events = []
+        known = {(r["number"], r["head"]) for r in before}
+        for record in self.recorded("pull-requests.json"):
+            if (record["number"], record["head"]) in known:
+                continue
+            number = record["number"]
+            fresh = number not in self.pulls
+            self.pulls[number] = {
+                "branch": record["branch"],
+                "base": record["base"],
+                "repo": REPOSITORY,
+            }
+            actor = APP if record["token"] == "app" else "github-token"
+            action = "opened" if fresh else "synchronize"
+            events.append(self.pull_request_event(number, action, actor))
+        return events
+
+    def play(self, events: list[Event], **act_options: Any) -> list[Run]:
+        """Deliver ``events`` and everything they cause, as GitHub would; return the runs."""
+        queue, done, deferred = list(events), [], {}
+        while queue:
+            event = queue.pop(0)
+            for workflow in workflows_for(self.checkout_for(event), event):
+                if workflow in SUPERSEDED:
+                    deferred[(workflow, self.group(event))] = event  # the newest one wins
+                    continue
+                queue += self.execute(workflow, event, done, **act_options)
+            if not queue:
+                for (workflow, _), later in sorted(deferred.items()):
+                    queue += self.execute(workflow, later, done, **act_options)
+                deferred = {}
+        return done
+
+    def group(self, event: Event) -> str:
+        return str(event.inputs["number"]) if event.name == "pull_request" else event.ref
+
+    def execute(self, workflow: str, event: Event, done: list[Run], **options: Any) -> list[Event]:
+        before, pulls_before = self.branches(), self.recorded("pull-requests.json")
+        done.append(self.act(workflow, event, **options))
+        return self.pushed(before) + self.opened_pull_requests(pulls_before)
+
+    def checkout_for(self, event: Event) -> Path:
+        """A clone of the origin at the commit GitHub runs ``event`` on: the pushed commit, the
+        pull request's merge commit (refs/pull/N/merge), or the default branch's tip."""
+        clone = self.tmp / f"runner-{len(self.runs)}"
+        if clone.exists():
+            shutil.rmtree(clone)
+        run(self.tmp, "git", "clone", "-q", str(self.origin), str(clone))
+        if event.name == "push":
+            run(clone, "git", "checkout", "-q", "--detach", event.ref.removeprefix("refs/heads/"))
+        elif event.name == "pull_request":
+            pull = self.pulls[event.inputs["number"]]
+            run(clone, "git", "checkout", "-q", "--detach", f"origin/{pull['base']}")
+            run(
+                clone,
+                "git",
+                "merge",
+                "-q",
+                "--no-ff",
+                "-m",
+                "Merge into the base (merge ref)",
+                f"origin/{pull['branch']}",
+            )
+            merge = run(clone, "git", "rev-parse", "HEAD").stdout.strip()
+            self.origin_git("update-ref", f"refs/pull/{event.inputs['number']}/merge", merge)
+        return clone
+
+    def payload(self, workflow: str, event: Event, clone: Path) -> dict:
+        sha = run(clone, "git", "rev-parse", "HEAD").stdout.strip()
+        repository = {"full_name": REPOSITORY, "default_branch": "main"}
+        if event.name == "push":
+            before = run(clone, "git", "rev-parse", "HEAD~1", check=False).stdout.strip()
+            return {
+                "ref": event.ref,
+                "before": before or "0" * 40,
+                "after": sha,
+                "head_commit": {"message": event.message},
+                "repository": repository,
+            }
+        if event.name == "pull_request":
+            number = event.inputs["number"]
+            pull = self.pulls[number]
+            head = {
+                "ref": pull["branch"],
+                "repo": {"full_name": pull["repo"]},
+                "sha": self.origin_git("rev-parse", f"refs/heads/{pull['branch']}"),
+            }
+            base = {"ref": pull["base"], "sha": self.origin_git("rev-parse", pull["base"])}
+            return {
+                "action": event.inputs["action"],
+                "number": number,
+                "repository": repository,
+                "pull_request": {"number": number, "head": head, "base": base},
+            }
+        spec = yaml.safe_load((clone / ".github/workflows" / workflow).read_text())
+        inputs = event_inputs(spec, event)
+        if event.name == "schedule":
+            return {"schedule": "17 6 * * 1", "repository": repository}
+        return {"inputs": inputs, "ref": "refs/heads/main", "repository": repository}
+
+    def act(
+        self,
+        workflow: str,
+        event: Event,
+        expect_ok: bool = True,
+        app: bool = True,
+        github_token_prs: bool = False,
+        role: str = ROLE,
+    ) -> Run:
+        """Run one workflow as GitHub would for ``event``."""
+        clone = self.checkout_for(event)
+        payload = self.payload(workflow, event, clone)
         event_file = self.tmp / f"event-{len(self.runs)}.json"
-        event_file.write_text(json.dumps({**payload, "repository": {
-            "full_name": REPOSITORY, "default_branch": "main"}}))  # fmt: skip
+        event_file.write_text(json.dumps(payload))
+        ref = {
+            "pull_request": f"refs/pull/{event.inputs.get('number')}/merge",
+            "push": event.ref,
+        }.get(event.name, "refs/heads/main")
         settings = {
             "--env": {
                 "GITHUB_REPOSITORY": REPOSITORY,
+                "GITHUB_REF": ref,
+                "GITHUB_REF_NAME": ref.removeprefix("refs/heads/"),
                 "REHEARSAL_VENV": sys.prefix,
                 "REHEARSAL_STANDINS": str(STANDINS),
                 "REHEARSAL_DIR": str(self.state),
-                "REHEARSAL_S3_ENDPOINT": self.endpoint,
             },
-            "--var": {"DVC_S3_BUCKET": BUCKET, "DVC_S3_ENDPOINT_URL": self.endpoint},
+            "--var": {
+                "DVC_S3_BUCKET": BUCKET,
+                "DVC_S3_ENDPOINT_URL": self.endpoint,
+                "AWS_ROLE_ARN": role,
+                "DRIFTLINE_LANDING": f"s3://{LANDING}/incoming/",
+                "DRIFTLINE_APP_CLIENT_ID": APP_CLIENT_ID if app else "",
+                "DRIFTLINE_PR_WITH_GITHUB_TOKEN": "true" if github_token_prs else "",
+            },
+            "-s": {
+                "GITHUB_TOKEN": "rehearsal-github-token",
+                "AWS_ACCESS_KEY_ID": S3_ENV["AWS_ACCESS_KEY_ID"],
+                "AWS_SECRET_ACCESS_KEY": S3_ENV["AWS_SECRET_ACCESS_KEY"],
+                **({"DRIFTLINE_APP_PRIVATE_KEY": "rehearsal-private-key"} if app else {}),
+            },
         }
+        inputs = []
+        for key, value in payload.get("inputs", {}).items():
+            text = str(value).lower() if isinstance(value, bool) else value
+            inputs += ["--input", f"{key}={text}"]
         args = [
-            str(ACT), event, "-W", f".github/workflows/{workflow}", "-e", str(event_file),
-            "-P", "ubuntu-latest=-self-hosted", "--action-offline-mode", "--pull=false",
-            "--no-cache-server", "--action-cache-path", str(self.tmp / "act"), *stand_ins(),
-            *(arg for flag, pairs in settings.items() for key, value in pairs.items()
-              for arg in (flag, f"{key}={value}")),
-            *options,
-        ]  # fmt: skip
-        done = subprocess.run(args, cwd=self.work, env=host_env(), capture_output=True,
-                              text=True, timeout=1200)  # fmt: skip
+            str(ACT),
+            event.name,
+            "-W",
+            f".github/workflows/{workflow}",
+            "-e",
+            str(event_file),
+            "-P",
+            "ubuntu-latest=-self-hosted",
+            "--action-offline-mode",
+            "--pull=false",
+            "--no-cache-server",
+            "--action-cache-path",
+            str(self.tmp / "act"),
+            *stand_ins(),
+            "--matrix",
+            "python:3.11",
+            *inputs,
+            *(
+                arg
+                for flag, pairs in settings.items()
+                for key, value in pairs.items()
+                for arg in (flag, f"{key}={value}")
+            ),
+        ]
+        env = {**host_env(), "PYTEST_ADDOPTS": "-k 'workflows or github_rules'"}
+        done = subprocess.run(
+            args, cwd=clone, env=env, capture_output=True, text=True, timeout=1200
+        )
         log = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr)  # no colours
-        self.runs.append(log)
-        (self.tmp / f"act-{len(self.runs)}-{workflow}.log").write_text(log)
-        assert done.returncode == 0 and "Job failed" not in log, log[-6000:]
-        return log
+        ok = done.returncode == 0 and "Job failed" not in log
+        sha = run(clone, "git", "rev-parse", "HEAD").stdout.strip()
+        result = Run(workflow, event, payload, sha, log, ok)
+        self.runs.append(result)
+        (self.tmp / f"act-{len(self.runs)}-{event.name}-{workflow}.log").write_text(log)
+        if expect_ok:
+            assert ok, f"{workflow} on {event.name} failed:\n{log[-6000:]}"
+        shutil.rmtree(clone)
+        return result
 
 
 def host_env() -> dict[str, str]:
@@ -119,6 +365,15 @@ def host_env() -> dict[str, str]:
     path = os.pathsep.join(p for p in ENV["PATH"].split(os.pathsep) if p != venv_bin)
     kept = {k: v for k, v in ENV.items() if not k.startswith(("GITHUB_", "RUNNER_", "ACT"))}
     return {**kept, "PATH": path}
+
+
+def only(runs: list[Run], workflow: str, event: str | None = None) -> Run:
+    (found,) = [r for r in runs if r.workflow == workflow and event in (None, r.event.name)]
+    return found
+
+
+def names(runs: list[Run]) -> list[tuple[str, str]]:
+    return [(r.event.name, r.workflow) for r in runs]
 
 
 @pytest.fixture(scope="module")
@@ -135,34 +390,13 @@ def world(reproduced, s3_endpoint, tmp_path_factory) -> World:
     s3.create_bucket(Bucket=BUCKET)
     s3.create_bucket(Bucket=LANDING)
     # The team's remote already holds main's data and models (this clone's own settings
-    # are in .dvc/config.local, which git ignores, so act does not copy them).
+    # are in .dvc/config.local, which git ignores, so the runners' clones do not have them).
     run(work, "dvc", "remote", "add", "--local", "s3", f"s3://{BUCKET}/driftline")
     run(work, "dvc", "remote", "modify", "--local", "s3", "endpointurl", s3_endpoint)
     run(work, "dvc", "push", "-r", "s3", **S3_ENV)
     state = tmp / "state"
     state.mkdir()
     return World(tmp, work, origin, state, s3_endpoint, s3)
-
-
-def push_event(world: World, branch: str, before: str) -> dict:
-    return {
-        "ref": f"refs/heads/{branch}",
-        "before": before,
-        "after": world.git("rev-parse", "HEAD"),
-        "head_commit": {"message": world.git("log", "-1", "--format=%B")},
-    }
-
-
-def pr_event(world: World, number: int, head_repo: str = REPOSITORY) -> dict:
-    head = {
-        "ref": world.git("rev-parse", "--abbrev-ref", "HEAD"),
-        "sha": world.git("rev-parse", "HEAD"),
-        "repo": {"full_name": head_repo},
-    }
-    return {
-        "number": number,
-        "pull_request": {"number": number, "base": {"ref": "main"}, "head": head},
-    }
 
 
 def s3_object(md5: str) -> str:
@@ -174,170 +408,201 @@ def lock_out(lock_text: str, stage: str, path: str) -> str:
     return out["md5"]
 
 
-# --- tests: lint and the test command ------------------------------------------------------
-
-
-def test_tests_workflow_lints_and_runs_the_tests(world):
-    # The whole suite has just run (make test); here the job runs only the workflow tests.
-    log = world.act("push", "tests.yml", push_event(world, "main", "0" * 40),
-                    "--env", "PYTEST_ADDOPTS=-k workflows")  # fmt: skip
-    assert "All checks passed!" in log  # ruff, in make lint
-    assert re.search(r"\b[1-9]\d* passed", log), log[-3000:]
-    assert log.count(JOB_SUCCEEDED) == 1
-
-
-# --- pipeline, on a branch: a params change -----------------------------------------------
+# --- a branch push, through the commit-back, to a pull request with a current report -------
 
 
 @pytest.fixture(scope="module")
-def branch_run(world) -> str:
+def branch_chain(world) -> dict:
+    """A developer changes a param on a branch, pushes it and opens a pull request. GitHub
+    starts the pipeline, which commits the new lock back with the App token; that push starts
+    the pipeline (which now finds nothing to do), the tests and the report again."""
     main = world.git("rev-parse", "main")
     world.git("checkout", "-q", "-b", "tune")
     params = world.work / "params.yaml"
     params.write_text(params.read_text().replace("    max_iter: 100\n", "    max_iter: 50\n"))
     world.git("commit", "-qam", "Fewer boosting iterations")
+    before = world.branches()
     world.git("push", "-q", "origin", "tune")
-    return world.act(
-        "push", "pipeline.yml", push_event(world, "tune", main), "--var", f"AWS_ROLE_ARN={ROLE}"
-    )
+    world.pulls[1] = {"branch": "tune", "base": "main", "repo": REPOSITORY}
+    events = [*world.pushed(before, USER), world.pull_request_event(1, "opened", USER)]
+    runs = world.play(events)
+    return {"main": main, "runs": runs, "head": world.origin_git("rev-parse", "tune")}
 
 
-def test_pipeline_reruns_what_the_params_change_touches(branch_run):
-    assert "Running stage 'train'" in branch_run
-    assert "Running stage 'pipeline/score/dvc.yaml:score@2013-06'" in branch_run
-    # drift reruns too: its prediction-drift reference is the new model's scores.
-    assert "Running stage 'drift'" in branch_run
-    assert "Running stage 'pipeline/prepare/dvc.yaml:prepare@2013-06'" not in branch_run
+def test_the_branch_push_runs_the_pipeline_then_its_commit_reruns_every_check(branch_chain):
+    runs = branch_chain["runs"]
+    assert names(runs) == [
+        ("push", "pipeline.yml"),  # the developer's push
+        ("push", "pipeline.yml"),  # the pipeline's own commit, pushed with the App token
+        ("pull_request", "report.yml"),  # newest pull_request event of group report-1
+        ("pull_request", "tests.yml"),
+        ("push", "tests.yml"),
+    ]
+    first, second = runs[0], runs[1]
+    assert "Running stage 'train'" in first.log
+    assert "Running stage 'pipeline/score/dvc.yaml:score@2013-06'" in first.log
+    assert "Running stage 'drift'" in first.log  # its prediction-drift reference moved
+    assert "Running stage 'pipeline/prepare/dvc.yaml:prepare@2013-06'" not in first.log
+    assert second.event.actor == APP
+    assert "Running stage" not in second.log  # nothing left to do: no loop
+    assert "dvc repro changed" not in second.log
+    # The report and the tests ran on the head a reviewer merges (via its merge commit).
+    for check in runs[2:]:
+        assert check.ok
+    assert only(runs, "report.yml").event.inputs["action"] == "synchronize"
 
 
-def test_pipeline_commits_the_lock_back_with_skip_ci(world, branch_run):
-    message = run(world.origin, "git", "log", "-1", "--format=%s", "tune").stdout
-    assert "[skip ci]" in message
+def test_the_commit_back_holds_the_new_lock_and_no_skip_marker(world, branch_chain):
+    message = world.origin_git("log", "-1", "--format=%B", "tune")
+    assert "Driftline-Pipeline: dvc repro" in message and "skip" not in message.lower()
+    assert world.origin_git("log", "-1", "--format=%an", "tune") == "driftline-pipeline[bot]"
     lock = world.origin_show("tune", "dvc.lock")
-    assert (
-        yaml.safe_load(lock)["stages"]["train"]["params"]["params.yaml"]["train"]["hgb"]["max_iter"]
-        == 50
-    )
+    train = yaml.safe_load(lock)["stages"]["train"]["params"]["params.yaml"]["train"]
+    assert train["hgb"]["max_iter"] == 50
     main_lock = world.origin_show("main", "dvc.lock")
-    assert lock_out(lock, "train", "models/model.pkl") != lock_out(
-        main_lock, "train", "models/model.pkl"
-    )
-    changed = run(world.origin, "git", "diff", "--name-only", "tune~1", "tune").stdout.split()
-    assert {"dvc.lock", "metrics/evaluate.json", "metrics/train.json"} <= set(changed)
+    model = "models/model.pkl"
+    assert lock_out(lock, "train", model) != lock_out(main_lock, "train", model)
+    changed = set(world.origin_git("diff", "--name-only", "tune~1", "tune").split())
+    assert {"dvc.lock", "metrics/evaluate.json", "metrics/train.json"} <= changed
+    assert (world.state / "tokens.log").read_text().splitlines()[0] == f"app {APP_CLIENT_ID}"
 
 
-def test_pipeline_pushes_the_new_model_to_s3_with_oidc_credentials(world, branch_run):
+def test_the_pipeline_pushes_the_new_model_to_s3_with_oidc_credentials(world, branch_chain):
     model = lock_out(world.origin_show("tune", "dvc.lock"), "train", "models/model.pkl")
     assert s3_object(model) in world.bucket()
     assert f"oidc {ROLE}" in (world.state / "aws-credentials.log").read_text()
 
 
-def test_pipeline_job_summary_has_the_report(branch_run):
-    assert MARKER in branch_run and "| metrics/evaluate.json | roc_auc |" in branch_run
-    assert f"/{REPOSITORY}/blob/tune/plots/history.png" in branch_run
+def test_the_cache_is_saved_after_the_run_under_the_new_lock(world, branch_chain):
+    log = (world.state / "cache.log").read_text().splitlines()
+    assert log[0].startswith("restore miss dvc-cache-")
+    saves = [line.split()[1] for line in log if line.startswith("save ")]
+    assert len(saves) == 2 and saves[0] != log[0].split()[2]  # keyed on the lock after repro
 
 
-# --- the pull-request report: one comment, updated in place --------------------------------
-
-
-@pytest.fixture(scope="module")
-def comments(world, branch_run) -> dict:
-    world.git("pull", "-q", "--ff-only", "origin", "tune")  # the pipeline's commit
-    world.git("fetch", "-q", "origin")
-    first = world.git("rev-parse", "HEAD")
-    world.act("pull_request", "report.yml", pr_event(world, 1))
-    after_first = world.recorded("comments.json")
-    world.git("commit", "-q", "--allow-empty", "-m", "A second push to the pull request")
-    world.git("push", "-q", "origin", "tune")
-    world.act("pull_request", "report.yml", pr_event(world, 1))
-    return {
-        "first": first,
-        "second": world.git("rev-parse", "HEAD"),
-        "after_first": after_first,
-        "after_second": world.recorded("comments.json"),
-    }
-
-
-def test_the_comment_has_the_metric_and_params_diff_against_main(world, comments):
-    (comment,) = comments["after_first"]
+def test_the_comment_shows_the_heads_metrics_against_main(world, branch_chain):
+    (comment,) = world.recorded("comments.json")
     body = comment["body"]
     assert body.startswith(MARKER)
-    old, new = (json.loads(world.origin_show(rev, "metrics/evaluate.json"))["roc_auc"]
-                for rev in ("main", comments["first"]))  # fmt: skip
+    head = branch_chain["head"]
+    old, new = (
+        json.loads(world.origin_show(rev, "metrics/evaluate.json"))["roc_auc"]
+        for rev in ("main", head)
+    )
     assert f"| metrics/evaluate.json | roc_auc | {old:.5g} | {new:.5g} |" in body
     assert re.search(r"train\.hgb\.max_iter\s*\|\s*100\s*\|\s*50\s*\|", body), body
-    assert f"/{REPOSITORY}/blob/{comments['first']}/plots/history.png" in body
+    assert f"/{REPOSITORY}/blob/{head}/plots/history.png" in body
+    assert "has 1 new commit" not in body  # main has not moved
 
 
-def test_a_second_run_updates_the_comment_instead_of_adding_one(comments):
-    (comment,) = comments["after_second"]
-    assert comment["updates"] == 1
-    assert f"/blob/{comments['second']}/" in comment["body"]
-    assert f"/blob/{comments['first']}/" not in comment["body"]
+def test_the_tests_workflow_lints_and_runs_on_the_merge_ref(branch_chain):
+    tests = only(branch_chain["runs"], "tests.yml", "pull_request")
+    assert "All checks passed!" in tests.log  # ruff, in make lint
+    assert re.search(r"\b[1-9]\d* passed", tests.log), tests.log[-3000:]
+    assert tests.sha != branch_chain["head"]  # the merge commit GitHub would test
 
 
-def test_a_forked_pull_request_gets_the_report_in_the_job_summary_only(world, comments):
-    log = world.act("pull_request", "report.yml", pr_event(world, 2, head_repo="someone/fork"))
-    assert MARKER in log
-    assert log.count(JOB_SUCCEEDED) == 1  # the comment job did not run
-    assert world.recorded("comments.json") == comments["after_second"]
+def test_a_forked_pull_request_gets_the_report_in_the_job_summary_only(world, branch_chain):
+    before = world.recorded("comments.json")
+    world.pulls[2] = {"branch": "tune", "base": "main", "repo": "someone/fork"}
+    runs = world.play([world.pull_request_event(2, "opened", USER)])
+    report = only(runs, "report.yml")
+    assert MARKER in report.log
+    assert report.log.count(JOB_SUCCEEDED) == 1  # the comment job did not run
+    assert world.recorded("comments.json") == before
+    del world.pulls[2]
 
 
-# --- scheduled retraining: new batches from the landing location ---------------------------
+# --- the schedule: new batches, retraining, one pull request with its checks -------------
 
 
 @pytest.fixture(scope="module")
-def retrain_run(world, demo_months, comments) -> str:
-    world.s3.put_object(Bucket=LANDING, Key="incoming/2013-07.csv",
-                        Body=batch_csv_bytes(demo_months["2013-07"]))  # fmt: skip
-    world.git("checkout", "-q", "main")
-    return world.act(
-        "workflow_dispatch", "retrain.yml", {"inputs": {"landing": f"s3://{LANDING}/incoming/"}},
-        "--input", f"landing=s3://{LANDING}/incoming/",
-        "-s", "AWS_ACCESS_KEY_ID=testing", "-s", "AWS_SECRET_ACCESS_KEY=testing",
-    )  # fmt: skip
-
-
-def test_retraining_ingests_reruns_and_opens_a_dated_pull_request(world, retrain_run):
-    assert "Ingested 2013-07" in retrain_run
-    assert "Running stage 'pipeline/score/dvc.yaml:score@2013-07'" in retrain_run
-    (pull,) = world.recorded("pull-requests.json")
-    assert re.fullmatch(r"driftline/batches-\d{4}-\d{2}-\d{2}", pull["branch"])
-    assert pull["base"] == "main"
-    assert {"data/raw/2013-07.csv.dvc", "params.yaml", "dvc.lock", "metrics/drift.json"} <= set(
-        pull["files"]
+def scheduled(world, demo_months, branch_chain) -> list[Run]:
+    world.s3.put_object(
+        Bucket=LANDING, Key="incoming/2013-07.csv", Body=batch_csv_bytes(demo_months["2013-07"])
     )
+    world.git("checkout", "-q", "main")
+    return world.play([Event("schedule")])
+
+
+def test_the_scheduled_run_retrains_with_empty_inputs(scheduled):
+    retrain = only(scheduled, "retrain.yml")
+    assert "inputs" not in retrain.payload  # a schedule event carries none
+    assert "Ingested 2013-07" in retrain.log
+    assert "Running stage 'pipeline/score/dvc.yaml:score@2013-07'" in retrain.log
+    assert "The drift verdict does not ask for retraining." not in retrain.log
+    assert "Running stage 'train'" in retrain.log  # after `driftline retrain`
+
+
+def test_the_retraining_pull_request_gets_its_report_and_tests(world, scheduled):
+    (pull,) = world.recorded("pull-requests.json")
+    assert pull["branch"] == "driftline/retrain" and pull["base"] == "main"
+    assert pull["token"] == "app"
+    files = set(pull["files"])
+    assert {"data/raw/2013-07.csv.dvc", "params.yaml", "dvc.lock", "metrics/drift.json"} <= files
+    assert "data/prepared/.gitignore" in files  # DVC's new ignore entries are committed too
     assert pull["body"].startswith(MARKER) and "Batch `2013-07`" in pull["body"]
+    assert names(scheduled)[1:] == [("pull_request", "report.yml"), ("pull_request", "tests.yml")]
+    comments = [c for c in world.recorded("comments.json") if c["issue"] == str(pull["number"])]
+    assert len(comments) == 1 and "Batch `2013-07`" in comments[0]["body"]
 
 
-def test_retraining_pushes_the_new_batch_to_s3_with_key_credentials(world, retrain_run):
+def test_the_retraining_run_pushes_the_batch_to_s3_and_reads_it_from_a_custom_endpoint(
+    world, scheduled
+):
+    # Ingest read the landing bucket from moto's endpoint, which only the workflow's
+    # DVC_S3_ENDPOINT_URL names (the credentials stand-in, like the real action, sets none).
     (pull,) = world.recorded("pull-requests.json")
     record = yaml.safe_load(world.origin_show(pull["branch"], "data/raw/2013-07.csv.dvc"))
     assert s3_object(record["outs"][0]["md5"]) in world.bucket()
-    assert (world.state / "aws-credentials.log").read_text().splitlines()[-1] == "keys"
 
 
-# --- pipeline, on main: a pull request instead of a commit ---------------------------------
+def test_without_an_app_or_the_setting_the_retrain_run_fails_before_changing_anything(world):
+    objects = world.bucket()
+    branches = world.branches()
+    failed = world.act("retrain.yml", Event("schedule"), expect_ok=False, app=False)
+    assert not failed.ok
+    assert "Cannot open the retraining pull request" in failed.log
+    assert "Install a GitHub App" in failed.log
+    assert "Ingested" not in failed.log and "Running stage" not in failed.log
+    assert world.bucket() == objects and world.branches() == branches
+
+
+# --- the merge ref: main moves on under an open pull request -------------------------------
 
 
 @pytest.fixture(scope="module")
-def main_run(world, retrain_run) -> str:
+def main_moved(world, scheduled) -> list[Run]:
+    """The retraining pull request is merged; then the tuning branch gets a new push. Its
+    report runs on a merge commit whose dvc.lock is stale, and must say what it compares."""
+    world.git("fetch", "-q", "origin")
     world.git("checkout", "-q", "main")
-    before = world.git("rev-parse", "HEAD")
-    params = world.work / "params.yaml"
-    params.write_text(params.read_text().replace("  top: 5 ", "  top: 3 "))
-    world.git("commit", "-qam", "List three top drifted features")
-    world.git("push", "-q", "origin", "main")
-    return world.act(
-        "push", "pipeline.yml", push_event(world, "main", before), "--var", f"AWS_ROLE_ARN={ROLE}"
-    )
+    world.git("merge", "-q", "--ff-only", "origin/driftline/retrain")
+    merged = world.push("main")
+    world.git("checkout", "-q", "tune")
+    world.git("pull", "-q", "--ff-only", "origin", "tune")
+    (world.work / "NOTES.md").write_text("Tuning notes.\n")
+    world.git("add", "NOTES.md")
+    world.git("commit", "-qm", "Notes")
+    return merged + world.push("tune")
 
 
-def test_pipeline_on_main_opens_a_pull_request_instead_of_committing(world, main_run):
-    assert "Running stage 'drift'" in main_run
-    pushed = world.git("rev-parse", "HEAD")
-    assert run(world.origin, "git", "rev-parse", "main").stdout.strip() == pushed
-    pull = world.recorded("pull-requests.json")[-1]
-    assert pull["branch"] == "driftline/repro-main" and pull["base"] == "main"
-    assert {"dvc.lock", "metrics/drift.json"} <= set(pull["files"])
-    assert MARKER in pull["body"] and "/blob/driftline/repro-main/plots/" in pull["body"]
+def test_main_after_the_merge_reproduces_and_commits_nothing(main_moved):
+    pipeline = only(main_moved, "pipeline.yml")
+    assert pipeline.event.ref == "refs/heads/main" and pipeline.ok
+    assert "Running stage" not in pipeline.log
+
+
+def test_the_report_on_the_merge_ref_compares_with_the_fork_point_and_says_main_moved(
+    world, branch_chain, main_moved
+):
+    report = only(main_moved, "report.yml")
+    (comment,) = [c for c in world.recorded("comments.json") if c["issue"] == "1"]
+    assert comment["updates"] == 1  # the same comment, edited in place
+    body = comment["body"]
+    assert "`origin/main` has 1 new commit since this branch forked" in body
+    fork = branch_chain["main"]
+    assert f"against `{fork}`" in body
+    old = json.loads(world.origin_show(fork, "metrics/evaluate.json"))["roc_auc"]
+    assert f"| metrics/evaluate.json | roc_auc | {old:.5g} |" in body
+    assert report.sha != world.origin_git("rev-parse", "tune")  # ran on the merge commit

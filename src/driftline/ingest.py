@@ -178,13 +178,12 @@ def next_steps(report: Report) -> str:
     if not report.taken:
         return "Nothing new to ingest."
     names = [c.name for c in report.taken]
-    dvc_files = " ".join(str(dvc_file(n)) for n in names)
     return "\n".join(
         [
             f"Ingested {', '.join(names)}. Next:",
             "  dvc repro                 # prepares and scores only the new batch(es)",
-            f"  git add {dvc_files} {paths.RAW}/.gitignore {PARAMS_FILE} dvc.lock "
-            "metrics plots reports",
+            # data: the new .dvc files and DVC's .gitignore entries (the data is ignored).
+            f"  git add data {PARAMS_FILE} dvc.lock pipeline metrics plots reports",
             "  dvc push                  # send the data to the DVC remote",
         ]
     )

@@ -82,9 +82,8 @@ def _passes_push_filters(spec: dict, event: Event) -> bool:
             return False  # rule 1: only branches given, a tag push starts nothing
         if tags[0] is not None and not _any(tags[0], name):
             return False
-        if tags[1] is not None and _any(tags[1], name):
-            return False
-        return True  # rule 1: path filters are not evaluated for tags
+        # rule 1: path filters are not evaluated for tags
+        return tags[1] is None or not _any(tags[1], name)
     if has_tag_filter and not has_branch_filter:
         return False
     if branches[0] is not None and not _any(branches[0], name):

@@ -17,8 +17,12 @@ from pathlib import Path
 STATE = Path(os.environ["REHEARSAL_DIR"])
 COMMENTS = STATE / "comments.json"
 PULL_REQUESTS = STATE / "pull-requests.json"
-BOT = ["-c", "user.name=github-actions[bot]",
-       "-c", "user.email=41898282+github-actions[bot]@users.noreply.github.com"]  # fmt: skip
+BOT = [
+    "-c",
+    "user.name=github-actions[bot]",
+    "-c",
+    "user.email=41898282+github-actions[bot]@users.noreply.github.com",
+]
 
 
 def load(path: Path) -> list[dict]:
@@ -53,8 +57,12 @@ def write_comment() -> None:
         comment["body"] = os.environ["BODY"]
         comment["updates"] += 1
     else:
-        comment = {"id": len(comments) + 1, "issue": os.environ["ISSUE"],
-                   "body": os.environ["BODY"], "updates": 0}  # fmt: skip
+        comment = {
+            "id": len(comments) + 1,
+            "issue": os.environ["ISSUE"],
+            "body": os.environ["BODY"],
+            "updates": 0,
+        }
         comments.append(comment)
     save(COMMENTS, comments)
     output("comment-id", comment["id"])
@@ -72,19 +80,33 @@ def create_pull_request() -> None:
     git("add", "--", *paths)
     git(*BOT, "commit", "-q", "-m", os.environ["COMMIT_MESSAGE"])
     git("push", "-q", "--force", "origin", branch)
-    records = load(PULL_REQUESTS)
-    records.append({
+    record = {
         "branch": branch,
         "base": base,
         "title": os.environ["TITLE"],
         "body": Path(os.environ["BODY_PATH"]).read_text(),
         "files": git("diff", "--name-only", "HEAD~1", "HEAD").split(),
-    })  # fmt: skip
+        "head": git("rev-parse", "HEAD").strip(),
+        # A pull request opened with GITHUB_TOKEN starts no workflow; the rehearsal reads this.
+        "token": "app" if os.environ["TOKEN"] == "rehearsal-app-token" else "github-token",
+    }
+    records = load(PULL_REQUESTS)
+    open_before = [r for r in records if r["branch"] == branch]
+    operation = "updated" if open_before else "created"
+    if open_before:  # the real action force-pushes the branch and keeps its pull request
+        record["number"] = open_before[-1]["number"]
+        records[records.index(open_before[-1])] = record
+    else:
+        record["number"] = 100 + len(records)
+        records.append(record)
     save(PULL_REQUESTS, records)
-    print(f"create-pull-request stand-in: pushed {branch}, pull request into {base} recorded")
-    output("pull-request-operation", "created")
+    print(f"create-pull-request stand-in: pushed {branch}, pull request into {base} {operation}")
+    output("pull-request-operation", operation)
 
 
 if __name__ == "__main__":
-    {"find-comment": find_comment, "write-comment": write_comment,
-     "create-pull-request": create_pull_request}[sys.argv[1]]()  # fmt: skip
+    {
+        "find-comment": find_comment,
+        "write-comment": write_comment,
+        "create-pull-request": create_pull_request,
+    }[sys.argv[1]]()

@@ -21,3 +21,4 @@ printf '#!/bin/sh\nexec "%s/bin/python" -m driftline.cli "$@"\n' "$venv" > "$ven
 chmod +x "$venv/bin/driftline"
 touch "$venv/.installed"
 echo "$(dirname "$base")" >> "$GITHUB_PATH"
+echo "python-path=$base" >> "$GITHUB_OUTPUT"
