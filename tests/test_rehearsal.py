@@ -220,7 +220,8 @@ class World:
             shutil.rmtree(clone)
         run(self.tmp, "git", "clone", "-q", str(self.origin), str(clone))
         if event.name == "push":
-            run(clone, "git", "checkout", "-q", "--detach", event.ref.removeprefix("refs/heads/"))
+            branch = event.ref.removeprefix("refs/heads/")
+            run(clone, "git", "checkout", "-q", "--detach", f"origin/{branch}")
         elif event.name == "pull_request":
             pull = self.pulls[event.inputs["number"]]
             run(clone, "git", "checkout", "-q", "--detach", f"origin/{pull['base']}")
@@ -234,8 +235,8 @@ class World:
                 "Merge into the base (merge ref)",
                 f"origin/{pull['branch']}",
             )
-            merge = run(clone, "git", "rev-parse", "HEAD").stdout.strip()
-            self.origin_git("update-ref", f"refs/pull/{event.inputs['number']}/merge", merge)
+            number = event.inputs["number"]
+            run(clone, "git", "push", "-q", "-f", "origin", f"HEAD:refs/pull/{number}/merge")
         return clone
 
     def payload(self, workflow: str, event: Event, clone: Path) -> dict:
