@@ -1,6 +1,8 @@
 # The two commands: `make repro` (set up, then run the pipeline on the demo data) and
 # `make test`. Everything installs from requirements.lock into .venv.
-PYTHON ?= python3
+# The venv's Python: python3.11, the Python requirements.lock was made with, when it runs;
+# otherwise python3 (3.11 to 3.13 are supported). Override: make setup PYTHON=python3.12
+PYTHON ?= $(shell python3.11 -c '' >/dev/null 2>&1 && echo python3.11 || echo python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -13,6 +15,8 @@ export DVC_NO_ANALYTICS := 1
 .PHONY: setup data repro test lint rehearse bench bench-ingest bench-load full-year bench-evidently
 
 $(STAMP): requirements.lock pyproject.toml
+	@echo "Creating $(VENV) with $(PYTHON): Python $$($(PYTHON) -c 'import sys; print(sys.version.split()[0], "at", sys.executable)')"
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] == (3, 11))' && echo "  (requirements.lock was made with Python 3.11; with this one, dvc repro may retrain: see README)" || true
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
