@@ -32,7 +32,7 @@ PAGES = sorted(["README.md", *(f"docs/{p.name}" for p in (ROOT / "docs").glob("*
 
 # Paths the pages name that are written at run time, never committed: pattern -> what writes it.
 GENERATED = {
-    "data/raw/*.csv": "raw batches: `driftline demo materialize` or `driftline ingest` (DVC-tracked)",
+    "data/raw/*.csv": "raw batches: `driftline demo materialize` or `ingest` (DVC-tracked)",
     "data/raw/2013-07.csv.dvc": "the README's example ingest of July",
     "data/incoming/*": "`driftline demo next`: the demo's landing folder (git-ignored)",
     "data/prepared/*": "DVC outputs of prepare@",
@@ -45,12 +45,25 @@ GENERATED = {
     ".dvc/tmp/*": "DVC's and driftline ingest's local state",
     ".dvc/cache": "DVC's local cache",
     ".dvc/config.local": "`dvc remote add --local`: a clone's own remote settings",
-    "my_log.csv": "an example name for a metric log of the reader's own",
 }
 
 KNOWN_EXTENSIONS = (
-    ".py", ".md", ".yaml", ".yml", ".json", ".csv", ".png", ".lock", ".toml", ".txt", ".dvc",
-    ".parquet", ".html", ".pkl", ".sh", ".cfg",
+    ".py",
+    ".md",
+    ".yaml",
+    ".yml",
+    ".json",
+    ".csv",
+    ".png",
+    ".lock",
+    ".toml",
+    ".txt",
+    ".dvc",
+    ".parquet",
+    ".html",
+    ".pkl",
+    ".sh",
+    ".cfg",
 )
 FENCE = re.compile(r"^\s*(```|~~~)")
 CODE_SPAN = re.compile(r"(`+)(.+?)\1")
@@ -116,7 +129,12 @@ def exists(path: str) -> bool:
 
 
 def generated(path: str) -> bool:
-    return any(fnmatch.fnmatchcase(path.rstrip("/"), pattern) for pattern in GENERATED)
+    """A path written at run time, or the folder such paths go to."""
+    path = path.rstrip("/")
+    return any(
+        fnmatch.fnmatchcase(path, pattern) or fnmatch.fnmatchcase(path + "/x", pattern)
+        for pattern in GENERATED
+    )
 
 
 def path_in_code(span: str) -> str | None:
@@ -126,7 +144,7 @@ def path_in_code(span: str) -> str | None:
         return None
     span = re.sub(r"<[^<>]*>", "*", span)
     bare = span.rstrip("/")
-    if "/" in bare and bare.split("/")[0] in TOP_LEVEL:
+    if "/" in span and span.split("/")[0] in TOP_LEVEL:
         return span
     if "/" not in bare and bare.lower().endswith(KNOWN_EXTENSIONS):
         return span
