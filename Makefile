@@ -16,7 +16,7 @@ export DVC_NO_ANALYTICS := 1
 
 $(STAMP): requirements.lock pyproject.toml
 	@echo "Creating $(VENV) with $(PYTHON): Python $$($(PYTHON) -c 'import sys; print(sys.version.split()[0], "at", sys.executable)')"
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] == (3, 11))' && echo "  (requirements.lock and dvc.lock were made with Python 3.11; with this one, see the README: byte for byte, with Python 3.11)" || true
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] == (3, 11))' && echo "  (the locks were made with Python 3.11: see the README for what differs, and setuptools)" || true
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
