@@ -1,6 +1,8 @@
 # The two commands: `make repro` (set up, then run the pipeline on the demo data) and
 # `make test`. Everything installs from requirements.lock into .venv.
-PYTHON ?= python3
+# The venv's Python: python3.11, the Python requirements.lock was made with, when it runs;
+# otherwise python3 (3.11 to 3.13 are supported). Override: make setup PYTHON=python3.12
+PYTHON ?= $(shell python3.11 -c '' >/dev/null 2>&1 && echo python3.11 || echo python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -8,13 +10,26 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
+.DEFAULT_GOAL := help
+
 .PHONY: setup data repro test lint rehearse bench bench-ingest bench-load full-year bench-evidently
 
 $(STAMP): requirements.lock pyproject.toml
+	@echo "Creating $(VENV) with $(PYTHON): Python $$($(PYTHON) -c 'import sys; print(sys.version.split()[0], "at", sys.executable)')"
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] == (3, 11))' && echo "  (the locks were made with Python 3.11: see the README for what differs, and setuptools)" || true
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
+
+.PHONY: help
+## help: list the targets (what `make` alone prints)
+help:
+	@echo "make <target>   (the venv's Python: $(PYTHON); override with PYTHON=...)"
+	@awk '/^## / { sub(/^## /, ""); d = d (d == "" ? "" : "\n") $$0; next } \
+	     /^[A-Za-z0-9_.-]+:/ && d != "" { t = $$1; sub(/:.*/, "", t); sub("^" t ": *", "", d); \
+	       n = split(d, l, "\n"); for (i = 1; i <= n; i++) printf "  %-16s %s\n", (i == 1 ? t : ""), l[i] } \
+	     { d = "" }' $(firstword $(MAKEFILE_LIST))
 
 ## setup: a pinned environment in .venv
 setup: $(STAMP)
@@ -42,21 +57,21 @@ lint: setup
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/actionlint
 
-## rehearse: run the GitHub Actions workflows locally with act, against a local git origin
-## and moto's S3 server on 127.0.0.1 (tests/test_rehearsal.py; a few minutes)
+## rehearse: run the GitHub Actions workflows locally with act, against a local git
+## origin and moto's S3 server on 127.0.0.1 (tests/test_rehearsal.py; 8 to 9 minutes)
 rehearse: setup
 	$(BIN)/python -m pytest -m rehearsal tests/test_rehearsal.py
 
-## bench: full and no-op `dvc repro` on the demo months (figures in README)
+## bench: full and no-op `dvc repro` on the demo months (figures in docs/benchmarks.md)
 bench: setup
 	$(BIN)/python bench/bench_repro.py
 
-## bench-ingest: the cost of adding one batch to 6 and to 48 batches (about 15 minutes)
+## bench-ingest: the cost of adding one batch to 6 and to 48 batches
 bench-ingest: setup
 	$(BIN)/python bench/bench_ingest.py
 
 ## bench-load: 10 million rows in 120 batches, one ingest and one repro, against 12 batches
-## of the same size: peak memory follows the batch, not the total (about an hour)
+## of the same size: peak memory follows the batch, not the total (more than 37 minutes)
 bench-load: setup
 	$(BIN)/python bench/bench_load.py
 
@@ -64,6 +79,6 @@ bench-load: setup
 full-year: setup
 	$(BIN)/python bench/full_year.py
 
-## bench-evidently: our drift engine against evidently's DataDriftPreset (own venv; ~18 min)
+## bench-evidently: our drift engine against evidently's DataDriftPreset (own venv; about 18 min)
 bench-evidently: setup
 	$(BIN)/python bench/bench_evidently.py
