@@ -361,10 +361,12 @@ class World:
 
 def host_env() -> dict[str, str]:
     """This machine's environment as a runner's: no project venv on PATH, no outer CI's
-    GITHUB_* variables."""
+    GITHUB_* variables, and no git identity (the tests' GIT_AUTHOR_* would override the one a
+    workflow configures)."""
     venv_bin = str(Path(sys.executable).parent)
     path = os.pathsep.join(p for p in ENV["PATH"].split(os.pathsep) if p != venv_bin)
-    kept = {k: v for k, v in ENV.items() if not k.startswith(("GITHUB_", "RUNNER_", "ACT"))}
+    dropped = ("GITHUB_", "RUNNER_", "ACT", "GIT_AUTHOR_", "GIT_COMMITTER_")
+    kept = {k: v for k, v in ENV.items() if not k.startswith(dropped)}
     return {**kept, "PATH": path}
 
 
