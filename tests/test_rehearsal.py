@@ -237,8 +237,6 @@ class World:
             )
             number = event.inputs["number"]
             run(clone, "git", "push", "-q", "-f", "origin", f"HEAD:refs/pull/{number}/merge")
-        for workflow in (clone / ".github" / "workflows").glob("*.yml"):
-            workflow.write_text(act_compatible(workflow.read_text()))
         return clone
 
     def payload(self, workflow: str, event: Event, clone: Path) -> dict:
@@ -288,6 +286,10 @@ class World:
         payload = self.payload(workflow, event, clone)
         event_file = self.tmp / f"event-{len(self.runs)}.json"
         event_file.write_text(json.dumps(payload))
+        # The workspace keeps the real file (the tests job checks it); act reads this copy.
+        compatible = self.tmp / f"workflow-{len(self.runs)}" / workflow
+        compatible.parent.mkdir()
+        compatible.write_text(act_compatible((clone / ".github/workflows" / workflow).read_text()))
         ref = {
             "pull_request": f"refs/pull/{event.inputs.get('number')}/merge",
             "push": event.ref,
@@ -324,7 +326,7 @@ class World:
             str(ACT),
             event.name,
             "-W",
-            f".github/workflows/{workflow}",
+            str(compatible),
             "-e",
             str(event_file),
             "-P",
