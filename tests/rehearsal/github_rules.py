@@ -24,7 +24,8 @@ cites GitHub's documentation:
    https://docs.github.com/actions/writing-workflows/choosing-what-your-workflow-does/accessing-contextual-information-about-workflow-runs#inputs-context
 5. **A pull request runs on its merge ref.** For `pull_request`, `GITHUB_REF` is
    `refs/pull/N/merge` and `GITHUB_SHA` is the last merge commit of the head into the base's
-   tip, not the head commit.
+   tip, not the head commit. A pull request whose head does not merge cleanly has no merge
+   commit, and its `pull_request` workflows do not run until the conflict is resolved.
    https://docs.github.com/actions/writing-workflows/choosing-when-your-workflow-runs/events-that-trigger-workflows#pull_request
 6. **The runner's environment.** Every step sees `CI=true`, `GITHUB_ACTIONS=true`,
    `GITHUB_EVENT_NAME`, `GITHUB_REF`, `GITHUB_SHA`, `GITHUB_REPOSITORY` and the rest.
