@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: setup data repro test lint rehearse bench bench-ingest bench-load full-year bench-evidently
+.PHONY: setup data repro test lint format rehearse bench bench-ingest bench-load full-year bench-evidently
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/actionlint
+
+## format: ruff's safe fixes (import order...), then ruff format: it owns the layout
+format: setup
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
 
 ## rehearse: run the GitHub Actions workflows locally with act, against a local git origin
 ## and moto's S3 server on 127.0.0.1 (tests/test_rehearsal.py; a few minutes)

@@ -47,14 +47,20 @@ def main() -> None:
         (ROOT / "docs").mkdir(exist_ok=True)
         for name in ("history.png", "history_rules.png"):
             shutil.copyfile(repo / "plots" / name, ROOT / "docs" / f"full-year-{name}")
-    print("| month | rows | ROC AUC | late share | drifted features | dataset drift | "
-          "label drift | prediction drift | rules fired | retrain | against itself | "
-          "top drifted | next + ingest + repro (s) | stages run |")  # fmt: skip
+    print(
+        "| month | rows | ROC AUC | late share | drifted features | dataset drift | "
+        "label drift | prediction drift | rules fired | retrain | against itself | "
+        "top drifted | next + ingest + repro (s) | stages run |"
+    )
     print("|---" * 14 + "|")
     for evaluate, drift, itself, elapsed, stages in rows:
         ranked = sorted(drift["top_features"], key=lambda n: drift["top_features"][n]["rank"])
-        fired = [f"{metric} {rule}" for metric, rules in drift["history_rules"].items()
-                 for rule, alarm in rules.items() if alarm]  # fmt: skip
+        fired = [
+            f"{metric} {rule}"
+            for metric, rules in drift["history_rules"].items()
+            for rule, alarm in rules.items()
+            if alarm
+        ]
         print(
             f"| {evaluate['batch']} | {evaluate['rows']:,} | {evaluate['roc_auc']:.3f} | "
             f"{evaluate['positive_rate']:.3f} | {drift['drifted_features']}/"

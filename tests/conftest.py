@@ -49,8 +49,11 @@ def s3_endpoint():
         port = probe.getsockname()[1]
     server = shutil.which("moto_server", path=ENV["PATH"])
     assert server, "moto_server is missing: it installs from requirements.lock"
-    proc = subprocess.Popen([server, "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [server, "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):

@@ -32,8 +32,13 @@ def frame(rows: int, seed: int, shift: float = 0.0, weights=(0.5, 0.3, 0.2)) -> 
 
 
 def test_known_drift_is_found_and_stable_columns_are_not():
-    result = compare_frames(frame(20_000, 1), frame(20_000, 2, shift=1.0, weights=(0.2, 0.3, 0.5)),
-                            SETTINGS, 10_000, target="label")  # fmt: skip
+    result = compare_frames(
+        frame(20_000, 1),
+        frame(20_000, 2, shift=1.0, weights=(0.2, 0.3, 0.5)),
+        SETTINGS,
+        10_000,
+        target="label",
+    )
     assert result["drifted_columns"] == ["carrier", "load"]
     assert result["columns"]["load"]["test"] == "wasserstein"
     assert result["columns"]["carrier"]["test"] == "jensenshannon"
@@ -54,8 +59,13 @@ def test_wasserstein_on_the_shared_grid_matches_scipy_on_the_rows():
 def test_small_reference_uses_the_statistical_tests():
     result = compare_frames(frame(800, 5), frame(800, 6), SETTINGS, 10_000)
     tests = {name: r["test"] for name, r in result["columns"].items()}
-    assert tests == {"load": "ks", "steady": "ks", "carrier": "chisquare", "flag": "ztest",
-                     "label": "ztest"}  # fmt: skip
+    assert tests == {
+        "load": "ks",
+        "steady": "ks",
+        "carrier": "chisquare",
+        "flag": "ztest",
+        "label": "ztest",
+    }
     ks = stats.ks_2samp(frame(800, 5)["load"], frame(800, 6)["load"]).pvalue
     assert result["columns"]["load"]["score"] == pytest.approx(ks, abs=0.05)
     assert not result["dataset_drift"]

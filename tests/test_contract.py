@@ -40,6 +40,8 @@ def test_good_batch_is_typed(tmp_path):
     assert frame["temp"].tolist()[0] == 30.5
 
 
+# A table of bad inputs and the message each must get, one case per row. It is kept as laid
+# out by hand (`fmt: skip` below): the formatter would split each longer row into four lines.
 @pytest.mark.parametrize(
     ("text", "message"),
     [

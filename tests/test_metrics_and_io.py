@@ -58,5 +58,7 @@ def test_a_temp_file_left_by_a_killed_writer_is_removed_by_the_next_write(tmp_pa
     other.write_bytes(b"half")
     write_text(target, "new")
     assert target.read_text() == "new"
-    assert sorted(p.name for p in target.parent.iterdir()) == [".history.png.abc123.tmp",
-                                                               "drift.png"]  # fmt: skip
+    assert sorted(p.name for p in target.parent.iterdir()) == [
+        ".history.png.abc123.tmp",
+        "drift.png",
+    ]

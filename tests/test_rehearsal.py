@@ -83,8 +83,8 @@ class World:
     def act(self, event: str, workflow: str, payload: dict, *options: str) -> str:
         """Run one workflow's jobs for ``event``; fail with act's log unless every job passed."""
         event_file = self.tmp / f"event-{len(self.runs)}.json"
-        event_file.write_text(json.dumps({**payload, "repository": {
-            "full_name": REPOSITORY, "default_branch": "main"}}))  # fmt: skip
+        repository = {"full_name": REPOSITORY, "default_branch": "main"}
+        event_file.write_text(json.dumps({**payload, "repository": repository}))
         settings = {
             "--env": {
                 "GITHUB_REPOSITORY": REPOSITORY,
@@ -96,15 +96,21 @@ class World:
             "--var": {"DVC_S3_BUCKET": BUCKET, "DVC_S3_ENDPOINT_URL": self.endpoint},
         }
         args = [
-            str(ACT), event, "-W", f".github/workflows/{workflow}", "-e", str(event_file),
-            "-P", "ubuntu-latest=-self-hosted", "--action-offline-mode", "--pull=false",
-            "--no-cache-server", "--action-cache-path", str(self.tmp / "act"), *stand_ins(),
-            *(arg for flag, pairs in settings.items() for key, value in pairs.items()
-              for arg in (flag, f"{key}={value}")),
+            *(str(ACT), event, "-W", f".github/workflows/{workflow}", "-e", str(event_file)),
+            *("-P", "ubuntu-latest=-self-hosted", "--action-offline-mode", "--pull=false"),
+            *("--no-cache-server", "--action-cache-path", str(self.tmp / "act")),
+            *stand_ins(),
+            *(
+                arg
+                for flag, pairs in settings.items()
+                for key, value in pairs.items()
+                for arg in (flag, f"{key}={value}")
+            ),
             *options,
-        ]  # fmt: skip
-        done = subprocess.run(args, cwd=self.work, env=host_env(), capture_output=True,
-                              text=True, timeout=1200)  # fmt: skip
+        ]
+        done = subprocess.run(
+            args, cwd=self.work, env=host_env(), capture_output=True, text=True, timeout=1200
+        )
         log = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr)  # no colours
         self.runs.append(log)
         (self.tmp / f"act-{len(self.runs)}-{workflow}.log").write_text(log)
@@ -179,8 +185,13 @@ def lock_out(lock_text: str, stage: str, path: str) -> str:
 
 def test_tests_workflow_lints_and_runs_the_tests(world):
     # The whole suite has just run (make test); here the job runs only the workflow tests.
-    log = world.act("push", "tests.yml", push_event(world, "main", "0" * 40),
-                    "--env", "PYTEST_ADDOPTS=-k workflows")  # fmt: skip
+    log = world.act(
+        "push",
+        "tests.yml",
+        push_event(world, "main", "0" * 40),
+        "--env",
+        "PYTEST_ADDOPTS=-k workflows",
+    )
     assert "All checks passed!" in log  # ruff, in make lint
     assert re.search(r"\b[1-9]\d* passed", log), log[-3000:]
     assert log.count(JOB_SUCCEEDED) == 1
@@ -262,8 +273,10 @@ def test_the_comment_has_the_metric_and_params_diff_against_main(world, comments
     (comment,) = comments["after_first"]
     body = comment["body"]
     assert body.startswith(MARKER)
-    old, new = (json.loads(world.origin_show(rev, "metrics/evaluate.json"))["roc_auc"]
-                for rev in ("main", comments["first"]))  # fmt: skip
+    old, new = (
+        json.loads(world.origin_show(rev, "metrics/evaluate.json"))["roc_auc"]
+        for rev in ("main", comments["first"])
+    )
     assert f"| metrics/evaluate.json | roc_auc | {old:.5g} | {new:.5g} |" in body
     assert re.search(r"train\.hgb\.max_iter\s*\|\s*100\s*\|\s*50\s*\|", body), body
     assert f"/{REPOSITORY}/blob/{comments['first']}/plots/history.png" in body
@@ -288,14 +301,17 @@ def test_a_forked_pull_request_gets_the_report_in_the_job_summary_only(world, co
 
 @pytest.fixture(scope="module")
 def retrain_run(world, demo_months, comments) -> str:
-    world.s3.put_object(Bucket=LANDING, Key="incoming/2013-07.csv",
-                        Body=batch_csv_bytes(demo_months["2013-07"]))  # fmt: skip
+    world.s3.put_object(
+        Bucket=LANDING, Key="incoming/2013-07.csv", Body=batch_csv_bytes(demo_months["2013-07"])
+    )
     world.git("checkout", "-q", "main")
     return world.act(
-        "workflow_dispatch", "retrain.yml", {"inputs": {"landing": f"s3://{LANDING}/incoming/"}},
-        "--input", f"landing=s3://{LANDING}/incoming/",
-        "-s", "AWS_ACCESS_KEY_ID=testing", "-s", "AWS_SECRET_ACCESS_KEY=testing",
-    )  # fmt: skip
+        "workflow_dispatch",
+        "retrain.yml",
+        {"inputs": {"landing": f"s3://{LANDING}/incoming/"}},
+        *("--input", f"landing=s3://{LANDING}/incoming/"),
+        *("-s", "AWS_ACCESS_KEY_ID=testing", "-s", "AWS_SECRET_ACCESS_KEY=testing"),
+    )
 
 
 def test_retraining_ingests_reruns_and_opens_a_dated_pull_request(world, retrain_run):

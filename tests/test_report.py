@@ -35,8 +35,16 @@ FULL_DRIFT = {
     },
 }
 # The keys today's drift stage writes: no retrain verdict, history rules or prediction drift.
-TODAY_KEYS = ("batch", "reference", "dataset_drift", "share_drifted", "drifted_features",
-              "features_tested", "target_drift", "top_features")  # fmt: skip
+TODAY_KEYS = (
+    "batch",
+    "reference",
+    "dataset_drift",
+    "share_drifted",
+    "drifted_features",
+    "features_tested",
+    "target_drift",
+    "top_features",
+)
 
 
 # --- the sections -----------------------------------------------------------------------
@@ -228,7 +236,7 @@ def test_an_unknown_base_is_a_clear_error(repo):
 def test_a_shallow_clone_without_the_base_says_how_to_fetch_it(repo, tmp_path):
     run(repo, "git", "checkout", "-q", "-b", "feature")
     shallow = tmp_path / "shallow"
-    run(tmp_path, "git", "clone", "-q", "--depth", "1", "--branch", "feature",
-        f"file://{repo}", str(shallow))  # fmt: skip
+    clone = ("git", "clone", "-q", "--depth", "1", "--branch", "feature")
+    run(tmp_path, *clone, f"file://{repo}", str(shallow))
     message = refused(shallow, "--base", "origin/main")
     assert "this clone is shallow" in message and "fetch-depth: 0" in message

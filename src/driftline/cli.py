@@ -101,7 +101,7 @@ def check_history(args: argparse.Namespace) -> None:
                 "newest": {
                     "batch": labels[-1] if labels else None,
                     "value": values[-1] if values else None,
-                },  # fmt: skip
+                },
                 "k": args.k,
                 "min_history": args.min_history,
                 "alarm": any(r["alarm"] for r in rules.values()),
@@ -130,8 +130,10 @@ def retrain(args: argparse.Namespace) -> None:
             f"is {newest!r}: run 'dvc repro' first, then 'driftline retrain'"
         )
     if not verdict["retrain"] and not args.force:
-        print(f"No retraining advised for {newest}; train.window is unchanged "
-              "(--force retrains anyway).")  # fmt: skip
+        print(
+            f"No retraining advised for {newest}; train.window is unchanged "
+            "(--force retrains anyway)."
+        )
         return
     old = window_batches(params)
     mode = params["retrain"]["window"]
@@ -175,12 +177,18 @@ def parser() -> argparse.ArgumentParser:
     )
     nxt.set_defaults(func=next_batch)
     ing = commands.add_parser(
-        "ingest", help="check a batch against the data contract and add it (or --from a "
-        "landing location, every new batch in time order)")  # fmt: skip
+        "ingest",
+        help="check a batch against the data contract and add it (or --from a "
+        "landing location, every new batch in time order)",
+    )
     ing.add_argument("path", nargs="?", help="a CSV or parquet file")
     ing.add_argument("--name", help="the batch name (default: the period of its rows)")
-    ing.add_argument("--from", dest="source", metavar="DIR_OR_URL",
-                     help="a folder or fsspec URL, e.g. s3://bucket/incoming/")  # fmt: skip
+    ing.add_argument(
+        "--from",
+        dest="source",
+        metavar="DIR_OR_URL",
+        help="a folder or fsspec URL, e.g. s3://bucket/incoming/",
+    )
     ing.add_argument("--dry-run", action="store_true", help="check and report; change nothing")
     ing.set_defaults(func=ingest)
     cmp = commands.add_parser(
@@ -210,23 +218,38 @@ def parser() -> argparse.ArgumentParser:
     hist.add_argument("--value-col", help="long format: the column of values")
     hist.add_argument("--threshold", type=float, help="the hard threshold (default: off)")
     hist.add_argument("--k", type=float, default=2.0, help="parametric band in std (default 2)")
-    hist.add_argument("--min-history", type=int, default=3,
-                      help="fewer points gives 'insufficient history' (default 3)")  # fmt: skip
+    hist.add_argument(
+        "--min-history",
+        type=int,
+        default=3,
+        help="fewer points gives 'insufficient history' (default 3)",
+    )
     hist.set_defaults(func=check_history)
     ret = commands.add_parser(
-        "retrain", help="if metrics/drift.json advises retraining, move train.window in "
-        "params.yaml to end at the newest batch (sliding or expanding, per params)")  # fmt: skip
+        "retrain",
+        help="if metrics/drift.json advises retraining, move train.window in "
+        "params.yaml to end at the newest batch (sliding or expanding, per params)",
+    )
     ret.add_argument("--force", action="store_true", help="move the window even if not advised")
     ret.add_argument("--dry-run", action="store_true", help="say what would change; change nothing")
     ret.set_defaults(func=retrain)
 
     rep = commands.add_parser(
-        "report", help="print the pull-request comment (Markdown): metric and params diff "
-        "against a base revision, drift and retraining verdicts, plot links")  # fmt: skip
-    rep.add_argument("--base", required=True, metavar="REF",
-                     help="the revision to compare with, e.g. main or origin/main")  # fmt: skip
-    rep.add_argument("--sha", help="the commit or branch the plot links point at "
-                     "(default: $GITHUB_SHA; none: plain paths)")  # fmt: skip
+        "report",
+        help="print the pull-request comment (Markdown): metric and params diff "
+        "against a base revision, drift and retraining verdicts, plot links",
+    )
+    rep.add_argument(
+        "--base",
+        required=True,
+        metavar="REF",
+        help="the revision to compare with, e.g. main or origin/main",
+    )
+    rep.add_argument(
+        "--sha",
+        help="the commit or branch the plot links point at "
+        "(default: $GITHUB_SHA; none: plain paths)",
+    )
     rep.set_defaults(func=report)
     return root
 

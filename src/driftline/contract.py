@@ -136,9 +136,14 @@ def _text_chunks(path: Path) -> Iterator[pd.DataFrame]:
         raise DriftlineError(f"{path}: a binary file, neither a CSV nor a parquet file")
     try:
         reader = pd.read_csv(
-            path, dtype=str, keep_default_na=False, na_values=MISSING_TOKENS,
-            encoding="utf-8", encoding_errors="strict", chunksize=CHUNK_ROWS,
-        )  # fmt: skip
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_values=MISSING_TOKENS,
+            encoding="utf-8",
+            encoding_errors="strict",
+            chunksize=CHUNK_ROWS,
+        )
         with reader:
             empty = True
             for chunk in reader:

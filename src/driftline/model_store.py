@@ -50,8 +50,10 @@ ALLOWED = frozenset(
         ("sklearn._loss.loss", "HalfBinomialLoss"),
         ("sklearn.compose._column_transformer", "ColumnTransformer"),
         ("sklearn.ensemble._hist_gradient_boosting.binning", "_BinMapper"),
-        ("sklearn.ensemble._hist_gradient_boosting.gradient_boosting",
-         "HistGradientBoostingClassifier"),
+        (
+            "sklearn.ensemble._hist_gradient_boosting.gradient_boosting",
+            "HistGradientBoostingClassifier",
+        ),
         ("sklearn.ensemble._hist_gradient_boosting.predictor", "TreePredictor"),
         ("sklearn.impute._base", "SimpleImputer"),
         ("sklearn.linear_model._logistic", "LogisticRegression"),
@@ -60,7 +62,7 @@ ALLOWED = frozenset(
         ("sklearn.preprocessing._encoders", "OneHotEncoder"),
         ("sklearn.preprocessing._label", "LabelEncoder"),
     ]
-)  # fmt: skip
+)
 
 
 class _AllowListUnpickler(pickle.Unpickler):

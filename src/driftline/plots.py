@@ -169,12 +169,24 @@ def rules_png(
             ax.plot([], [], color="tab:purple", linestyle=":", label="IQR fences")
         if len(values):
             alarm = any(r["alarm"] for r in results.values())
-            ax.plot(x[-1], values[-1], marker="o", markersize=10, linestyle="none",
-                    color="tab:red" if alarm else "tab:green",
-                    label="newest: alarm" if alarm else "newest: ok")  # fmt: skip
+            ax.plot(
+                x[-1],
+                values[-1],
+                marker="o",
+                markersize=10,
+                linestyle="none",
+                color="tab:red" if alarm else "tab:green",
+                label="newest: alarm" if alarm else "newest: ok",
+            )
         else:
-            ax.text(0.5, 0.5, "no batch after the training window", ha="center",
-                    va="center", transform=ax.transAxes)  # fmt: skip
+            ax.text(
+                0.5,
+                0.5,
+                "no batch after the training window",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+            )
         ax.set_xticks(x, history["batch"].astype(str).tolist(), rotation=45, fontsize="small")
         ax.set(ylabel=metric)
         ax.grid(alpha=0.3)

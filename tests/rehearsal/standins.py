@@ -17,8 +17,10 @@ from pathlib import Path
 STATE = Path(os.environ["REHEARSAL_DIR"])
 COMMENTS = STATE / "comments.json"
 PULL_REQUESTS = STATE / "pull-requests.json"
-BOT = ["-c", "user.name=github-actions[bot]",
-       "-c", "user.email=41898282+github-actions[bot]@users.noreply.github.com"]  # fmt: skip
+BOT = [
+    *("-c", "user.name=github-actions[bot]"),
+    *("-c", "user.email=41898282+github-actions[bot]@users.noreply.github.com"),
+]
 
 
 def load(path: Path) -> list[dict]:
@@ -53,8 +55,12 @@ def write_comment() -> None:
         comment["body"] = os.environ["BODY"]
         comment["updates"] += 1
     else:
-        comment = {"id": len(comments) + 1, "issue": os.environ["ISSUE"],
-                   "body": os.environ["BODY"], "updates": 0}  # fmt: skip
+        comment = {
+            "id": len(comments) + 1,
+            "issue": os.environ["ISSUE"],
+            "body": os.environ["BODY"],
+            "updates": 0,
+        }
         comments.append(comment)
     save(COMMENTS, comments)
     output("comment-id", comment["id"])
@@ -73,18 +79,23 @@ def create_pull_request() -> None:
     git(*BOT, "commit", "-q", "-m", os.environ["COMMIT_MESSAGE"])
     git("push", "-q", "--force", "origin", branch)
     records = load(PULL_REQUESTS)
-    records.append({
-        "branch": branch,
-        "base": base,
-        "title": os.environ["TITLE"],
-        "body": Path(os.environ["BODY_PATH"]).read_text(),
-        "files": git("diff", "--name-only", "HEAD~1", "HEAD").split(),
-    })  # fmt: skip
+    records.append(
+        {
+            "branch": branch,
+            "base": base,
+            "title": os.environ["TITLE"],
+            "body": Path(os.environ["BODY_PATH"]).read_text(),
+            "files": git("diff", "--name-only", "HEAD~1", "HEAD").split(),
+        }
+    )
     save(PULL_REQUESTS, records)
     print(f"create-pull-request stand-in: pushed {branch}, pull request into {base} recorded")
     output("pull-request-operation", "created")
 
 
 if __name__ == "__main__":
-    {"find-comment": find_comment, "write-comment": write_comment,
-     "create-pull-request": create_pull_request}[sys.argv[1]]()  # fmt: skip
+    {
+        "find-comment": find_comment,
+        "write-comment": write_comment,
+        "create-pull-request": create_pull_request,
+    }[sys.argv[1]]()

@@ -68,7 +68,7 @@ def drift(argv: list[str]) -> None:
                 "score": r["score"],
                 "threshold": r["threshold"],
                 "drifted": r["drifted"],
-            }  # fmt: skip
+            }
             for name, r in sorted(result["columns"].items())
         ],
     )
