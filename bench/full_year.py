@@ -83,9 +83,10 @@ def signal(result: dict) -> str:
 def self_drift(repo: Path, batch: str) -> int:
     """How many features drift when the batch's own profile is its reference (must be 0)."""
     code = (
-        "import json, sys; from driftline.drift import monitor; "
-        "from driftline.config import load_params; from driftline.features import TARGET, "
-        "feature_lists; p = load_params(); c, n = feature_lists(p); "
+        "import json, sys; from driftline.core.drift import monitor; "
+        "from driftline.core.config import load_params; "
+        "from driftline.core.features import TARGET, feature_lists; "
+        "p = load_params(); c, n = feature_lists(p); "
         f"profile = json.load(open('data/profiles/{batch}.json')); "
         "print(len(monitor(profile, profile, c + n, TARGET, p['drift'])['drifted_columns']))"
     )

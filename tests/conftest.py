@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from driftline.config import load_contract, load_params
+from driftline.core.config import load_contract, load_params
 from helpers import ENV, copy_repo, run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +31,7 @@ def params() -> dict:
 
 @pytest.fixture(scope="session")
 def demo_months(params) -> dict:
-    from driftline.demo import load_months
+    from driftline.ops.demo import load_months
 
     return load_months(params["demo"]["year"])
 

@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
+# The top-level pipeline and the per-batch ones.
+PIPELINES = ("dvc.yaml", "pipeline/prepare/dvc.yaml", "pipeline/score/dvc.yaml")
 # Subprocesses find this environment's dvc, driftline and python first; DVC sends no
 # analytics; the throwaway git repos get an identity.
 ENV = {
@@ -62,3 +66,12 @@ def copy_repo(target: Path) -> Path:
     run(target, "git", "add", "-A")
     run(target, "git", "commit", "-qm", "fresh clone")
     return target
+
+
+def pipeline_stages(root: Path = ROOT) -> dict[str, dict]:
+    """Every stage definition by name, from the top-level dvc.yaml and the per-batch ones (a
+    per-batch stage's body is under ``do``)."""
+    found = {}
+    for name in PIPELINES:
+        found.update(yaml.safe_load((root / name).read_text())["stages"])
+    return found

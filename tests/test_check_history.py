@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from driftline.errors import DriftlineError
-from driftline.metric_log import read_metric
+from driftline.core.errors import DriftlineError
+from driftline.ops.history_log import read_metric
 from helpers import run
 
 LONG = """batch,metric_name,score

@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from driftline.compare import compare_frames
-from driftline.contract import read_batch
-from driftline.drift import monitor
-from driftline.errors import DriftlineError
-from driftline.features import CATEGORICAL, NUMERIC, TARGET, prepare_frame, profile_ranges
-from driftline.profile import merge_profiles, profile_frame
+from driftline.core.contract import read_batch
+from driftline.core.drift import monitor
+from driftline.core.errors import DriftlineError
+from driftline.core.features import CATEGORICAL, NUMERIC, TARGET, prepare_frame, profile_ranges
+from driftline.core.profile import merge_profiles, profile_frame
+from driftline.ops.compare import compare_frames
 from helpers import run
 
 SETTINGS = {"share": 0.5, "columns": {}}
@@ -117,7 +117,7 @@ def test_compare_command_refuses_bad_files(tmp_path, repo_root):
 @pytest.fixture(scope="module")
 def demo_profiles(tmp_path_factory, demo_months, params, contract):
     """The pipeline's profiles of a few demo months (prepared, on the contract's grids)."""
-    from driftline.demo import batch_csv_bytes
+    from driftline.ops.demo import batch_csv_bytes
 
     folder = tmp_path_factory.mktemp("demo")
     ranges = profile_ranges(NUMERIC, contract)

@@ -3,8 +3,8 @@
 import pytest
 import yaml
 
-from driftline.config import load_contract, load_params, window_batches
-from driftline.errors import DriftlineError
+from driftline.core.config import load_contract, load_params, window_batches
+from driftline.core.errors import DriftlineError
 
 
 def write(tmp_path, params):

@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from driftline.contract import canonical_csv, read_batch, scan_batch
-from driftline.errors import DriftlineError
+from driftline.core.contract import canonical_csv, read_batch, scan_batch
+from driftline.core.errors import DriftlineError
 
 CONTRACT = {
     "period": "month",

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from driftline.io import write_json
-from driftline.stages import run as run_stage
+from driftline.core.io import write_json
+from driftline.core.stages import run as run_stage
 from helpers import ENV, copy_repo, run
 from test_ingest import STAGING, csv_file, snapshot
 

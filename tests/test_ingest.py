@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from driftline.demo import batch_csv_bytes
+from driftline.ops.demo import batch_csv_bytes
 from helpers import ENV, S3_ENV, copy_repo, run
 
 STAGING = Path(".dvc/tmp/driftline-ingest")
@@ -247,7 +247,8 @@ def test_ingest_from_a_folder_with_one_bad_file_takes_nothing(repo, demo_months)
 
 
 def test_a_huge_file_is_streamed_in_chunks_and_read_once(repo, july, monkeypatch):
-    from driftline import contract, ingest
+    from driftline.core import contract
+    from driftline.ops import ingest
 
     monkeypatch.chdir(repo)
     monkeypatch.setattr(contract, "CHUNK_ROWS", 4000)
@@ -276,7 +277,7 @@ def test_two_ingests_at_once_never_corrupt_the_registry(repo, demo_months):
     second = csv_file(repo / "incoming", demo_months["2013-08"], "2013-08.csv")
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "driftline.cli", "ingest", str(path)],
+            [sys.executable, "-m", "driftline.ops.cli", "ingest", str(path)],
             cwd=repo,
             env=ENV,
             stdout=subprocess.PIPE,

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from driftline.io import to_json, write_json
-from driftline.metrics import confusion, pr_points, quality, roc_points
+from driftline.core.io import to_json, write_json
+from driftline.core.quality import confusion, pr_points, quality, roc_points
 
 
 def test_quality_by_hand():
@@ -48,7 +48,7 @@ def test_json_is_sorted_rounded_and_stable(tmp_path):
 
 
 def test_a_temp_file_left_by_a_killed_writer_is_removed_by_the_next_write(tmp_path):
-    from driftline.io import write_text
+    from driftline.core.io import write_text
 
     target = tmp_path / "plots" / "drift.png"
     target.parent.mkdir()

@@ -6,9 +6,10 @@ import shutil
 import pytest
 import yaml
 
-from driftline.errors import DriftlineError
-from driftline.retrain import chosen_rules, moved_window, set_window, verdict
-from driftline.rules import check_metric
+from driftline.core.errors import DriftlineError
+from driftline.core.retrain_verdict import chosen_rules, verdict
+from driftline.core.rules import check_metric
+from driftline.ops.retrain import moved_window, set_window
 from helpers import run
 
 BATCHES = [f"2013-{m:02d}" for m in range(1, 9)]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from driftline.errors import DriftlineError
+from driftline.core.errors import DriftlineError
 
 VALUE_COLUMNS = ("score", "value", "metric_value")
 

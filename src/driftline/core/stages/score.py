@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from driftline import paths
-from driftline.config import batch_list, load_params
-from driftline.drift import monitor
-from driftline.features import TARGET, feature_lists
-from driftline.io import read_json, write_json, write_parquet
-from driftline.metrics import quality
-from driftline.model_store import load_model
-from driftline.profile import score_profile
-from driftline.stages import one_batch, run
+from driftline.core import paths
+from driftline.core.config import batch_list, load_params
+from driftline.core.drift import monitor
+from driftline.core.features import TARGET, feature_lists
+from driftline.core.io import read_json, write_json, write_parquet
+from driftline.core.model_store import load_model
+from driftline.core.profile import score_profile
+from driftline.core.quality import quality
+from driftline.core.stages import one_batch, run
 
 
 def position(batch: str, batches: list[str], window: list[str]) -> str:

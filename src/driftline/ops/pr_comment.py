@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from driftline import paths, workspace
-from driftline.io import read_json
+from driftline.core import paths
+from driftline.core.io import read_json
+from driftline.ops import repo_state
 
 MARKER = "<!-- driftline-report -->"
 NOT_AVAILABLE = "not available"
@@ -274,11 +275,11 @@ def build(base: str, sha: str | None = None) -> str:
     ``sha`` is the commit (or branch) the plot links point at, by default ``GITHUB_SHA``; the
     repository and server come from ``GITHUB_REPOSITORY`` and ``GITHUB_SERVER_URL``.
     """
-    commit = workspace.resolve_base(base)
-    workspace.check_lock_is_fresh()
+    commit = repo_state.resolve_base(base)
+    repo_state.check_lock_is_fresh()
     sha = sha or os.environ.get("GITHUB_SHA", "")
-    found = changes(workspace.metrics_diff(base))
-    base_has = workspace.files_at(commit, {c.path for c in found})
+    found = changes(repo_state.metrics_diff(base))
+    base_has = repo_state.files_at(commit, {c.path for c in found})
     drift = read_json(paths.DRIFT_METRICS) if paths.DRIFT_METRICS.is_file() else None
     plots = plots_section(
         [p for p in PLOTS if p.is_file()],
@@ -287,4 +288,4 @@ def build(base: str, sha: str | None = None) -> str:
         sha,
     )
     head = sha[:7] if re.fullmatch(r"[0-9a-f]{40}", sha) else sha or "workspace"
-    return render(base, head, found, base_has, workspace.params_diff_md(base), drift, plots)
+    return render(base, head, found, base_has, repo_state.params_diff_md(base), drift, plots)

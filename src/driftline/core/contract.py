@@ -22,7 +22,7 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow.parquet as pq
 
-from driftline.errors import DriftlineError
+from driftline.core.errors import DriftlineError
 
 MISSING_TOKENS = ["", "NA"]
 DTYPES = {"int": "Int64", "float": "float64", "str": "str"}

@@ -11,17 +11,17 @@ from typing import Any
 
 import pandas as pd
 
-from driftline import paths, plots
-from driftline.config import batch_list, load_params, window_batches
-from driftline.drift import monitor, severity
-from driftline.drift_report import drift_report
-from driftline.features import TARGET, feature_lists
-from driftline.io import read_json, write_json, write_text
-from driftline.log import get_logger
-from driftline.profile import score_profile
-from driftline.retrain import verdict
-from driftline.rules import check_metric
-from driftline.stages import run
+from driftline.core import paths, plots
+from driftline.core.config import batch_list, load_params, window_batches
+from driftline.core.drift import monitor, severity
+from driftline.core.drift_report import drift_report
+from driftline.core.features import TARGET, feature_lists
+from driftline.core.io import read_json, write_json, write_text
+from driftline.core.log import get_logger
+from driftline.core.profile import score_profile
+from driftline.core.retrain_verdict import verdict
+from driftline.core.rules import check_metric
+from driftline.core.stages import run
 
 
 def history_rules(history: pd.DataFrame, settings: dict[str, Any]) -> dict[str, Any]:

@@ -8,17 +8,18 @@ import json
 import sys
 from pathlib import Path
 
-from driftline import demo, paths
-from driftline.batches import dvc_add
-from driftline.config import batch_list, load_params
-from driftline.errors import DriftlineError
-from driftline.log import get_logger, timed
+from driftline.core import paths
+from driftline.core.config import batch_list, load_params
+from driftline.core.errors import DriftlineError
+from driftline.core.log import get_logger, timed
+from driftline.ops import demo
+from driftline.ops.batches import dvc_add
 
 
 def ingest(args: argparse.Namespace) -> None:
     """Check batches against the data contract and add them, or only check (--dry-run)."""
-    from driftline.ingest import ingest as ingest_files
-    from driftline.ingest import ingest_from, next_steps
+    from driftline.ops.ingest import ingest as ingest_files
+    from driftline.ops.ingest import ingest_from, next_steps
 
     if (args.path is None) == (args.source is None):
         raise DriftlineError("give either a file to ingest or --from LOCATION, not both")
@@ -67,8 +68,7 @@ def next_batch(args: argparse.Namespace) -> None:
 
 def compare(args: argparse.Namespace) -> None:
     """Drift of CURRENT against REFERENCE with the pipeline's engine and params."""
-    from driftline.compare import compare_frames, read_table
-    from driftline.drift_report import compare_report
+    from driftline.ops.compare import compare_frames, compare_report, read_table
 
     params = load_params(check_window=False)
     reference, current = read_table(args.reference), read_table(args.current)
@@ -83,8 +83,8 @@ def compare(args: argparse.Namespace) -> None:
 
 def check_history(args: argparse.Namespace) -> None:
     """Run the quality-history rules on one metric of a CSV metric log; print JSON."""
-    from driftline.metric_log import read_metric
-    from driftline.rules import check_metric
+    from driftline.core.rules import check_metric
+    from driftline.ops.history_log import read_metric
 
     labels, values = read_metric(
         args.file, args.metric, args.batch_col, args.name_col, args.value_col
@@ -114,48 +114,15 @@ def check_history(args: argparse.Namespace) -> None:
 
 def retrain(args: argparse.Namespace) -> None:
     """Apply the retrain verdict: move train.window in params.yaml to end at the newest batch."""
-    from driftline.config import PARAMS_FILE, window_batches
-    from driftline.io import read_json, write_text
-    from driftline.retrain import moved_window, set_window
+    from driftline.ops.retrain import retrain as move_window
 
-    params = load_params()
-    batches = batch_list(params)
-    newest = batches[-1]
-    if not paths.DRIFT_METRICS.exists():
-        raise DriftlineError(f"{paths.DRIFT_METRICS} is missing: run 'dvc repro' first")
-    verdict = read_json(paths.DRIFT_METRICS)
-    if verdict.get("batch") != newest or "retrain" not in verdict:
-        raise DriftlineError(
-            f"{paths.DRIFT_METRICS} is for batch {verdict.get('batch')!r} but the newest batch "
-            f"is {newest!r}: run 'dvc repro' first, then 'driftline retrain'"
-        )
-    if not verdict["retrain"] and not args.force:
-        print(
-            f"No retraining advised for {newest}; train.window is unchanged "
-            "(--force retrains anyway)."
-        )
-        return
-    old = window_batches(params)
-    mode = params["retrain"]["window"]
-    start, end = moved_window(batches, old[0], old[-1], mode)
-    if (start, end) == (old[0], old[-1]):
-        print(f"train.window already ends at the newest batch {newest}; nothing to change.")
-        return
-    text = set_window(Path(PARAMS_FILE).read_text(), start, end)
-    for reason in verdict.get("retrain_reasons", []) if verdict["retrain"] else ["--force"]:
-        print(f"reason: {reason}")
-    print(f"train.window: {old[0]}..{old[-1]} -> {start}..{end} ({mode})")
-    if args.dry_run:
-        print("Dry run: params.yaml is unchanged.")
-        return
-    write_text(PARAMS_FILE, text)
-    load_params()  # the edited file must still pass every check
-    print("Next: dvc repro (trains the new model); then dvc params diff and dvc metrics diff.")
+    for line in move_window(force=args.force, dry_run=args.dry_run):
+        print(line)
 
 
 def report(args: argparse.Namespace) -> None:
     """Print the pull-request comment: this checkout against ``--base``, as Markdown."""
-    from driftline.report import build
+    from driftline.ops.pr_comment import build
 
     print(build(args.base, args.sha), end="")
 

@@ -14,9 +14,9 @@ import pandas as pd
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from driftline.drift import severity  # noqa: E402
-from driftline.io import write_with  # noqa: E402
-from driftline.profile import bin_edges, hist_array  # noqa: E402
+from driftline.core.drift import severity  # noqa: E402
+from driftline.core.io import write_with  # noqa: E402
+from driftline.core.profile import bin_edges, hist_array  # noqa: E402
 
 DPI = 100
 HISTORY_METRICS = ("roc_auc", "pr_auc", "f1", "accuracy", "positive_rate")

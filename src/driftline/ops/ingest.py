@@ -25,21 +25,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from driftline import paths
-from driftline.batches import (
+from driftline.core import paths
+from driftline.core.config import PARAMS_FILE, load_contract, load_params
+from driftline.core.contract import BatchSummary, scan_batch
+from driftline.core.errors import DriftlineError
+from driftline.core.io import write_bytes, write_text
+from driftline.core.log import get_logger
+from driftline.core.raw_batch import dvc_file
+from driftline.ops.batches import (
     Batch,
     add_meta,
     check_name,
     dvc_add,
-    dvc_file,
     register,
     registered,
 )
-from driftline.config import PARAMS_FILE, load_contract, load_params
-from driftline.contract import BatchSummary, scan_batch
-from driftline.errors import DriftlineError
-from driftline.io import write_bytes, write_text
-from driftline.log import get_logger
 
 SUFFIXES = (".csv", ".parquet")
 # Inside the repository (so renames into data/raw are atomic) but ignored by git.

@@ -23,8 +23,8 @@ from typing import Any
 
 import yaml
 
-from driftline import paths
-from driftline.errors import DriftlineError
+from driftline.core import paths
+from driftline.core.errors import DriftlineError
 
 LOCK = Path("dvc.lock")
 PROTOCOL = 5
@@ -75,7 +75,7 @@ class _AllowListUnpickler(pickle.Unpickler):
             raise DriftlineError(
                 f"{self.path} refers to {module}.{name}, which a model trained here never "
                 "does; it was not loaded. Retrain with 'dvc repro'; if you upgraded numpy or "
-                "scikit-learn, add the new name to ALLOWED in driftline/model_store.py"
+                "scikit-learn, add the new name to ALLOWED in driftline/core/model_store.py"
             )
         return super().find_class(module, name)
 

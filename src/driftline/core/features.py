@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftline.errors import DriftlineError
+from driftline.core.errors import DriftlineError
 
 TARGET = "late"
 TIME = "sched_dep"
