@@ -13,6 +13,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 # The top-level pipeline and the per-batch ones.
 PIPELINES = ("dvc.yaml", "pipeline/prepare/dvc.yaml", "pipeline/score/dvc.yaml")
+# The libraries that make a stage's start-up slow (a second or so each, on 2 cores).
+HEAVY_LIBRARIES = ("pandas", "pyarrow", "pandera", "scipy", "sklearn", "matplotlib")
 # Subprocesses find this environment's dvc, driftline and python first; DVC sends no
 # analytics; the throwaway git repos get an identity.
 ENV = {

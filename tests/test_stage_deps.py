@@ -1,4 +1,5 @@
-"""A stage depends on the code it runs, and the tooling stays out of every stage.
+"""A stage depends on the code it runs, the tooling stays out of every stage, and a stage
+starts with only the libraries it uses.
 
 Each stage's import closure within the ``driftline`` package is derived from the source with
 ``ast`` (imports inside functions included: they run when the stage does) and must lie inside
@@ -11,11 +12,12 @@ from __future__ import annotations
 import ast
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, pipeline_stages, run
+from helpers import HEAVY_LIBRARIES, ROOT, pipeline_stages, run
 
 SRC = ROOT / "src"
 PACKAGE = "driftline"
@@ -123,6 +125,26 @@ def test_the_check_follows_imports_inside_functions_and_flags_code_outside_the_d
     assert OPS / "ingest.py" in files and CORE / "contract.py" in files
     assert OPS / "ingest.py" in outside(files, [CORE])
     assert SRC / PACKAGE / "__init__.py" not in outside(files, [CORE])
+
+
+# The heavy libraries each stage loads when it starts: scikit-learn only where a model is fit
+# (score loads it later, with the model), matplotlib only where PNGs are drawn.
+STARTUP = {
+    "window": {"pandas", "pyarrow"},
+    "prepare": {"pandas", "pyarrow", "pandera"},
+    "train": {"pandas", "pyarrow", "scipy", "sklearn"},
+    "score": {"pandas", "pyarrow", "scipy"},
+    "evaluate": {"pandas", "pyarrow", "matplotlib"},
+    "drift": {"pandas", "pyarrow", "scipy", "matplotlib"},
+}
+
+
+@pytest.mark.parametrize("stage", sorted(STARTUP))
+def test_a_stage_starts_with_only_the_libraries_it_uses(stage):
+    assert set(STARTUP) == set(stage_code())
+    module, _ = stage_code()[stage]
+    probe = f"import sys, {module}; print(*(n for n in {HEAVY_LIBRARIES} if n in sys.modules))"
+    assert set(run(ROOT, sys.executable, "-c", probe).stdout.split()) == STARTUP[stage]
 
 
 @pytest.mark.e2e

@@ -14,7 +14,6 @@ import pandas as pd
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from driftline.core.drift import severity  # noqa: E402
 from driftline.core.io import write_with  # noqa: E402
 from driftline.core.profile import bin_edges, hist_array  # noqa: E402
 
@@ -83,6 +82,10 @@ def history_png(history: list[dict[str, Any]], target: str | Path) -> None:
 
 def drift_png(columns: dict[str, dict[str, Any]], batch: str, target: str | Path) -> None:
     """Each feature's drift score against its threshold; drifted features in red."""
+    # Imported here, not at the top: the drift tests load scipy, which evaluate's plots (the
+    # other stage that draws) never use.
+    from driftline.core.drift import severity
+
     names = sorted(columns, key=lambda n: severity(columns[n]))
     fig, ax = plt.subplots(figsize=(8, 0.3 * len(names) + 1.2))
     ratios = [severity(columns[n]) for n in names]
