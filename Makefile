@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: setup data repro test lint format rehearse bench bench-ingest bench-load full-year bench-evidently
+.PHONY: setup data repro test lint format rehearse bench bench-startup bench-ingest bench-load full-year bench-evidently
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ rehearse: setup
 ## bench: full and no-op `dvc repro` on the demo months (figures in README)
 bench: setup
 	$(BIN)/python bench/bench_repro.py
+
+## bench-startup: each stage's import time and heavy libraries; then adding one batch:
+## `dvc repro` against the stages' own time (a few minutes)
+bench-startup: setup
+	$(BIN)/python bench/bench_startup.py --add-batch
 
 ## bench-ingest: the cost of adding one batch to 6 and to 48 batches (about 15 minutes)
 bench-ingest: setup
