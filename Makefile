@@ -12,7 +12,7 @@ export DVC_NO_ANALYTICS := 1
 
 .DEFAULT_GOAL := help
 
-.PHONY: setup data repro test lint rehearse bench bench-ingest bench-load full-year bench-evidently
+.PHONY: setup data repro test lint format rehearse bench bench-startup bench-ingest bench-load full-year bench-evidently
 
 $(STAMP): requirements.lock pyproject.toml
 	@echo "Creating $(VENV) with $(PYTHON): Python $$($(PYTHON) -c 'import sys; print(sys.version.split()[0], "at", sys.executable)')"
@@ -57,14 +57,24 @@ lint: setup
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/actionlint
 
-## rehearse: run the GitHub Actions workflows locally with act, against a local git
-## origin and moto's S3 server on 127.0.0.1 (tests/test_rehearsal.py; 8 to 9 minutes)
+## format: ruff's safe fixes (import order...), then ruff format: it owns the layout
+format: setup
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+## rehearse: play GitHub events against the workflows locally with act, under GitHub's rules,
+## against a local git origin and moto's S3 server on 127.0.0.1 (tests/test_rehearsal.py)
 rehearse: setup
 	$(BIN)/python -m pytest -m rehearsal tests/test_rehearsal.py
 
 ## bench: full and no-op `dvc repro` on the demo months (figures in docs/benchmarks.md)
 bench: setup
 	$(BIN)/python bench/bench_repro.py
+
+## bench-startup: each stage's import time and heavy libraries; then adding one batch:
+## `dvc repro` against the stages' own time
+bench-startup: setup
+	$(BIN)/python bench/bench_startup.py --add-batch
 
 ## bench-ingest: the cost of adding one batch to 6 and to 48 batches
 bench-ingest: setup

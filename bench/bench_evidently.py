@@ -178,10 +178,10 @@ def demo_months(params: dict) -> dict:
     outputs where present, else prepared from the demo data as the prepare stage does."""
     import pandas as pd
 
-    from driftline.config import load_contract
-    from driftline.contract import read_batch
-    from driftline.demo import batch_csv_bytes, load_months
-    from driftline.features import feature_lists, prepare_frame
+    from driftline.core.config import load_contract
+    from driftline.core.contract import read_batch
+    from driftline.core.features import feature_lists, prepare_frame
+    from driftline.ops.demo import batch_csv_bytes, load_months
 
     categorical, numeric = feature_lists(params)
     features = [*categorical, *numeric]
@@ -265,7 +265,7 @@ def measure(compute, warm_up) -> dict:
 def worker_ours(reference: str, current: str, spec: dict) -> dict:
     import pandas as pd
 
-    from driftline.compare import compare_frames
+    from driftline.ops.compare import compare_frames
 
     ref, cur = pd.read_parquet(reference), pd.read_parquet(current)
 
@@ -438,8 +438,8 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     sys.path.insert(0, str(ROOT / "src"))
-    from driftline.compare import is_numeric
-    from driftline.config import load_params
+    from driftline.core.config import load_params
+    from driftline.ops.compare import is_numeric
 
     params = load_params(ROOT / "params.yaml", check_window=False)
     python = {"ours": Path(sys.executable), "evidently": evidently_python()}

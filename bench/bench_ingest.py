@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import ENV, ROOT, copy_repo, run, stage_figures  # noqa: E402
-from driftline.demo import batch_csv_bytes, load_months  # noqa: E402
+from driftline.ops.demo import batch_csv_bytes, load_months  # noqa: E402
 
 DEMO_YEAR = 2013
 COMMITTED = 6
@@ -56,8 +56,9 @@ def measured(cwd: Path, *args: str) -> tuple[float, int, str]:
         "sys.exit(done.returncode)\n"
     )
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", probe, *args], cwd=cwd, env=ENV,
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *args], cwd=cwd, env=ENV, capture_output=True, text=True
+    )
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
@@ -131,12 +132,15 @@ def markdown(s: dict) -> str:
         ("`driftline ingest` (s)", a["ingest_s"], b["ingest_s"]),
         ("`dvc repro` (s)", a["repro_s"], b["repro_s"]),
         ("ingest + repro (s)", a["total_s"], b["total_s"]),
-        ("stages run", ", ".join(x["stage"] for x in a["stages"]),
-         ", ".join(x["stage"] for x in b["stages"])),
+        (
+            "stages run",
+            ", ".join(x["stage"] for x in a["stages"]),
+            ", ".join(x["stage"] for x in b["stages"]),
+        ),
         ("peak memory, ingest (MiB)", a["ingest_peak_mib"], b["ingest_peak_mib"]),
         ("peak memory, repro (MiB)", a["repro_peak_mib"], b["repro_peak_mib"]),
         ("top-level dvc.lock lines", a["dvc_lock_lines"], b["dvc_lock_lines"]),
-    ]  # fmt: skip
+    ]
     lines = [
         f"| adding one batch ({s['cores']} cores) | {a['batches_before']} batches "
         f"| {b['batches_before']} batches |",

@@ -30,8 +30,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_ingest import DEMO_YEAR, measured, month_names, shifted  # noqa: E402
 from common import ROOT, copy_repo, stage_figures  # noqa: E402
-from driftline.demo import batch_csv_bytes, load_months  # noqa: E402
-from driftline.retrain import set_window  # noqa: E402
+from driftline.ops.demo import batch_csv_bytes, load_months  # noqa: E402
+from driftline.ops.retrain import set_window  # noqa: E402
 
 WINDOW = 3  # batches in the training window
 
@@ -114,19 +114,26 @@ def markdown(results: list[dict]) -> str:
     rows = [
         ("batches", small["batches"], large["batches"]),
         ("rows", f"{small['rows']:,}", f"{large['rows']:,}"),
-        ("largest batch (rows)", f"{small['largest_batch_rows']:,}",
-         f"{large['largest_batch_rows']:,}"),
+        (
+            "largest batch (rows)",
+            f"{small['largest_batch_rows']:,}",
+            f"{large['largest_batch_rows']:,}",
+        ),
         ("raw CSV (MiB)", small["raw_mib"], large["raw_mib"]),
         ("`driftline ingest --from` (s)", small["ingest_s"], large["ingest_s"]),
         ("`dvc repro` (s)", small["repro_s"], large["repro_s"]),
         ("peak memory, ingest (MiB)", small["ingest_peak_mib"], large["ingest_peak_mib"]),
         ("peak memory, repro (MiB)", small["repro_peak_mib"], large["repro_peak_mib"]),
-    ]  # fmt: skip
+    ]
     for kind in large["stages"]:
         a, b = small["stages"].get(kind, {}), large["stages"][kind]
-        rows.append((f"`{kind}`: runs, total s, peak MiB",
-                     f"{a.get('runs')}, {a.get('seconds')}, {a.get('peak_mib')}",
-                     f"{b['runs']}, {b['seconds']}, {b['peak_mib']}"))  # fmt: skip
+        rows.append(
+            (
+                f"`{kind}`: runs, total s, peak MiB",
+                f"{a.get('runs')}, {a.get('seconds')}, {a.get('peak_mib')}",
+                f"{b['runs']}, {b['seconds']}, {b['peak_mib']}",
+            )
+        )
     lines = [f"| | {small['years']} year(s) | {large['years']} years |", "|---|---|---|"]
     lines += [f"| {name} | {a} | {b} |" for name, a, b in rows]
     return "\n".join(lines)

@@ -47,14 +47,20 @@ def main() -> None:
         (ROOT / "docs").mkdir(exist_ok=True)
         for name in ("history.png", "history_rules.png"):
             shutil.copyfile(repo / "plots" / name, ROOT / "docs" / f"full-year-{name}")
-    print("| month | rows | ROC AUC | late share | drifted features | dataset drift | "
-          "label drift | prediction drift | rules fired | retrain | against itself | "
-          "top drifted | next + ingest + repro (s) | stages run |")  # fmt: skip
+    print(
+        "| month | rows | ROC AUC | late share | drifted features | dataset drift | "
+        "label drift | prediction drift | rules fired | retrain | against itself | "
+        "top drifted | next + ingest + repro (s) | stages run |"
+    )
     print("|---" * 14 + "|")
     for evaluate, drift, itself, elapsed, stages in rows:
         ranked = sorted(drift["top_features"], key=lambda n: drift["top_features"][n]["rank"])
-        fired = [f"{metric} {rule}" for metric, rules in drift["history_rules"].items()
-                 for rule, alarm in rules.items() if alarm]  # fmt: skip
+        fired = [
+            f"{metric} {rule}"
+            for metric, rules in drift["history_rules"].items()
+            for rule, alarm in rules.items()
+            if alarm
+        ]
         print(
             f"| {evaluate['batch']} | {evaluate['rows']:,} | {evaluate['roc_auc']:.3f} | "
             f"{evaluate['positive_rate']:.3f} | {drift['drifted_features']}/"
@@ -77,9 +83,10 @@ def signal(result: dict) -> str:
 def self_drift(repo: Path, batch: str) -> int:
     """How many features drift when the batch's own profile is its reference (must be 0)."""
     code = (
-        "import json, sys; from driftline.drift import monitor; "
-        "from driftline.config import load_params; from driftline.features import TARGET, "
-        "feature_lists; p = load_params(); c, n = feature_lists(p); "
+        "import json, sys; from driftline.core.drift import monitor; "
+        "from driftline.core.config import load_params; "
+        "from driftline.core.features import TARGET, feature_lists; "
+        "p = load_params(); c, n = feature_lists(p); "
         f"profile = json.load(open('data/profiles/{batch}.json')); "
         "print(len(monitor(profile, profile, c + n, TARGET, p['drift'])['drifted_columns']))"
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from driftline.config import load_contract, load_params
+from driftline.core.config import load_contract, load_params
 from helpers import ENV, copy_repo, run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +31,7 @@ def params() -> dict:
 
 @pytest.fixture(scope="session")
 def demo_months(params) -> dict:
-    from driftline.demo import load_months
+    from driftline.ops.demo import load_months
 
     return load_months(params["demo"]["year"])
 
@@ -49,8 +49,11 @@ def s3_endpoint():
         port = probe.getsockname()[1]
     server = shutil.which("moto_server", path=ENV["PATH"])
     assert server, "moto_server is missing: it installs from requirements.lock"
-    proc = subprocess.Popen([server, "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [server, "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):

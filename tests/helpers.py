@@ -8,7 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
+# The top-level pipeline and the per-batch ones.
+PIPELINES = ("dvc.yaml", "pipeline/prepare/dvc.yaml", "pipeline/score/dvc.yaml")
+# The libraries that make a stage's start-up slow (a second or so each, on 2 cores).
+HEAVY_LIBRARIES = ("pandas", "pyarrow", "pandera", "scipy", "sklearn", "matplotlib")
 # Subprocesses find this environment's dvc, driftline and python first; DVC sends no
 # analytics; the throwaway git repos get an identity.
 ENV = {
@@ -23,17 +29,24 @@ ENV = {
 
 
 # Dummy credentials for moto's S3 server: nothing real is ever used or needed.
-S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-          "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
+S3_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
 def s3_client(endpoint: str):
     """A boto3 S3 client for moto's server at ``endpoint``, with the dummy credentials."""
     import boto3
 
-    return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=S3_ENV["AWS_ACCESS_KEY_ID"],
-                        aws_secret_access_key=S3_ENV["AWS_SECRET_ACCESS_KEY"],
-                        region_name=S3_ENV["AWS_DEFAULT_REGION"])  # fmt: skip
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=S3_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=S3_ENV["AWS_SECRET_ACCESS_KEY"],
+        region_name=S3_ENV["AWS_DEFAULT_REGION"],
+    )
 
 
 def run(cwd: Path, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess:
@@ -55,3 +68,12 @@ def copy_repo(target: Path) -> Path:
     run(target, "git", "add", "-A")
     run(target, "git", "commit", "-qm", "fresh clone")
     return target
+
+
+def pipeline_stages(root: Path = ROOT) -> dict[str, dict]:
+    """Every stage definition by name, from the top-level dvc.yaml and the per-batch ones (a
+    per-batch stage's body is under ``do``)."""
+    found = {}
+    for name in PIPELINES:
+        found.update(yaml.safe_load((root / name).read_text())["stages"])
+    return found

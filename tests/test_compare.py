@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from driftline.compare import compare_frames
-from driftline.contract import read_batch
-from driftline.drift import monitor
-from driftline.errors import DriftlineError
-from driftline.features import CATEGORICAL, NUMERIC, TARGET, prepare_frame, profile_ranges
-from driftline.profile import merge_profiles, profile_frame
+from driftline.core.contract import read_batch
+from driftline.core.drift import monitor
+from driftline.core.errors import DriftlineError
+from driftline.core.features import CATEGORICAL, NUMERIC, TARGET, prepare_frame, profile_ranges
+from driftline.core.profile import merge_profiles, profile_frame
+from driftline.ops.compare import compare_frames
 from helpers import run
 
 SETTINGS = {"share": 0.5, "columns": {}}
@@ -32,8 +32,13 @@ def frame(rows: int, seed: int, shift: float = 0.0, weights=(0.5, 0.3, 0.2)) -> 
 
 
 def test_known_drift_is_found_and_stable_columns_are_not():
-    result = compare_frames(frame(20_000, 1), frame(20_000, 2, shift=1.0, weights=(0.2, 0.3, 0.5)),
-                            SETTINGS, 10_000, target="label")  # fmt: skip
+    result = compare_frames(
+        frame(20_000, 1),
+        frame(20_000, 2, shift=1.0, weights=(0.2, 0.3, 0.5)),
+        SETTINGS,
+        10_000,
+        target="label",
+    )
     assert result["drifted_columns"] == ["carrier", "load"]
     assert result["columns"]["load"]["test"] == "wasserstein"
     assert result["columns"]["carrier"]["test"] == "jensenshannon"
@@ -54,8 +59,13 @@ def test_wasserstein_on_the_shared_grid_matches_scipy_on_the_rows():
 def test_small_reference_uses_the_statistical_tests():
     result = compare_frames(frame(800, 5), frame(800, 6), SETTINGS, 10_000)
     tests = {name: r["test"] for name, r in result["columns"].items()}
-    assert tests == {"load": "ks", "steady": "ks", "carrier": "chisquare", "flag": "ztest",
-                     "label": "ztest"}  # fmt: skip
+    assert tests == {
+        "load": "ks",
+        "steady": "ks",
+        "carrier": "chisquare",
+        "flag": "ztest",
+        "label": "ztest",
+    }
     ks = stats.ks_2samp(frame(800, 5)["load"], frame(800, 6)["load"]).pvalue
     assert result["columns"]["load"]["score"] == pytest.approx(ks, abs=0.05)
     assert not result["dataset_drift"]
@@ -107,7 +117,7 @@ def test_compare_command_refuses_bad_files(tmp_path, repo_root):
 @pytest.fixture(scope="module")
 def demo_profiles(tmp_path_factory, demo_months, params, contract):
     """The pipeline's profiles of a few demo months (prepared, on the contract's grids)."""
-    from driftline.demo import batch_csv_bytes
+    from driftline.ops.demo import batch_csv_bytes
 
     folder = tmp_path_factory.mktemp("demo")
     ranges = profile_ranges(NUMERIC, contract)

@@ -3,8 +3,8 @@
 import pytest
 import yaml
 
-from driftline.config import load_contract, load_params, window_batches
-from driftline.errors import DriftlineError
+from driftline.core.config import load_contract, load_params, window_batches
+from driftline.core.errors import DriftlineError
 
 
 def write(tmp_path, params):
@@ -34,7 +34,7 @@ def test_repository_params_load_and_window_resolves(params):
         (
             lambda p: p["drift"]["history"]["roc_auc"].update(higher_is_better="yes"),
             "'drift.history.roc_auc.higher_is_better' must be bool",
-        ),  # fmt: skip
+        ),
         (lambda p: p["retrain"].update(window="tumbling"), "'retrain.window' is 'tumbling'"),
         (lambda p: p["retrain"]["when"].pop("label_drift"), "missing key 'retrain.when.label"),
     ],

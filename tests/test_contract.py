@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from driftline.contract import canonical_csv, read_batch, scan_batch
-from driftline.errors import DriftlineError
+from driftline.core.contract import canonical_csv, read_batch, scan_batch
+from driftline.core.errors import DriftlineError
 
 CONTRACT = {
     "period": "month",
@@ -40,6 +40,8 @@ def test_good_batch_is_typed(tmp_path):
     assert frame["temp"].tolist()[0] == 30.5
 
 
+# A table of bad inputs and the message each must get, one case per row. It is kept as laid
+# out by hand (`fmt: skip` below): the formatter would split each longer row into four lines.
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -4,8 +4,8 @@ import hashlib
 
 import yaml
 
-from driftline.config import batch_list
-from driftline.demo import batch_csv_bytes, load_months
+from driftline.core.config import batch_list
+from driftline.ops.demo import batch_csv_bytes, load_months
 
 
 def test_every_registered_batch_matches_its_committed_dvc_hash(repo_root, params, demo_months):

@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from driftline.drift import (
+from driftline.core.drift import (
     chi_square_pvalue,
     column_drift,
     dataset_drift,
@@ -17,8 +17,8 @@ from driftline.drift import (
     wasserstein_normed,
     z_test_pvalue,
 )
-from driftline.errors import DriftlineError
-from driftline.profile import categorical_profile, numeric_profile, profile_frame
+from driftline.core.errors import DriftlineError
+from driftline.core.profile import categorical_profile, numeric_profile, profile_frame
 
 LOW, HIGH, BINS = -10.0, 20.0, 3000  # bin width 0.01
 rng = np.random.default_rng(42)
@@ -137,7 +137,7 @@ def test_dataset_drift_uses_the_share_of_drifted_columns():
 
 
 def test_severity_puts_distances_and_p_values_on_one_scale():
-    from driftline.drift import severity
+    from driftline.core.drift import severity
 
     assert severity({"test": "wasserstein", "score": 0.2, "threshold": 0.1}) == pytest.approx(2)
     assert severity({"test": "ks", "score": 0.01, "threshold": 0.05}) == pytest.approx(5)

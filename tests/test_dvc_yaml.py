@@ -1,18 +1,11 @@
-"""dvc.yaml and src/driftline/paths.py name the same files, and every stage's code is a dep."""
+"""dvc.yaml and src/driftline/core/paths.py name the same files, and each stage runs its entry
+point (tests/test_stage_deps.py checks that the code it runs is a dep)."""
 
 import yaml
 
-from driftline import paths
-
-PIPELINES = ("dvc.yaml", "pipeline/prepare/dvc.yaml", "pipeline/score/dvc.yaml")
-
-
-def stages(repo_root):
-    """Every stage definition, from the top-level dvc.yaml and the per-batch ones."""
-    found = {}
-    for name in PIPELINES:
-        found.update(yaml.safe_load((repo_root / name).read_text())["stages"])
-    return found
+from driftline.core import paths
+from helpers import PIPELINES
+from helpers import pipeline_stages as stages
 
 
 def test_per_batch_stages_run_from_the_root_and_list_the_registered_batches(repo_root):
@@ -51,12 +44,11 @@ def test_fixed_paths_agree(repo_root):
     assert fixed <= declared
 
 
-def test_each_stage_runs_its_entry_point_and_depends_on_the_package(repo_root):
+def test_each_stage_runs_its_entry_point(repo_root):
     for name, stage in stages(repo_root).items():
         body = stage.get("do", stage)
-        assert (repo_root / f"src/driftline/stages/{name}.py").is_file(), name
-        assert body["cmd"].startswith(f"python -m driftline.stages.{name}")
-        assert "src/driftline" in body["deps"], name
+        assert (repo_root / f"src/driftline/core/stages/{name}.py").is_file(), name
+        assert body["cmd"].startswith(f"python -m driftline.core.stages.{name}")
 
 
 def test_byte_code_cannot_change_the_package_hash(repo_root):
@@ -68,7 +60,7 @@ def test_committed_lock_matches_the_code_contract_and_params(repo_root, monkeypa
     """A stale dvc.lock (code, contract, params or pipeline changed without `dvc repro`) fails
     here, in seconds, naming the stages and what changed: the check `driftline report` makes.
     Missing data or models do not count (a fresh clone has none)."""
-    from driftline.workspace import check_lock_is_fresh
+    from driftline.ops.repo_state import check_lock_is_fresh
 
     monkeypatch.chdir(repo_root)
     check_lock_is_fresh()

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from driftline.io import write_json
-from driftline.stages import run as run_stage
+from driftline.core.io import write_json
+from driftline.core.stages import run as run_stage
 from helpers import ENV, copy_repo, run
 from test_ingest import STAGING, csv_file, snapshot
 
@@ -29,9 +29,14 @@ pytestmark = pytest.mark.e2e
 def kill_when(repo: Path, args: list[str], marker: str, delay: float, env: dict) -> str:
     """Start ``args``; SIGKILL its whole process group ``delay`` s after ``marker`` is logged."""
     proc = subprocess.Popen(
-        args, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        args,
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         start_new_session=True,
-    )  # fmt: skip
+    )
     seen = []
     for line in proc.stdout:
         seen.append(line)
@@ -88,8 +93,12 @@ def test_ingest_killed_mid_way_is_undone_and_can_be_rerun(tmp_path, demo_months)
     # Besides the new batch's files, params.yaml and data/raw/.gitignore, nothing changed.
     after, _ = snapshot(repo)
     changed = {k for k in before[0].keys() | after.keys() if before[0].get(k) != after.get(k)}
-    assert changed == {"params.yaml", "data/raw/.gitignore", "data/raw/2013-07.csv",
-                       "data/raw/2013-07.csv.dvc"}  # fmt: skip
+    assert changed == {
+        "params.yaml",
+        "data/raw/.gitignore",
+        "data/raw/2013-07.csv",
+        "data/raw/2013-07.csv.dvc",
+    }
 
 
 def test_a_full_disk_leaves_the_previous_output_and_says_what_to_do(tmp_path, monkeypatch, capfd):
@@ -190,8 +199,14 @@ def test_an_ingest_during_dvc_repro_ends_clean_after_one_more_repro(tmp_path, de
     repo = copy_repo(tmp_path / "repo")
     run(repo, "driftline", "demo", "materialize")
     batch = csv_file(tmp_path / "in", demo_months["2013-07"])
-    repro = subprocess.Popen(["dvc", "repro"], cwd=repo, env=ENV, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    repro = subprocess.Popen(
+        ["dvc", "repro"],
+        cwd=repo,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     for line in repro.stdout:
         if "Running stage" in line:
             break
@@ -221,9 +236,13 @@ def test_dvc_repro_while_an_ingest_runs_ends_clean_after_one_more_repro(
 
     before = metrics()
     ingest = subprocess.Popen(
-        ["driftline", "ingest", "--from", str(landing)], cwd=repo, env=ENV,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        ["driftline", "ingest", "--from", str(landing)],
+        cwd=repo,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     journal = repo / ".dvc/tmp/driftline-ingest.journal"
     while not journal.exists():  # the ingest is moving files in and running `dvc add`
         assert ingest.poll() is None, ingest.communicate()[0]

@@ -3,14 +3,14 @@
 import pandas as pd
 import pytest
 
-from driftline.contract import read_batch
-from driftline.errors import DriftlineError
-from driftline.features import CANDIDATES, LEAKY, TARGET, feature_lists, prepare_frame
+from driftline.core.contract import read_batch
+from driftline.core.errors import DriftlineError
+from driftline.core.features import CANDIDATES, LEAKY, TARGET, feature_lists, prepare_frame
 
 
 @pytest.fixture(scope="module")
 def january(tmp_path_factory, demo_months, params, contract):
-    from driftline.demo import batch_csv_bytes
+    from driftline.ops.demo import batch_csv_bytes
 
     path = tmp_path_factory.mktemp("raw") / "2013-01.csv"
     path.write_bytes(batch_csv_bytes(demo_months["2013-01"]))
@@ -53,7 +53,7 @@ def test_unknown_feature_in_params_is_refused(params):
 
 
 def test_every_numeric_feature_has_a_histogram_grid(params, contract):
-    from driftline.features import profile_ranges
+    from driftline.core.features import profile_ranges
 
     _, numeric = feature_lists(params)
     ranges = profile_ranges(numeric, contract)

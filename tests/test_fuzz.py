@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from driftline.contract import read_batch, scan_batch
-from driftline.demo import batch_csv_bytes
-from driftline.errors import DriftlineError
+from driftline.core.contract import read_batch, scan_batch
+from driftline.core.errors import DriftlineError
+from driftline.ops.demo import batch_csv_bytes
 from helpers import copy_repo, run
 from test_ingest import STAGING, batches, snapshot
 

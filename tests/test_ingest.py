@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from driftline.demo import batch_csv_bytes
+from driftline.ops.demo import batch_csv_bytes
 from helpers import ENV, S3_ENV, copy_repo, run
 
 STAGING = Path(".dvc/tmp/driftline-ingest")
@@ -185,8 +185,12 @@ def test_ingest_adds_tracks_and_registers_the_batch(repo, july):
     record = yaml.safe_load((repo / "data/raw/2013-07.csv.dvc").read_text())
     raw = (repo / "data/raw/2013-07.csv").read_bytes()
     assert record["outs"][0]["md5"] == hashlib.md5(raw).hexdigest()
-    assert record["meta"] == {"period": "2013-07", "rows": 29425, "source": "2013-07.csv",
-                              "unseen_category_rows": 0}  # fmt: skip
+    assert record["meta"] == {
+        "period": "2013-07",
+        "rows": 29425,
+        "source": "2013-07.csv",
+        "unseen_category_rows": 0,
+    }
     # The canonical bytes are those `driftline demo materialize` writes on a fresh clone.
     assert raw == path.read_bytes()
     assert "2013-07.csv" in (repo / "data/raw/.gitignore").read_text()
@@ -213,8 +217,8 @@ def test_unseen_categories_are_counted_not_refused(repo, july):
     path = csv_file(repo / "incoming", edit(edit(july, 0, "carrier", "ZZ"), 1, "carrier", "ZZ"))
     done = run(repo, "driftline", "ingest", str(path))
     assert "2 rows with unseen categories" in done.stderr
-    assert yaml.safe_load((repo / "data/raw/2013-07.csv.dvc").read_text())["meta"][
-        "unseen_category_rows"] == 2  # fmt: skip
+    meta = yaml.safe_load((repo / "data/raw/2013-07.csv.dvc").read_text())["meta"]
+    assert meta["unseen_category_rows"] == 2
 
 
 def test_ingest_from_a_folder_in_time_order_and_idempotent(repo, demo_months):
@@ -243,7 +247,8 @@ def test_ingest_from_a_folder_with_one_bad_file_takes_nothing(repo, demo_months)
 
 
 def test_a_huge_file_is_streamed_in_chunks_and_read_once(repo, july, monkeypatch):
-    from driftline import contract, ingest
+    from driftline.core import contract
+    from driftline.ops import ingest
 
     monkeypatch.chdir(repo)
     monkeypatch.setattr(contract, "CHUNK_ROWS", 4000)
@@ -257,8 +262,9 @@ def test_a_huge_file_is_streamed_in_chunks_and_read_once(repo, july, monkeypatch
 
     monkeypatch.setattr(contract.pa.DataFrameSchema, "validate", counting)
     read_csv = contract.pd.read_csv
-    monkeypatch.setattr(contract.pd, "read_csv",
-                        lambda *a, **kw: opened.append(a[0]) or read_csv(*a, **kw))  # fmt: skip
+    monkeypatch.setattr(
+        contract.pd, "read_csv", lambda *a, **kw: opened.append(a[0]) or read_csv(*a, **kw)
+    )
     monkeypatch.setenv("PATH", ENV["PATH"])
     report = ingest.ingest([path], dry_run=True)
     assert report.taken[0].summary.rows == 29425
@@ -270,10 +276,16 @@ def test_two_ingests_at_once_never_corrupt_the_registry(repo, demo_months):
     first = csv_file(repo / "incoming", demo_months["2013-07"])
     second = csv_file(repo / "incoming", demo_months["2013-08"], "2013-08.csv")
     procs = [
-        subprocess.Popen([sys.executable, "-m", "driftline.cli", "ingest", str(path)], cwd=repo,
-                         env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-m", "driftline.ops.cli", "ingest", str(path)],
+            cwd=repo,
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for path in (first, second)
-    ]  # fmt: skip
+    ]
     codes = [p.wait(timeout=120) for p in procs]
     assert 0 in codes
     registered = batches(repo)
@@ -294,8 +306,9 @@ def test_ingest_from_an_s3_landing_location(repo, demo_months, s3_endpoint, monk
     s3 = boto3.client("s3", endpoint_url=s3_endpoint)
     s3.create_bucket(Bucket="landing")
     for month in ("2013-07", "2013-08"):
-        s3.put_object(Bucket="landing", Key=f"incoming/{month}.csv",
-                      Body=batch_csv_bytes(demo_months[month]))  # fmt: skip
+        s3.put_object(
+            Bucket="landing", Key=f"incoming/{month}.csv", Body=batch_csv_bytes(demo_months[month])
+        )
     env = {**S3_ENV, "AWS_ENDPOINT_URL": s3_endpoint}
     done = run(repo, "driftline", "ingest", "--from", "s3://landing/incoming/", **env)
     assert "Ingested 2013-07, 2013-08" in done.stdout

@@ -5,8 +5,15 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from driftline.io import to_json, write_json
-from driftline.metrics import confusion, pr_points, quality, roc_points
+from driftline.core.io import to_json, write_json
+from driftline.core.quality import (
+    _pr_curve,
+    _roc_curve,
+    confusion,
+    pr_points,
+    quality,
+    roc_points,
+)
 
 
 def test_quality_by_hand():
@@ -36,6 +43,46 @@ def test_curves_are_thinned_and_keep_the_ends():
     assert len(pr_points(y, s)) <= 101
 
 
+def sklearn_quality(y, s, threshold):
+    """What quality() computed with scikit-learn's metrics before it did without them."""
+    pred = (s >= threshold).astype("int64")
+    both = np.unique(y).size == 2
+    return {
+        "rows": int(y.size),
+        "roc_auc": float(skm.roc_auc_score(y, s)) if both else None,
+        "pr_auc": float(skm.average_precision_score(y, s)) if both else None,
+        "log_loss": float(skm.log_loss(y, s, labels=[0, 1])),
+        "accuracy": float(skm.accuracy_score(y, pred)),
+        "f1": float(skm.f1_score(y, pred, zero_division=0)),
+        "positive_rate": float(y.mean()),
+        "predicted_positive_rate": float(pred.mean()),
+    }
+
+
+CASES = [
+    ("random", lambda r: (r.integers(0, 2, 20_000), r.random(20_000))),
+    ("ties", lambda r: (r.integers(0, 2, 5_000), r.integers(0, 20, 5_000) / 20)),
+    ("certain", lambda r: (r.integers(0, 2, 500), r.integers(0, 2, 500).astype("float64"))),
+    ("rare", lambda r: ((r.random(3_000) < 0.01).astype("int64"), r.random(3_000) ** 3)),
+    ("one class", lambda r: (np.zeros(300, dtype="int64"), r.random(300))),
+    ("none predicted", lambda r: (r.integers(0, 2, 300), r.random(300) * 0.4)),
+]
+
+
+@pytest.mark.parametrize(("name", "make"), CASES, ids=[name for name, _ in CASES])
+def test_quality_and_curves_equal_scikit_learns_bit_for_bit(name, make):
+    y, s = make(np.random.default_rng(len(name)))
+    assert quality(y, s, 0.5) == sklearn_quality(y, s, 0.5)
+    pred = (s >= 0.5).astype("int64")
+    tn, fp, fn, tp = skm.confusion_matrix(y, pred, labels=[0, 1]).ravel()
+    assert confusion(y, s, 0.5) == {"tn": tn, "fp": fp, "fn": fn, "tp": tp}
+    if np.unique(y).size == 2:
+        fpr, tpr, _ = skm.roc_curve(y, s)
+        assert all(map(np.array_equal, _roc_curve(y, s), (fpr, tpr)))
+        precision, recall, _ = skm.precision_recall_curve(y, s)
+        assert all(map(np.array_equal, _pr_curve(y, s), (precision, recall)))
+
+
 def test_json_is_sorted_rounded_and_stable(tmp_path):
     data = {"b": 1 / 3, "a": [math.nan, 2.0, np.float64(0.1234567891)], "c": -0.0000001}
     text = to_json(data)
@@ -48,7 +95,7 @@ def test_json_is_sorted_rounded_and_stable(tmp_path):
 
 
 def test_a_temp_file_left_by_a_killed_writer_is_removed_by_the_next_write(tmp_path):
-    from driftline.io import write_text
+    from driftline.core.io import write_text
 
     target = tmp_path / "plots" / "drift.png"
     target.parent.mkdir()
@@ -58,5 +105,7 @@ def test_a_temp_file_left_by_a_killed_writer_is_removed_by_the_next_write(tmp_pa
     other.write_bytes(b"half")
     write_text(target, "new")
     assert target.read_text() == "new"
-    assert sorted(p.name for p in target.parent.iterdir()) == [".history.png.abc123.tmp",
-                                                               "drift.png"]  # fmt: skip
+    assert sorted(p.name for p in target.parent.iterdir()) == [
+        ".history.png.abc123.tmp",
+        "drift.png",
+    ]

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from driftline.contract import read_batch
-from driftline.demo import batch_csv_bytes
-from driftline.features import TARGET, feature_lists, prepare_frame
-from driftline.metrics import quality
-from driftline.modeling import build_model
+from driftline.core.contract import read_batch
+from driftline.core.features import TARGET, feature_lists, prepare_frame
+from driftline.core.modeling import build_model
+from driftline.core.quality import quality
+from driftline.ops.demo import batch_csv_bytes
 
 
 @pytest.fixture(scope="module")

@@ -43,8 +43,11 @@ def test_dummy_test_credentials_are_not_flagged():
 def test_no_tracked_file_holds_a_credential(repo_root):
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=repo_root, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     flagged = []
     for name in filter(None, listed.split("\0")):
         path = repo_root / name

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftline.profile import (
+from driftline.core.profile import (
     categorical_profile,
     hist_array,
     histogram_quantiles,

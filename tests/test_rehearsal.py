@@ -34,8 +34,8 @@ from typing import Any
 import pytest
 import yaml
 
-from driftline.demo import batch_csv_bytes
-from driftline.report import MARKER
+from driftline.ops.demo import batch_csv_bytes
+from driftline.ops.pr_comment import MARKER
 from helpers import ENV, ROOT, S3_ENV, run, s3_client
 from rehearsal.github_rules import APP, USER, Event, event_inputs, push_actor, workflows_for
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from driftline import report
-from driftline.report import MARKER, Change
+from driftline.ops import pr_comment
+from driftline.ops.pr_comment import MARKER, Change
 from helpers import copy_repo, run
 
 # metrics/drift.json as the drift engine writes it once it reports every verdict.
@@ -35,8 +35,16 @@ FULL_DRIFT = {
     },
 }
 # The keys today's drift stage writes: no retrain verdict, history rules or prediction drift.
-TODAY_KEYS = ("batch", "reference", "dataset_drift", "share_drifted", "drifted_features",
-              "features_tested", "target_drift", "top_features")  # fmt: skip
+TODAY_KEYS = (
+    "batch",
+    "reference",
+    "dataset_drift",
+    "share_drifted",
+    "drifted_features",
+    "features_tested",
+    "target_drift",
+    "top_features",
+)
 
 
 # --- the sections -----------------------------------------------------------------------
@@ -51,7 +59,7 @@ def test_headline_metrics_come_first_in_their_order():
             "roc_auc": {"old": 0.6, "new": 0.7},
         },
     }
-    order = [(c.path, c.metric) for c in report.changes(diff)]
+    order = [(c.path, c.metric) for c in pr_comment.changes(diff)]
     assert order == [
         ("metrics/evaluate.json", "roc_auc"),
         ("metrics/evaluate.json", "pr_auc"),
@@ -81,51 +89,51 @@ def test_each_change_is_marked_better_or_worse_by_the_metric_direction(metric, o
 
 
 def test_unchanged_metrics_and_params_take_one_line_each():
-    assert report.metrics_section([], "main", "abc1234", set()).splitlines()[-1] == (
+    assert pr_comment.metrics_section([], "main", "abc1234", set()).splitlines()[-1] == (
         "No metric changed against `main`."
     )
     empty_table = "| Path   | Param   | main   | workspace   |\n|--------|---------|---"
-    assert report.params_section(empty_table, "main").splitlines()[-1] == (
+    assert pr_comment.params_section(empty_table, "main").splitlines()[-1] == (
         "No param changed against `main`."
     )
 
 
 def test_a_base_without_metrics_is_said_once_and_every_metric_is_new():
-    found = report.changes({"metrics/evaluate.json": {"roc_auc": {"old": None, "new": 0.7}}})
-    text = report.metrics_section(found, "main", "abc1234", base_has=set())
+    found = pr_comment.changes({"metrics/evaluate.json": {"roc_auc": {"old": None, "new": 0.7}}})
+    text = pr_comment.metrics_section(found, "main", "abc1234", base_has=set())
     assert "`main` has no metrics yet" in text
     assert "| metrics/evaluate.json | roc_auc | - | 0.7 |  | new |" in text
 
 
 def test_the_drift_section_of_today_says_what_is_not_available():
     today = {key: FULL_DRIFT[key] for key in TODAY_KEYS}
-    drift = report.drift_section(today)
+    drift = pr_comment.drift_section(today)
     assert "- Dataset drift: **yes, 8 of 15 features drifted (share 0.53)**" in drift
     assert "- Prediction drift: not available" in drift
-    assert "not available" in report.retrain_section(today)
-    assert "not available" in report.history_rules_section(today)
-    assert "not available" in report.drift_section(None)
+    assert "not available" in pr_comment.retrain_section(today)
+    assert "not available" in pr_comment.history_rules_section(today)
+    assert "not available" in pr_comment.drift_section(None)
 
 
 def test_the_full_drift_verdicts_are_shown():
-    drift = report.drift_section(FULL_DRIFT)
+    drift = pr_comment.drift_section(FULL_DRIFT)
     assert "- Target drift: no (jensenshannon 0.06)" in drift
     assert "- Prediction drift: yes (wasserstein 0.2)" in drift
     ranks = [drift.index("| 1 | temp |"), drift.index("| 2 | dewp |")]
     assert ranks == sorted(ranks)
-    retrain = report.retrain_section(FULL_DRIFT)
+    retrain = pr_comment.retrain_section(FULL_DRIFT)
     assert "Retraining: **advised**." in retrain
     assert f"- {FULL_DRIFT['retrain_reasons'][0]}" in retrain
-    rules = report.history_rules_section(FULL_DRIFT)
+    rules = pr_comment.history_rules_section(FULL_DRIFT)
     assert "| metric | threshold | comparative | parametric | iqr |" in rules
     assert "| roc_auc | ok | 🔴 alarm | ok | ok |" in rules
 
 
 def test_plot_links_point_at_the_commit_or_fall_back_to_paths():
     plots = [Path("plots/drift.png")]
-    linked = report.plots_section(plots, "https://github.com", "me/driftline", "c0ffee")
+    linked = pr_comment.plots_section(plots, "https://github.com", "me/driftline", "c0ffee")
     assert "- [drift](https://github.com/me/driftline/blob/c0ffee/plots/drift.png)" in linked
-    local = report.plots_section(plots, "https://github.com", "", "")
+    local = pr_comment.plots_section(plots, "https://github.com", "", "")
     assert "- `plots/drift.png`" in local and "http" not in local
 
 
@@ -228,7 +236,7 @@ def test_an_unknown_base_is_a_clear_error(repo):
 def test_a_shallow_clone_without_the_base_says_how_to_fetch_it(repo, tmp_path):
     run(repo, "git", "checkout", "-q", "-b", "feature")
     shallow = tmp_path / "shallow"
-    run(tmp_path, "git", "clone", "-q", "--depth", "1", "--branch", "feature",
-        f"file://{repo}", str(shallow))  # fmt: skip
+    clone = ("git", "clone", "-q", "--depth", "1", "--branch", "feature")
+    run(tmp_path, *clone, f"file://{repo}", str(shallow))
     message = refused(shallow, "--base", "origin/main")
     assert "this clone is shallow" in message and "fetch-depth: 0" in message

@@ -6,9 +6,10 @@ import shutil
 import pytest
 import yaml
 
-from driftline.errors import DriftlineError
-from driftline.retrain import chosen_rules, moved_window, set_window, verdict
-from driftline.rules import check_metric
+from driftline.core.errors import DriftlineError
+from driftline.core.retrain_verdict import chosen_rules, verdict
+from driftline.core.rules import check_metric
+from driftline.ops.retrain import moved_window, set_window
 from helpers import run
 
 BATCHES = [f"2013-{m:02d}" for m in range(1, 9)]
@@ -19,10 +20,15 @@ def signal(drifted: bool, score: float = 0.2) -> dict:
 
 
 def monitor(dataset: bool, target: bool = False, prediction: bool = False) -> dict:
-    return {"dataset_drift": dataset, "drifted_columns": ["temp", "dewp"] if dataset else [],
-            "columns": {c: {} for c in ("temp", "dewp", "carrier")}, "share_drifted":
-            2 / 3 if dataset else 0.0, "share": 0.5, "target": signal(target),
-            "prediction": signal(prediction)}  # fmt: skip
+    return {
+        "dataset_drift": dataset,
+        "drifted_columns": ["temp", "dewp"] if dataset else [],
+        "columns": {c: {} for c in ("temp", "dewp", "carrier")},
+        "share_drifted": 2 / 3 if dataset else 0.0,
+        "share": 0.5,
+        "target": signal(target),
+        "prediction": signal(prediction),
+    }
 
 
 HEALTHY = {"roc_auc": check_metric([0.80, 0.82, 0.81, 0.80], True, threshold=0.7)}
@@ -64,7 +70,10 @@ def test_rule_selection_names_rules_or_metric_rules():
     assert len(chosen_rules("any", metrics)) == 8
     assert chosen_rules("none", metrics) == set()
     assert chosen_rules(["iqr", "log_loss.threshold"], metrics) == {
-        ("roc_auc", "iqr"), ("log_loss", "iqr"), ("log_loss", "threshold")}  # fmt: skip
+        ("roc_auc", "iqr"),
+        ("log_loss", "iqr"),
+        ("log_loss", "threshold"),
+    }
     with pytest.raises(DriftlineError, match="'pr_auc.iqr'"):
         chosen_rules(["pr_auc.iqr"], metrics)
     with pytest.raises(DriftlineError, match="'median'"):

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from driftline import paths, workspace
-from driftline.io import read_json
+from driftline.core import paths
+from driftline.core.io import read_json
+from driftline.ops import repo_state
 
 MARKER = "<!-- driftline-report -->"
 NOT_AVAILABLE = "not available"
@@ -290,15 +291,15 @@ def build(base: str, sha: str | None = None, base_tip: str | None = None) -> str
     ``base_tip``, when ``base`` is a pull request's merge base, is the base branch's tip: the
     comment then says how far that tip has moved past the merge base.
     """
-    commit = workspace.resolve_base(base)
+    commit = repo_state.resolve_base(base)
     moved = ""
     if base_tip:
-        tip = workspace.resolve_base(base_tip)
-        moved = base_moved_note(commit, base_tip, workspace.commits_between(commit, tip))
-    workspace.check_lock_is_fresh()
+        tip = repo_state.resolve_base(base_tip)
+        moved = base_moved_note(commit, base_tip, repo_state.commits_between(commit, tip))
+    repo_state.check_lock_is_fresh()
     sha = sha or os.environ.get("GITHUB_SHA", "")
-    found = changes(workspace.metrics_diff(base))
-    base_has = workspace.files_at(commit, {c.path for c in found})
+    found = changes(repo_state.metrics_diff(base))
+    base_has = repo_state.files_at(commit, {c.path for c in found})
     drift = read_json(paths.DRIFT_METRICS) if paths.DRIFT_METRICS.is_file() else None
     plots = plots_section(
         [p for p in PLOTS if p.is_file()],
@@ -307,5 +308,5 @@ def build(base: str, sha: str | None = None, base_tip: str | None = None) -> str
         sha,
     )
     head = sha[:7] if re.fullmatch(r"[0-9a-f]{40}", sha) else sha or "workspace"
-    params_md = workspace.params_diff_md(base)
+    params_md = repo_state.params_diff_md(base)
     return render(base, head, found, base_has, params_md, drift, plots, moved)

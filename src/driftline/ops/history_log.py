@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from driftline.errors import DriftlineError
+from driftline.core.errors import DriftlineError
 
 VALUE_COLUMNS = ("score", "value", "metric_value")
 
@@ -42,8 +42,11 @@ def read_metric(
         raise DriftlineError(f"{path}: no such file") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise DriftlineError(f"{path}: not a readable CSV ({exc})") from exc
-    for option, column in (("--batch-col", batch_col), ("--name-col", name_col),
-                           ("--value-col", value_col)):  # fmt: skip
+    for option, column in (
+        ("--batch-col", batch_col),
+        ("--name-col", name_col),
+        ("--value-col", value_col),
+    ):
         if column is not None and column not in frame.columns:
             raise DriftlineError(f"{path}: {option} {column!r} is not a column of the file")
     if name_col is None and metric in frame.columns:
@@ -87,9 +90,10 @@ def _name_column(frame: pd.DataFrame, metric: str, path: Path) -> str:
 
 def _value_column(frame: pd.DataFrame, name_col: str, batch_col: str | None, path: Path) -> str:
     numeric = [
-        c for c in frame.columns
+        c
+        for c in frame.columns
         if c not in (name_col, batch_col) and pd.api.types.is_numeric_dtype(frame[c])
-    ]  # fmt: skip
+    ]
     named = [c for c in numeric if str(c).lower() in VALUE_COLUMNS]
     if len(numeric) == 1 or len(named) == 1:
         return numeric[0] if len(numeric) == 1 else named[0]

@@ -10,16 +10,16 @@ import pandas as pd
 import sklearn
 from threadpoolctl import threadpool_limits
 
-from driftline import paths
-from driftline.config import load_params, window_batches
-from driftline.features import TARGET, TIME, feature_lists
-from driftline.io import write_bytes, write_json
-from driftline.log import get_logger
-from driftline.metrics import quality
-from driftline.model_store import model_bytes
-from driftline.modeling import build_model
-from driftline.profile import score_profile
-from driftline.stages import run
+from driftline.core import paths
+from driftline.core.config import load_params, window_batches
+from driftline.core.features import TARGET, TIME, feature_lists
+from driftline.core.io import write_bytes, write_json
+from driftline.core.log import get_logger
+from driftline.core.model_store import model_bytes
+from driftline.core.modeling import build_model
+from driftline.core.profile import score_profile
+from driftline.core.quality import quality
+from driftline.core.stages import run
 
 
 def train(argv: list[str]) -> None:

@@ -8,17 +8,18 @@ import json
 import sys
 from pathlib import Path
 
-from driftline import demo, paths
-from driftline.batches import dvc_add
-from driftline.config import batch_list, load_params
-from driftline.errors import DriftlineError
-from driftline.log import get_logger, timed
+from driftline.core import paths
+from driftline.core.config import batch_list, load_params
+from driftline.core.errors import DriftlineError
+from driftline.core.log import get_logger, timed
+from driftline.ops import demo
+from driftline.ops.batches import dvc_add
 
 
 def ingest(args: argparse.Namespace) -> None:
     """Check batches against the data contract and add them, or only check (--dry-run)."""
-    from driftline.ingest import ingest as ingest_files
-    from driftline.ingest import ingest_from, next_steps
+    from driftline.ops.ingest import ingest as ingest_files
+    from driftline.ops.ingest import ingest_from, next_steps
 
     if (args.path is None) == (args.source is None):
         raise DriftlineError("give either a file to ingest or --from LOCATION, not both")
@@ -67,8 +68,7 @@ def next_batch(args: argparse.Namespace) -> None:
 
 def compare(args: argparse.Namespace) -> None:
     """Drift of CURRENT against REFERENCE with the pipeline's engine and params."""
-    from driftline.compare import compare_frames, read_table
-    from driftline.drift_report import compare_report
+    from driftline.ops.compare import compare_frames, compare_report, read_table
 
     params = load_params(check_window=False)
     reference, current = read_table(args.reference), read_table(args.current)
@@ -83,8 +83,8 @@ def compare(args: argparse.Namespace) -> None:
 
 def check_history(args: argparse.Namespace) -> None:
     """Run the quality-history rules on one metric of a CSV metric log; print JSON."""
-    from driftline.metric_log import read_metric
-    from driftline.rules import check_metric
+    from driftline.core.rules import check_metric
+    from driftline.ops.history_log import read_metric
 
     labels, values = read_metric(
         args.file, args.metric, args.batch_col, args.name_col, args.value_col
@@ -101,7 +101,7 @@ def check_history(args: argparse.Namespace) -> None:
                 "newest": {
                     "batch": labels[-1] if labels else None,
                     "value": values[-1] if values else None,
-                },  # fmt: skip
+                },
                 "k": args.k,
                 "min_history": args.min_history,
                 "alarm": any(r["alarm"] for r in rules.values()),
@@ -114,46 +114,15 @@ def check_history(args: argparse.Namespace) -> None:
 
 def retrain(args: argparse.Namespace) -> None:
     """Apply the retrain verdict: move train.window in params.yaml to end at the newest batch."""
-    from driftline.config import PARAMS_FILE, window_batches
-    from driftline.io import read_json, write_text
-    from driftline.retrain import moved_window, set_window
+    from driftline.ops.retrain import retrain as move_window
 
-    params = load_params()
-    batches = batch_list(params)
-    newest = batches[-1]
-    if not paths.DRIFT_METRICS.exists():
-        raise DriftlineError(f"{paths.DRIFT_METRICS} is missing: run 'dvc repro' first")
-    verdict = read_json(paths.DRIFT_METRICS)
-    if verdict.get("batch") != newest or "retrain" not in verdict:
-        raise DriftlineError(
-            f"{paths.DRIFT_METRICS} is for batch {verdict.get('batch')!r} but the newest batch "
-            f"is {newest!r}: run 'dvc repro' first, then 'driftline retrain'"
-        )
-    if not verdict["retrain"] and not args.force:
-        print(f"No retraining advised for {newest}; train.window is unchanged "
-              "(--force retrains anyway).")  # fmt: skip
-        return
-    old = window_batches(params)
-    mode = params["retrain"]["window"]
-    start, end = moved_window(batches, old[0], old[-1], mode)
-    if (start, end) == (old[0], old[-1]):
-        print(f"train.window already ends at the newest batch {newest}; nothing to change.")
-        return
-    text = set_window(Path(PARAMS_FILE).read_text(), start, end)
-    for reason in verdict.get("retrain_reasons", []) if verdict["retrain"] else ["--force"]:
-        print(f"reason: {reason}")
-    print(f"train.window: {old[0]}..{old[-1]} -> {start}..{end} ({mode})")
-    if args.dry_run:
-        print("Dry run: params.yaml is unchanged.")
-        return
-    write_text(PARAMS_FILE, text)
-    load_params()  # the edited file must still pass every check
-    print("Next: dvc repro (trains the new model); then dvc params diff and dvc metrics diff.")
+    for line in move_window(force=args.force, dry_run=args.dry_run):
+        print(line)
 
 
 def report(args: argparse.Namespace) -> None:
     """Print the pull-request comment: this checkout against ``--base``, as Markdown."""
-    from driftline.report import build
+    from driftline.ops.pr_comment import build
 
     print(build(args.base, args.sha, args.base_tip), end="")
 
@@ -175,12 +144,18 @@ def parser() -> argparse.ArgumentParser:
     )
     nxt.set_defaults(func=next_batch)
     ing = commands.add_parser(
-        "ingest", help="check a batch against the data contract and add it (or --from a "
-        "landing location, every new batch in time order)")  # fmt: skip
+        "ingest",
+        help="check a batch against the data contract and add it (or --from a "
+        "landing location, every new batch in time order)",
+    )
     ing.add_argument("path", nargs="?", help="a CSV or parquet file")
     ing.add_argument("--name", help="the batch name (default: the period of its rows)")
-    ing.add_argument("--from", dest="source", metavar="DIR_OR_URL",
-                     help="a folder or fsspec URL, e.g. s3://bucket/incoming/")  # fmt: skip
+    ing.add_argument(
+        "--from",
+        dest="source",
+        metavar="DIR_OR_URL",
+        help="a folder or fsspec URL, e.g. s3://bucket/incoming/",
+    )
     ing.add_argument("--dry-run", action="store_true", help="check and report; change nothing")
     ing.set_defaults(func=ingest)
     cmp = commands.add_parser(
@@ -210,26 +185,44 @@ def parser() -> argparse.ArgumentParser:
     hist.add_argument("--value-col", help="long format: the column of values")
     hist.add_argument("--threshold", type=float, help="the hard threshold (default: off)")
     hist.add_argument("--k", type=float, default=2.0, help="parametric band in std (default 2)")
-    hist.add_argument("--min-history", type=int, default=3,
-                      help="fewer points gives 'insufficient history' (default 3)")  # fmt: skip
+    hist.add_argument(
+        "--min-history",
+        type=int,
+        default=3,
+        help="fewer points gives 'insufficient history' (default 3)",
+    )
     hist.set_defaults(func=check_history)
     ret = commands.add_parser(
-        "retrain", help="if metrics/drift.json advises retraining, move train.window in "
-        "params.yaml to end at the newest batch (sliding or expanding, per params)")  # fmt: skip
+        "retrain",
+        help="if metrics/drift.json advises retraining, move train.window in "
+        "params.yaml to end at the newest batch (sliding or expanding, per params)",
+    )
     ret.add_argument("--force", action="store_true", help="move the window even if not advised")
     ret.add_argument("--dry-run", action="store_true", help="say what would change; change nothing")
     ret.set_defaults(func=retrain)
 
     rep = commands.add_parser(
-        "report", help="print the pull-request comment (Markdown): metric and params diff "
-        "against a base revision, drift and retraining verdicts, plot links")  # fmt: skip
-    rep.add_argument("--base", required=True, metavar="REF",
-                     help="the revision to compare with, e.g. main or origin/main")  # fmt: skip
-    rep.add_argument("--sha", help="the commit or branch the plot links point at "
-                     "(default: $GITHUB_SHA; none: plain paths)")  # fmt: skip
-    rep.add_argument("--base-tip", metavar="REF",
-                     help="when --base is a merge base: the base branch's tip, to say how far it "
-                     "has moved since the fork")  # fmt: skip
+        "report",
+        help="print the pull-request comment (Markdown): metric and params diff "
+        "against a base revision, drift and retraining verdicts, plot links",
+    )
+    rep.add_argument(
+        "--base",
+        required=True,
+        metavar="REF",
+        help="the revision to compare with, e.g. main or origin/main",
+    )
+    rep.add_argument(
+        "--sha",
+        help="the commit or branch the plot links point at "
+        "(default: $GITHUB_SHA; none: plain paths)",
+    )
+    rep.add_argument(
+        "--base-tip",
+        metavar="REF",
+        help="when --base is a merge base: the base branch's tip, to say how far it "
+        "has moved since the fork",
+    )
     rep.set_defaults(func=report)
     return root
 

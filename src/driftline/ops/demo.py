@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from driftline.contract import canonical_csv
-from driftline.errors import DriftlineError
-from driftline.features import WEATHER
-from driftline.io import write_bytes
+from driftline.core.contract import canonical_csv
+from driftline.core.errors import DriftlineError
+from driftline.core.features import WEATHER
+from driftline.core.io import write_bytes
 
 
 def _package_csv(name: str) -> pd.DataFrame:

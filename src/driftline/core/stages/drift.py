@@ -11,17 +11,16 @@ from typing import Any
 
 import pandas as pd
 
-from driftline import paths, plots
-from driftline.config import batch_list, load_params, window_batches
-from driftline.drift import monitor, severity
-from driftline.drift_report import drift_report
-from driftline.features import TARGET, feature_lists
-from driftline.io import read_json, write_json, write_text
-from driftline.log import get_logger
-from driftline.profile import score_profile
-from driftline.retrain import verdict
-from driftline.rules import check_metric
-from driftline.stages import run
+from driftline.core import paths, plots
+from driftline.core.config import batch_list, load_params, window_batches
+from driftline.core.drift import severity
+from driftline.core.drift_report import drift_report
+from driftline.core.io import read_json, write_json, write_text
+from driftline.core.log import get_logger
+from driftline.core.monitoring import monitor_batch
+from driftline.core.retrain_verdict import verdict
+from driftline.core.rules import check_metric
+from driftline.core.stages import run
 
 
 def history_rules(history: pd.DataFrame, settings: dict[str, Any]) -> dict[str, Any]:
@@ -42,15 +41,9 @@ def drift(argv: list[str]) -> None:
     params = load_params()
     settings = params["drift"]
     newest = batch_list(params)[-1]
-    reference = read_json(paths.REFERENCE)
-    categorical, numeric = feature_lists(params)
+    reference, current = read_json(paths.REFERENCE), read_json(paths.profile(newest))
     scores = pd.read_parquet(paths.scores(newest), columns=["score"])["score"].to_numpy()
-    score_profiles = (
-        read_json(paths.SCORE_PROFILE),
-        score_profile(scores, params["profile"]["bins"]),
-    )
-    current = read_json(paths.profile(newest))
-    result = monitor(reference, current, categorical + numeric, TARGET, settings, score_profiles)
+    result = monitor_batch(params, reference, current, scores)
     history = pd.read_csv(paths.HISTORY)
     rules = history_rules(history, settings)
     in_window = newest in window_batches(params)
@@ -68,7 +61,7 @@ def drift(argv: list[str]) -> None:
                 "score": r["score"],
                 "threshold": r["threshold"],
                 "drifted": r["drifted"],
-            }  # fmt: skip
+            }
             for name, r in sorted(result["columns"].items())
         ],
     )

@@ -22,7 +22,7 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow.parquet as pq
 
-from driftline.errors import DriftlineError
+from driftline.core.errors import DriftlineError
 
 MISSING_TOKENS = ["", "NA"]
 DTYPES = {"int": "Int64", "float": "float64", "str": "str"}
@@ -136,9 +136,14 @@ def _text_chunks(path: Path) -> Iterator[pd.DataFrame]:
         raise DriftlineError(f"{path}: a binary file, neither a CSV nor a parquet file")
     try:
         reader = pd.read_csv(
-            path, dtype=str, keep_default_na=False, na_values=MISSING_TOKENS,
-            encoding="utf-8", encoding_errors="strict", chunksize=CHUNK_ROWS,
-        )  # fmt: skip
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_values=MISSING_TOKENS,
+            encoding="utf-8",
+            encoding_errors="strict",
+            chunksize=CHUNK_ROWS,
+        )
         with reader:
             empty = True
             for chunk in reader:

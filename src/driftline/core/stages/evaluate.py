@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from driftline import paths, plots
-from driftline.config import batch_list, load_params
-from driftline.features import TARGET
-from driftline.io import read_json, write_csv, write_json
-from driftline.log import get_logger
-from driftline.metrics import confusion, pr_points, quality, roc_points
-from driftline.stages import run
+from driftline.core import paths, plots
+from driftline.core.config import batch_list, load_params
+from driftline.core.features import TARGET
+from driftline.core.io import read_json, write_csv, write_json
+from driftline.core.log import get_logger
+from driftline.core.quality import confusion, pr_points, quality, roc_points
+from driftline.core.stages import run
 
 HISTORY_COLUMNS = [
     "batch",

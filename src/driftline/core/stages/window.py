@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from driftline import paths
-from driftline.config import load_params, window_batches
-from driftline.io import read_json, write_json, write_parquet
-from driftline.log import get_logger
-from driftline.profile import merge_profiles
-from driftline.stages import run
+from driftline.core import paths
+from driftline.core.config import load_params, window_batches
+from driftline.core.io import read_json, write_json, write_parquet
+from driftline.core.log import get_logger
+from driftline.core.profile import merge_profiles
+from driftline.core.stages import run
 
 
 def window(argv: list[str]) -> None:

@@ -14,9 +14,8 @@ import pandas as pd
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from driftline.drift import severity  # noqa: E402
-from driftline.io import write_with  # noqa: E402
-from driftline.profile import bin_edges, hist_array  # noqa: E402
+from driftline.core.io import write_with  # noqa: E402
+from driftline.core.profile import bin_edges, hist_array  # noqa: E402
 
 DPI = 100
 HISTORY_METRICS = ("roc_auc", "pr_auc", "f1", "accuracy", "positive_rate")
@@ -83,6 +82,10 @@ def history_png(history: list[dict[str, Any]], target: str | Path) -> None:
 
 def drift_png(columns: dict[str, dict[str, Any]], batch: str, target: str | Path) -> None:
     """Each feature's drift score against its threshold; drifted features in red."""
+    # Imported here, not at the top: the drift tests load scipy, which evaluate's plots (the
+    # other stage that draws) never use.
+    from driftline.core.drift import severity
+
     names = sorted(columns, key=lambda n: severity(columns[n]))
     fig, ax = plt.subplots(figsize=(8, 0.3 * len(names) + 1.2))
     ratios = [severity(columns[n]) for n in names]
@@ -169,12 +172,24 @@ def rules_png(
             ax.plot([], [], color="tab:purple", linestyle=":", label="IQR fences")
         if len(values):
             alarm = any(r["alarm"] for r in results.values())
-            ax.plot(x[-1], values[-1], marker="o", markersize=10, linestyle="none",
-                    color="tab:red" if alarm else "tab:green",
-                    label="newest: alarm" if alarm else "newest: ok")  # fmt: skip
+            ax.plot(
+                x[-1],
+                values[-1],
+                marker="o",
+                markersize=10,
+                linestyle="none",
+                color="tab:red" if alarm else "tab:green",
+                label="newest: alarm" if alarm else "newest: ok",
+            )
         else:
-            ax.text(0.5, 0.5, "no batch after the training window", ha="center",
-                    va="center", transform=ax.transAxes)  # fmt: skip
+            ax.text(
+                0.5,
+                0.5,
+                "no batch after the training window",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+            )
         ax.set_xticks(x, history["batch"].astype(str).tolist(), rotation=45, fontsize="small")
         ax.set(ylabel=metric)
         ax.grid(alpha=0.3)

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from driftline.errors import DriftlineError
+from driftline.core.errors import DriftlineError
 
 PARAMS_FILE = "params.yaml"
 CONTRACT_FILE = "contract.yaml"

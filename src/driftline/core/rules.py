@@ -50,8 +50,9 @@ def comparative_rule(latest: float, earlier: np.ndarray, higher_is_better: bool)
 def parametric_rule(latest: float, earlier: np.ndarray, higher_is_better: bool, k: float):
     """Alarm when the newest value is beyond mean -/+ k * std (ddof=0) of the earlier ones."""
     mean, std = float(earlier.mean()), float(earlier.std(ddof=0))
-    result = _verdict(latest, mean - k * std if higher_is_better else mean + k * std,
-                      higher_is_better)  # fmt: skip
+    result = _verdict(
+        latest, mean - k * std if higher_is_better else mean + k * std, higher_is_better
+    )
     result["band"] = [mean - k * std, mean + k * std]
     return result
 
@@ -87,8 +88,13 @@ def check_metric(
     latest, earlier = float(present[-1]), present[:-1]
     results = {"threshold": threshold_rule(latest, threshold, higher_is_better)}
     if present.size < max(min_history, 2):
-        short = {"status": "insufficient history", "alarm": False, "value": latest,
-                 "points": int(present.size), "needed": max(min_history, 2)}  # fmt: skip
+        short = {
+            "status": "insufficient history",
+            "alarm": False,
+            "value": latest,
+            "points": int(present.size),
+            "needed": max(min_history, 2),
+        }
         results.update({rule: dict(short) for rule in RULES[1:]})
         return results
     results["comparative"] = comparative_rule(latest, earlier, higher_is_better)

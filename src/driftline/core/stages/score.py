@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from driftline import paths
-from driftline.config import batch_list, load_params
-from driftline.drift import monitor
-from driftline.features import TARGET, feature_lists
-from driftline.io import read_json, write_json, write_parquet
-from driftline.metrics import quality
-from driftline.model_store import load_model
-from driftline.profile import score_profile
-from driftline.stages import one_batch, run
+from driftline.core import paths
+from driftline.core.config import batch_list, load_params
+from driftline.core.features import TARGET
+from driftline.core.io import read_json, write_json, write_parquet
+from driftline.core.model_store import load_model
+from driftline.core.monitoring import monitor_batch
+from driftline.core.quality import quality
+from driftline.core.stages import one_batch, run
 
 
 def position(batch: str, batches: list[str], window: list[str]) -> str:
@@ -41,19 +40,8 @@ def score(argv: list[str]) -> None:
 def drift_summary(params: dict, batch: str, scores) -> dict:
     """The batch's drift in four numbers, for the history: the share of drifted features,
     the dataset verdict, and the label and prediction drift scores."""
-    categorical, numeric = feature_lists(params)
-    score_profiles = (
-        read_json(paths.SCORE_PROFILE),
-        score_profile(scores, params["profile"]["bins"]),
-    )
-    result = monitor(
-        read_json(paths.REFERENCE),
-        read_json(paths.profile(batch)),
-        categorical + numeric,
-        TARGET,
-        params["drift"],
-        score_profiles,
-    )
+    reference, current = read_json(paths.REFERENCE), read_json(paths.profile(batch))
+    result = monitor_batch(params, reference, current, scores)
     return {
         "share_drifted": result["share_drifted"],
         "dataset_drift": result["dataset_drift"],

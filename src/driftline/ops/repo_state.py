@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from driftline.errors import DriftlineError
+from driftline.core.errors import DriftlineError
 
 
 def _run(args: list[str], what: str) -> str:

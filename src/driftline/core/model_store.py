@@ -23,8 +23,8 @@ from typing import Any
 
 import yaml
 
-from driftline import paths
-from driftline.errors import DriftlineError
+from driftline.core import paths
+from driftline.core.errors import DriftlineError
 
 LOCK = Path("dvc.lock")
 PROTOCOL = 5
@@ -50,8 +50,10 @@ ALLOWED = frozenset(
         ("sklearn._loss.loss", "HalfBinomialLoss"),
         ("sklearn.compose._column_transformer", "ColumnTransformer"),
         ("sklearn.ensemble._hist_gradient_boosting.binning", "_BinMapper"),
-        ("sklearn.ensemble._hist_gradient_boosting.gradient_boosting",
-         "HistGradientBoostingClassifier"),
+        (
+            "sklearn.ensemble._hist_gradient_boosting.gradient_boosting",
+            "HistGradientBoostingClassifier",
+        ),
         ("sklearn.ensemble._hist_gradient_boosting.predictor", "TreePredictor"),
         ("sklearn.impute._base", "SimpleImputer"),
         ("sklearn.linear_model._logistic", "LogisticRegression"),
@@ -60,7 +62,7 @@ ALLOWED = frozenset(
         ("sklearn.preprocessing._encoders", "OneHotEncoder"),
         ("sklearn.preprocessing._label", "LabelEncoder"),
     ]
-)  # fmt: skip
+)
 
 
 class _AllowListUnpickler(pickle.Unpickler):
@@ -73,7 +75,7 @@ class _AllowListUnpickler(pickle.Unpickler):
             raise DriftlineError(
                 f"{self.path} refers to {module}.{name}, which a model trained here never "
                 "does; it was not loaded. Retrain with 'dvc repro'; if you upgraded numpy or "
-                "scikit-learn, add the new name to ALLOWED in driftline/model_store.py"
+                "scikit-learn, add the new name to ALLOWED in driftline/core/model_store.py"
             )
         return super().find_class(module, name)
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftline.errors import DriftlineError
+from driftline.core.errors import DriftlineError
 
 TARGET = "late"
 TIME = "sched_dep"
@@ -42,8 +42,10 @@ def feature_lists(params: dict[str, Any]) -> tuple[list[str], list[str]]:
     """The model's categorical and numeric features from ``params['features']``, checked."""
     categorical = [str(c) for c in params["features"]["categorical"]]
     numeric = [str(c) for c in params["features"]["numeric"]]
-    for kind, chosen, available in (("categorical", categorical, CATEGORICAL),
-                                    ("numeric", numeric, NUMERIC)):  # fmt: skip
+    for kind, chosen, available in (
+        ("categorical", categorical, CATEGORICAL),
+        ("numeric", numeric, NUMERIC),
+    ):
         unknown = [c for c in chosen if c not in available]
         if unknown:
             raise DriftlineError(

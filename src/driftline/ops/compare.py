@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftline.drift import column_drift, dataset_drift
-from driftline.errors import DriftlineError
-from driftline.profile import categorical_profile, numeric_profile
+from driftline.core.drift import column_drift, dataset_drift
+from driftline.core.drift_report import feature_table, signal_line
+from driftline.core.errors import DriftlineError
+from driftline.core.profile import categorical_profile, numeric_profile
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -126,3 +127,23 @@ def _span(*arrays: np.ndarray) -> tuple[float, float]:
     low = min(float(a.min()) for a in present)
     high = max(float(a.max()) for a in present)
     return (low, high) if high > low else (low, low + 1.0)
+
+
+def compare_report(result: dict[str, Any], names: tuple[str, str]) -> str:
+    """``driftline compare --md``: the verdict and the per-column table."""
+    ranked = sorted(result["columns"].items(), key=lambda kv: (not kv[1]["drifted"], kv[0]))
+    verdict = "**dataset drift detected**" if result["dataset_drift"] else "no dataset drift"
+    lines = [
+        f"# Drift: `{names[1]}` against `{names[0]}`",
+        "",
+        f"{result['rows']['current']:,} rows against {result['rows']['reference']:,}: "
+        f"{verdict}. {len(result['drifted_columns'])} of {len(result['columns'])} columns "
+        f"drifted (share {result['share_drifted']:.2f}; dataset drift at >= {result['share']:g}).",
+        "",
+    ]
+    if result["target"] is not None:
+        lines += [signal_line("Target drift", result["target"]), ""]
+    for side in ("reference", "current"):
+        if result[f"only_in_{side}"]:
+            lines += [f"Only in the {side}: {', '.join(result[f'only_in_{side}'])}.", ""]
+    return "\n".join([*lines, *feature_table(ranked), ""])

@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
-from driftline import paths
-from driftline.batches import verify_raw
-from driftline.config import load_contract, load_params
-from driftline.contract import read_batch
-from driftline.features import CATEGORICAL, NUMERIC, TARGET, prepare_frame, profile_ranges
-from driftline.io import write_json, write_parquet
-from driftline.log import get_logger
-from driftline.profile import profile_frame
-from driftline.stages import one_batch, run
+from driftline.core import paths
+from driftline.core.config import load_contract, load_params
+from driftline.core.contract import read_batch
+from driftline.core.features import CATEGORICAL, NUMERIC, TARGET, prepare_frame, profile_ranges
+from driftline.core.io import write_json, write_parquet
+from driftline.core.log import get_logger
+from driftline.core.profile import profile_frame
+from driftline.core.raw_batch import verify_raw
+from driftline.core.stages import one_batch, run
 
 
 def prepare(argv: list[str]) -> None:

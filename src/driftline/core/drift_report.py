@@ -1,12 +1,12 @@
-"""The drift report in Markdown: readable on its own in reports/drift.md, the core of the
-pull-request comment, and the ``--md`` output of ``driftline compare``."""
+"""The drift report in Markdown: readable on its own in reports/drift.md, and the core of the
+pull-request comment. ``driftline compare --md`` uses its tables."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from driftline import paths
-from driftline.features import TARGET
+from driftline.core import paths
+from driftline.core.features import TARGET
 
 RULE_LABELS = {
     "threshold": "hard threshold",
@@ -123,23 +123,3 @@ def drift_report(
         "",
     ]
     return "\n".join(lines)
-
-
-def compare_report(result: dict[str, Any], names: tuple[str, str]) -> str:
-    """``driftline compare --md``: the verdict and the per-column table."""
-    ranked = sorted(result["columns"].items(), key=lambda kv: (not kv[1]["drifted"], kv[0]))
-    verdict = "**dataset drift detected**" if result["dataset_drift"] else "no dataset drift"
-    lines = [
-        f"# Drift: `{names[1]}` against `{names[0]}`",
-        "",
-        f"{result['rows']['current']:,} rows against {result['rows']['reference']:,}: "
-        f"{verdict}. {len(result['drifted_columns'])} of {len(result['columns'])} columns "
-        f"drifted (share {result['share_drifted']:.2f}; dataset drift at >= {result['share']:g}).",
-        "",
-    ]
-    if result["target"] is not None:
-        lines += [signal_line("Target drift", result["target"]), ""]
-    for side in ("reference", "current"):
-        if result[f"only_in_{side}"]:
-            lines += [f"Only in the {side}: {', '.join(result[f'only_in_{side}'])}.", ""]
-    return "\n".join([*lines, *feature_table(ranked), ""])

@@ -1,9 +1,10 @@
 """The batch registry: the names listed under ``batches`` in params.yaml, oldest first, and
-what their ``data/raw/<name>.csv.dvc`` files record (content hash, period, rows)."""
+what their ``data/raw/<name>.csv.dvc`` files record (content hash, period, rows); and its
+write half, which ``driftline ingest`` uses: ``dvc add``, the .dvc ``meta`` and registering a
+name in params.yaml."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 import subprocess
@@ -13,16 +14,14 @@ from typing import Any
 
 import yaml
 
-from driftline import paths
-from driftline.config import PARAMS_FILE, batch_list
-from driftline.errors import DriftlineError
-from driftline.io import write_text
+from driftline.core.config import PARAMS_FILE, batch_list
+from driftline.core.errors import DriftlineError
+from driftline.core.io import write_text
+from driftline.core.raw_batch import dvc_file, dvc_record
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 PERIOD = re.compile(r"\d{4}-\d{2}(-\d{2})?")
 BATCHES_KEYS = ("batches:", "batches: []")
-# The C loader when PyYAML has one: a registry can hold hundreds of .dvc files.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -30,10 +29,6 @@ class Batch:
     name: str
     period: str | None
     md5: str | None
-
-
-def dvc_file(name: str) -> Path:
-    return paths.raw(name).with_name(f"{name}.csv.dvc")
 
 
 def registered(params: dict[str, Any]) -> list[Batch]:
@@ -44,9 +39,7 @@ def registered(params: dict[str, Any]) -> list[Batch]:
     """
     found = []
     for name in batch_list(params):
-        record: dict[str, Any] = {}
-        if dvc_file(name).is_file():
-            record = yaml.load(dvc_file(name).read_text(encoding="utf-8"), Loader=_LOADER) or {}
+        record = dvc_record(name) if dvc_file(name).is_file() else {}
         outs = record.get("outs") or [{}]
         period = (record.get("meta") or {}).get("period")
         if period is None and PERIOD.fullmatch(name):
@@ -81,10 +74,9 @@ def dvc_add(targets: list[Path]) -> None:
 
 def add_meta(name: str, meta: dict[str, Any]) -> None:
     """Record ``meta`` in the batch's .dvc file (DVC keeps a ``meta`` section as it is)."""
-    path = dvc_file(name)
-    record = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    record = dvc_record(name)
     record["meta"] = meta
-    write_text(path, yaml.safe_dump(record, sort_keys=False))
+    write_text(dvc_file(name), yaml.safe_dump(record, sort_keys=False))
 
 
 def register(names: list[str], params_file: str | Path = PARAMS_FILE) -> None:
@@ -113,23 +105,3 @@ def register(names: list[str], params_file: str | Path = PARAMS_FILE) -> None:
     if yaml.safe_load(updated)["batches"] != [*before, *names]:
         raise DriftlineError(f"{params_file}: could not append to 'batches' safely")
     write_text(params_file, updated)
-
-
-def verify_raw(name: str) -> None:
-    """Refuse a raw batch whose bytes differ from the md5 its .dvc file records: the file, or
-    the DVC cache copy it was checked out from, is corrupted, and must not be used."""
-    record = yaml.load(dvc_file(name).read_text(encoding="utf-8"), Loader=_LOADER) or {}
-    expected = ((record.get("outs") or [{}])[0]).get("md5")
-    digest = hashlib.md5(usedforsecurity=False)
-    with paths.raw(name).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != expected:
-        cached = Path(".dvc/cache/files/md5") / str(expected)[:2] / str(expected)[2:]
-        raise DriftlineError(
-            f"{paths.raw(name)} does not match the md5 recorded in {dvc_file(name)} (got "
-            f"{digest.hexdigest()}, expected {expected}): the file or its copy in the DVC cache "
-            f"is corrupted, and it was not used. Repair: delete both copies and fetch a good "
-            f"one from the remote: rm -f {paths.raw(name)} {cached}; dvc pull {paths.raw(name)}"
-            " (without a remote: put the original file back and run 'dvc add' on it)"
-        )

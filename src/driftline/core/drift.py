@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from driftline.errors import DriftlineError
-from driftline.profile import hist_array, mean_std, nonempty_bins
+from driftline.core.errors import DriftlineError
+from driftline.core.profile import hist_array, mean_std, nonempty_bins
 
 SMALL_REFERENCE_ROWS = 1000
 FEW_VALUES = 5

@@ -25,21 +25,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from driftline import paths
-from driftline.batches import (
+from driftline.core import paths
+from driftline.core.config import PARAMS_FILE, load_contract, load_params
+from driftline.core.contract import BatchSummary, scan_batch
+from driftline.core.errors import DriftlineError
+from driftline.core.io import write_bytes, write_text
+from driftline.core.log import get_logger
+from driftline.core.raw_batch import dvc_file
+from driftline.ops.batches import (
     Batch,
     add_meta,
     check_name,
     dvc_add,
-    dvc_file,
     register,
     registered,
 )
-from driftline.config import PARAMS_FILE, load_contract, load_params
-from driftline.contract import BatchSummary, scan_batch
-from driftline.errors import DriftlineError
-from driftline.io import write_bytes, write_text
-from driftline.log import get_logger
 
 SUFFIXES = (".csv", ".parquet")
 # Inside the repository (so renames into data/raw are atomic) but ignored by git.
@@ -110,10 +110,12 @@ def ingest(
             known = next((b for b in existing if b.md5 == candidate.md5), None)
             twin = next((c for c in report.taken if c.md5 == candidate.md5), None)
             why = (
-                f"already ingested as {known.name}" if known
-                else f"same content as {twin.source}" if twin
+                f"already ingested as {known.name}"
+                if known
+                else f"same content as {twin.source}"
+                if twin
                 else None
-            )  # fmt: skip
+            )
             if why is not None and skip_known:
                 report.skipped.append((str(source), why))
                 continue
@@ -129,19 +131,24 @@ def ingest(
             unseen = sum(candidate.summary.unseen.values())
             logger.info(
                 "%s -> %s: %d rows, period %s%s%s",
-                candidate.source, candidate.name, candidate.summary.rows,
+                candidate.source,
+                candidate.name,
+                candidate.summary.rows,
                 candidate.summary.period,
                 f", {unseen} rows with unseen categories" if unseen else "",
                 f", dropped columns {candidate.summary.dropped_columns}"
-                if candidate.summary.dropped_columns else "",
-            )  # fmt: skip
+                if candidate.summary.dropped_columns
+                else "",
+            )
         if report.taken and not dry_run:
             _commit(report.taken)
     logger.info(
         "%s %d batch(es), skipped %d, in %.1f s",
         "would ingest" if dry_run else "ingested",
-        len(report.taken), len(report.skipped), time.perf_counter() - started,
-    )  # fmt: skip
+        len(report.taken),
+        len(report.skipped),
+        time.perf_counter() - started,
+    )
     return report
 
 
@@ -268,12 +275,15 @@ def _commit(taken: list[Candidate]) -> None:
             os.replace(candidate.staged, paths.raw(candidate.name))
         dvc_add([paths.raw(c.name) for c in taken])
         for candidate in taken:
-            add_meta(candidate.name, {
-                "period": candidate.summary.period,
-                "rows": candidate.summary.rows,
-                "source": Path(candidate.source).name,
-                "unseen_category_rows": sum(candidate.summary.unseen.values()),
-            })  # fmt: skip
+            add_meta(
+                candidate.name,
+                {
+                    "period": candidate.summary.period,
+                    "rows": candidate.summary.rows,
+                    "source": Path(candidate.source).name,
+                    "unseen_category_rows": sum(candidate.summary.unseen.values()),
+                },
+            )
         register([c.name for c in taken], params_file)
     except BaseException as exc:
         _undo(journal)

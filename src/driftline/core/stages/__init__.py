@@ -1,5 +1,5 @@
 """Thin stage entry points run by ``dvc.yaml``: read params, call the pure functions, write
-outputs atomically. Each is ``python -m driftline.stages.<stage> [batch]``."""
+outputs atomically. Each is ``python -m driftline.core.stages.<stage> [batch]``."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import errno
 import sys
 from collections.abc import Callable
 
-from driftline.errors import DriftlineError
-from driftline.log import get_logger, timed
+from driftline.core.errors import DriftlineError
+from driftline.core.log import get_logger, timed
 
 
 def run(label: str, body: Callable[[list[str]], None], argv: list[str] | None = None) -> None:

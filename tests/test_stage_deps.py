@@ -1,0 +1,163 @@
+"""A stage depends on the code it runs, the tooling stays out of every stage, and a stage
+starts with only the libraries it uses.
+
+Each stage's import closure within the ``driftline`` package is derived from the source with
+``ast`` (imports inside functions included: they run when the stage does) and must lie inside
+the code deps its dvc.yaml declares. So a new import cannot leave a stage's deps stale, and
+editing the tooling (``driftline.ops``) reruns nothing, which the last test checks with DVC.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import HEAVY_LIBRARIES, ROOT, pipeline_stages, run
+
+SRC = ROOT / "src"
+PACKAGE = "driftline"
+CORE = SRC / PACKAGE / "core"
+OPS = SRC / PACKAGE / "ops"
+
+
+def module_file(module: str) -> Path | None:
+    """The source file of a module of the package, or None if there is none."""
+    base = SRC.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def imported(path: Path) -> set[str]:
+    """The modules of the package that the file imports, wherever in the file."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{path}: a relative import, which this test does not follow"
+            for alias in node.names:  # `from driftline.core import paths` imports a module
+                submodule = f"{node.module}.{alias.name}"
+                found.add(submodule if module_file(submodule) else node.module)
+        elif isinstance(node, ast.Call):
+            called = getattr(node.func, "attr", getattr(node.func, "id", None))
+            assert called not in ("import_module", "__import__"), f"{path}: a dynamic import"
+    return {name for name in found if name.split(".")[0] == PACKAGE}
+
+
+def closure(module: str) -> set[Path]:
+    """Every file of the package that importing ``module`` runs: its imports, theirs and so
+    on, each with the ``__init__.py`` of the packages that hold it."""
+    seen: set[Path] = set()
+    todo = [module]
+    while todo:
+        parts = todo.pop().split(".")
+        for depth in range(1, len(parts) + 1):
+            path = module_file(".".join(parts[:depth]))
+            assert path is not None, f"{'.'.join(parts)} is not a module in src/"
+            if path not in seen:
+                seen.add(path)
+                todo += imported(path)
+    return seen
+
+
+def runs_no_code(path: Path) -> bool:
+    """A package ``__init__.py`` that holds nothing but its docstring."""
+    body = ast.parse(path.read_text(encoding="utf-8")).body
+    return (
+        path.name == "__init__.py"
+        and len(body) <= 1
+        and all(
+            isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) for node in body
+        )
+    )
+
+
+def outside(files: set[Path], deps: list[Path]) -> list[Path]:
+    """The files that no dep holds (a dep is a file or a folder), less files that run no code
+    (the enclosing packages' docstrings)."""
+    return sorted(
+        path
+        for path in files
+        if not any(path == dep or dep in path.parents for dep in deps) and not runs_no_code(path)
+    )
+
+
+def stage_code() -> dict[str, tuple[str, list[Path]]]:
+    """Each stage's module (its command is ``python -m MODULE ...``) and its deps under src/."""
+    found = {}
+    for name, stage in pipeline_stages().items():
+        body = stage.get("do", stage)
+        words = body["cmd"].split()
+        assert words[:2] == ["python", "-m"], f"{name}: its command does not run a module"
+        found[name] = (words[2], [ROOT / dep for dep in body["deps"] if dep.startswith("src/")])
+    return found
+
+
+@pytest.mark.parametrize("stage", sorted(stage_code()))
+def test_a_stage_imports_only_code_its_deps_declare(stage):
+    module, deps = stage_code()[stage]
+    files = closure(module)
+    assert module_file(module) in files and deps, stage
+    assert outside(files, deps) == [], f"{stage} runs code its deps {deps} leave out"
+
+
+def test_no_stage_runs_or_depends_on_the_tooling():
+    for stage, (module, deps) in stage_code().items():
+        assert not any(OPS in path.parents for path in closure(module)), stage
+        assert not any(dep == OPS or dep in OPS.parents for dep in deps), stage
+
+
+def test_the_core_never_imports_the_tooling():
+    for path in CORE.rglob("*.py"):
+        module = ".".join(path.relative_to(SRC).with_suffix("").parts).removesuffix(".__init__")
+        assert outside(closure(module), [CORE]) == [], path
+
+
+def test_the_check_follows_imports_inside_functions_and_flags_code_outside_the_deps():
+    files = closure("driftline.ops.cli")  # cli imports ingest inside its `ingest` command
+    assert OPS / "ingest.py" in files and CORE / "contract.py" in files
+    assert OPS / "ingest.py" in outside(files, [CORE])
+    assert SRC / PACKAGE / "__init__.py" not in outside(files, [CORE])
+
+
+# The heavy libraries each stage loads when it starts: scikit-learn only where a model is fit
+# (score loads it later, with the model), matplotlib only where PNGs are drawn.
+STARTUP = {
+    "window": {"pandas", "pyarrow"},
+    "prepare": {"pandas", "pyarrow", "pandera"},
+    "train": {"pandas", "pyarrow", "scipy", "sklearn"},
+    "score": {"pandas", "pyarrow", "scipy"},
+    "evaluate": {"pandas", "pyarrow", "matplotlib"},
+    "drift": {"pandas", "pyarrow", "scipy", "matplotlib"},
+}
+
+
+@pytest.mark.parametrize("stage", sorted(STARTUP))
+def test_a_stage_starts_with_only_the_libraries_it_uses(stage):
+    assert set(STARTUP) == set(stage_code())
+    module, _ = stage_code()[stage]
+    probe = f"import sys, {module}; print(*(n for n in {HEAVY_LIBRARIES} if n in sys.modules))"
+    assert set(run(ROOT, sys.executable, "-c", probe).stdout.split()) == STARTUP[stage]
+
+
+@pytest.mark.e2e
+def test_editing_the_tooling_reruns_no_stage(reproduced, tmp_path):
+    repo = tmp_path / "driftline"
+    shutil.copytree(reproduced, repo, symlinks=True)
+    tooling = sorted((repo / OPS.relative_to(ROOT)).rglob("*.py"))
+    assert {"cli.py", "ingest.py", "pr_comment.py"} <= {path.name for path in tooling}
+    for path in tooling:
+        path.write_text(path.read_text() + "# an edit to the tooling\n")
+    assert json.loads(run(repo, "dvc", "status", "--json").stdout) == {}
+    # The same edit to the stages' code marks every stage changed.
+    config = repo / CORE.relative_to(ROOT) / "config.py"
+    config.write_text(config.read_text() + "# an edit to the stages' code\n")
+    changed = json.loads(run(repo, "dvc", "status", "--json").stdout)
+    assert {"window", "train", "evaluate", "drift"} <= {name.split(":")[-1] for name in changed}
