@@ -11,12 +11,24 @@ from pathlib import Path
 import pytest
 
 from driftline.config import load_contract, load_params
-from helpers import ENV, copy_repo, run
+from helpers import ENV, copy_repo, foreign, run
 
 ROOT = Path(__file__).resolve().parents[1]
 
 # DVC in tests (also for the in-process calls): no analytics.
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+
+
+@pytest.fixture(autouse=True)
+def _test_environment(monkeypatch):
+    """In-process code sees what subprocesses see (helpers.ENV): none of the caller's CI, DVC,
+    AWS, git or driftline variables."""
+    for name in list(os.environ):
+        if foreign(name):
+            monkeypatch.delenv(name)
+    for name, value in ENV.items():
+        if foreign(name):
+            monkeypatch.setenv(name, value)
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +61,7 @@ def s3_endpoint():
         port = probe.getsockname()[1]
     server = shutil.which("moto_server", path=ENV["PATH"])
     assert server, "moto_server is missing: it installs from requirements.lock"
-    proc = subprocess.Popen([server, "-H", "127.0.0.1", "-p", str(port)],
+    proc = subprocess.Popen([server, "-H", "127.0.0.1", "-p", str(port)], env=ENV,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:

@@ -9,14 +9,30 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# Subprocesses find this environment's dvc, driftline and python first; DVC sends no
-# analytics; the throwaway git repos get an identity.
+
+
+def foreign(name: str) -> bool:
+    """Whether an environment variable of the caller would change what driftline, DVC, git
+    or boto3 do, so the tests must not see it: a CI runner's (``GITHUB_SHA`` and
+    ``GITHUB_REPOSITORY`` turn the report's plot paths into links), DVC's, AWS's (credentials,
+    profiles, endpoints), driftline's own (failpoints), git's (``GIT_DIR`` from a hook points
+    git elsewhere), proxies (moto listens on 127.0.0.1) and forced colours."""
+    return (
+        name.startswith(("GITHUB_", "RUNNER_", "ACTIONS_", "DVC_", "AWS_", "DRIFTLINE_", "GIT_"))
+        or name in ("CI", "FORCE_COLOR", "CLICOLOR_FORCE")
+        or name.lower() in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+    )
+
+
+# Subprocesses see the caller's environment without the foreign variables, find this
+# environment's dvc, driftline and python first; DVC sends no analytics; the throwaway git
+# repos get an identity.
 ENV = {
+    **{name: value for name, value in os.environ.items() if not foreign(name)},
     "GIT_AUTHOR_NAME": "Driftline Test",
     "GIT_AUTHOR_EMAIL": "test@driftline.invalid",
     "GIT_COMMITTER_NAME": "Driftline Test",
     "GIT_COMMITTER_EMAIL": "test@driftline.invalid",
-    **os.environ,
     "DVC_NO_ANALYTICS": "1",
     "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
 }

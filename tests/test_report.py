@@ -4,14 +4,17 @@ in real git + DVC repositories against what `dvc metrics diff` and `dvc params d
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from driftline import report
 from driftline.report import MARKER, Change
-from helpers import copy_repo, run
+from helpers import ENV, copy_repo, foreign, run
 
 # metrics/drift.json as the drift engine writes it once it reports every verdict.
 FULL_DRIFT = {
@@ -197,6 +200,48 @@ def test_unchanged_workspace_says_so_in_one_line(new_batch):
     assert "\nNo metric changed against `HEAD`.\n" in body
     assert "\nNo param changed against `HEAD`.\n" in body
     assert "`plots/history.png`" in body  # no repository or commit: plain paths
+
+
+# What a GitHub runner sets for a pull request's job.
+CI_RUNNER = {
+    "GITHUB_ACTIONS": "true",
+    "CI": "true",
+    "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
+    "GITHUB_REPOSITORY": "acme/driftline",
+    "GITHUB_SERVER_URL": "https://github.com",
+    "GITHUB_REF": "refs/pull/7/merge",
+    "GITHUB_EVENT_NAME": "pull_request",
+}
+
+
+def test_a_ci_runners_variables_never_reach_the_commands_under_test(
+    new_batch, monkeypatch, tmp_path
+):
+    """On a runner the suite starts with GITHUB_SHA and GITHUB_REPOSITORY set. The commands a
+    test runs must not see them, or `driftline report` writes links where the tests above
+    expect plain paths."""
+    for name, value in {**CI_RUNNER, "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")}.items():
+        monkeypatch.setenv(name, value)
+    # helpers takes its environment when it is imported: import it in a process that starts
+    # with the runner's variables, as pytest on a runner does.
+    script = "import sys, helpers; print(helpers.run(sys.argv[1], *sys.argv[2:]).stdout)"
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(new_batch), "driftline", "report", "--base", "HEAD"],
+        cwd=Path(__file__).parent, env=dict(os.environ), capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "`plots/history.png`" in done.stdout  # plain paths
+    assert "acme/driftline" not in done.stdout and CI_RUNNER["GITHUB_SHA"][:7] not in done.stdout
+    # Given to the command, the same variables do turn the paths into links.
+    linked = driftline_report(new_batch, "--base", "HEAD", **CI_RUNNER).stdout
+    sha = CI_RUNNER["GITHUB_SHA"]
+    assert f"https://github.com/acme/driftline/blob/{sha}/plots/history.png" in linked
+
+
+def test_in_process_code_sees_no_ci_variables():
+    """conftest takes the runner's variables out of this process's environment, too (report.build
+    reads GITHUB_SHA there); only the ones the tests set themselves remain."""
+    assert {name for name in os.environ if foreign(name)} == {n for n in ENV if foreign(n)}
 
 
 def test_a_base_without_metrics(repo):
