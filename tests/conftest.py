@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from driftline.config import load_contract, load_params
-from helpers import ENV, copy_repo, foreign, run
+from helpers import ENV, copy_of, copy_repo, foreign, run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -77,13 +77,31 @@ def s3_endpoint():
         proc.wait(timeout=10)
 
 
+# The three session repositories, each built once from the one before. A test that changes
+# one works on its own copy: `copy_of(reproduced, tmp_path / "repo")`.
+
+
 @pytest.fixture(scope="session")
-def reproduced(tmp_path_factory) -> Path:
-    """A fresh copy of the repository where `dvc repro` ran every stage: the demo data
-    materialized, and the git-tracked outputs (metrics, plots, report) removed first, so that
-    every stage must write them again. Tests that change it work on their own copy."""
-    repo = copy_repo(tmp_path_factory.mktemp("reproduced") / "driftline")
+def committed(tmp_path_factory) -> Path:
+    """The repository as committed, in a new git repo: metrics, plots and the report in git,
+    no data and no DVC cache (like a CI checkout)."""
+    return copy_repo(tmp_path_factory.mktemp("committed") / "driftline")
+
+
+@pytest.fixture(scope="session")
+def materialized(committed, tmp_path_factory) -> Path:
+    """`committed` with the demo batches in data/raw and DVC's cache (`driftline demo
+    materialize`), nothing reproduced: a fresh clone after `make data`."""
+    repo = copy_of(committed, tmp_path_factory.mktemp("materialized") / "driftline")
     run(repo, "driftline", "demo", "materialize")
+    return repo
+
+
+@pytest.fixture(scope="session")
+def reproduced(materialized, tmp_path_factory) -> Path:
+    """`materialized` where `dvc repro` ran every stage, the git-tracked outputs (metrics,
+    plots, report) removed first, so that every stage must write them again."""
+    repo = copy_of(materialized, tmp_path_factory.mktemp("reproduced") / "driftline")
     for folder in ("metrics", "plots", "reports"):
         shutil.rmtree(repo / folder)
     run(repo, "dvc", "repro")

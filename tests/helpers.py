@@ -71,3 +71,12 @@ def copy_repo(target: Path) -> Path:
     run(target, "git", "add", "-A")
     run(target, "git", "commit", "-qm", "fresh clone")
     return target
+
+
+def copy_of(repo: Path, target: Path) -> Path:
+    """A copy of a test repository (git, DVC's cache, data, outputs), to change freely.
+
+    DVC's cache here is ``reflink,copy``: the workspace holds copies (or reflinks), never
+    links into the cache, so the copy shares nothing with ``repo``."""
+    shutil.copytree(repo, target, symlinks=True)
+    return target

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,23 +14,14 @@ import pytest
 import yaml
 
 from driftline.demo import batch_csv_bytes
-from helpers import ENV, S3_ENV, copy_repo, run
+from helpers import ENV, S3_ENV, copy_of, run
 
 STAGING = Path(".dvc/tmp/driftline-ingest")
 
 
-@pytest.fixture(scope="module")
-def base_repo(tmp_path_factory) -> Path:
-    repo = copy_repo(tmp_path_factory.mktemp("ingest") / "base")
-    run(repo, "driftline", "demo", "materialize")
-    return repo
-
-
 @pytest.fixture
-def repo(base_repo, tmp_path) -> Path:
-    target = tmp_path / "repo"
-    shutil.copytree(base_repo, target, symlinks=True)
-    return target
+def repo(materialized, tmp_path) -> Path:
+    return copy_of(materialized, tmp_path / "repo")
 
 
 @pytest.fixture(scope="module")

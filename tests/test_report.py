@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 
 from driftline import report
 from driftline.report import MARKER, Change
-from helpers import ENV, copy_repo, foreign, run
+from helpers import ENV, copy_of, foreign, run
 
 # metrics/drift.json as the drift engine writes it once it reports every verdict.
 FULL_DRIFT = {
@@ -146,23 +145,16 @@ def refused(repo: Path, *args: str) -> str:
     return done.stderr
 
 
-@pytest.fixture(scope="module")
-def plain(tmp_path_factory) -> Path:
-    """The repository as committed: metrics and plots in git, no data (like a CI checkout)."""
-    return copy_repo(tmp_path_factory.mktemp("report") / "plain")
-
-
 @pytest.fixture
-def repo(plain, tmp_path) -> Path:
-    shutil.copytree(plain, tmp_path / "repo", symlinks=True)
-    return tmp_path / "repo"
+def repo(committed, tmp_path) -> Path:
+    """The repository as committed: metrics and plots in git, no data (like a CI checkout)."""
+    return copy_of(committed, tmp_path / "repo")
 
 
 @pytest.fixture(scope="module")
 def new_batch(reproduced, tmp_path_factory) -> Path:
     """A branch `july` on top of `main` that adds a batch and reruns the pipeline."""
-    repo = tmp_path_factory.mktemp("report") / "july"
-    shutil.copytree(reproduced, repo, symlinks=True)
+    repo = copy_of(reproduced, tmp_path_factory.mktemp("report") / "july")
     run(repo, "git", "checkout", "-q", "-b", "july")
     incoming = run(repo, "driftline", "demo", "next").stdout.split()[0]
     run(repo, "driftline", "ingest", incoming)
