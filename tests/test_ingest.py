@@ -256,20 +256,39 @@ def test_a_huge_file_is_streamed_in_chunks_and_read_once(repo, july, monkeypatch
     assert opened == [path]  # parsed once: checking, hashing and copying share the pass
 
 
-def test_two_ingests_at_once_never_corrupt_the_registry(repo, demo_months):
+def test_two_ingests_at_once_never_corrupt_the_registry(repo, demo_months, tmp_path):
     first = csv_file(repo / "incoming", demo_months["2013-07"])
     second = csv_file(repo / "incoming", demo_months["2013-08"], "2013-08.csv")
-    procs = [
-        subprocess.Popen([sys.executable, "-m", "driftline.cli", "ingest", str(path)], cwd=repo,
-                         env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for path in (first, second)
-    ]  # fmt: skip
+
+    def ingest(path: Path, **env: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "driftline.cli", "ingest", str(path)],
+                                cwd=repo, env={**ENV, **env}, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+    def until(proc: subprocess.Popen, said: str) -> None:
+        for line in proc.stderr:
+            if said in line:
+                return
+        raise AssertionError(f"the ingest ended without saying {said!r}: {proc.wait()}")
+
+    # The first is held half-way through its commit, holding the ingest lock; the second
+    # starts then and waits for the lock.
+    go = tmp_path / "go"
+    procs = [ingest(first, DRIFTLINE_FAILPOINT=f"ingest-moved:wait={go}")]
+    try:
+        until(procs[0], "failpoint ingest-moved: waiting")
+        procs.append(ingest(second))
+        until(procs[1], "another driftline ingest holds")
+    finally:
+        go.touch()
     codes = [p.wait(timeout=120) for p in procs]
-    assert 0 in codes
+    for proc in procs:
+        proc.communicate()
+    assert codes == [0, 0]
     registered = batches(repo)
     new = [b for b in registered if b in ("2013-07", "2013-08")]
-    # Either both went in, in time order, or July came second and was refused as too old.
-    assert new in (["2013-07", "2013-08"], ["2013-08"], ["2013-07"])
+    # Both went in, one after the other, in time order.
+    assert new == ["2013-07", "2013-08"]
     for name in registered:
         assert (repo / f"data/raw/{name}.csv.dvc").is_file()
         assert (repo / f"data/raw/{name}.csv").is_file()
