@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: setup data repro test lint rehearse bench bench-ingest bench-load full-year bench-evidently
+.PHONY: setup data repro test test-fast lint rehearse bench bench-ingest bench-load full-year bench-evidently
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +32,13 @@ repro: data
 	@echo "      Plots:    plots/*.png, or 'dvc plots show' for dvc_plots/index.html"
 	@echo "      Report:   reports/drift.md"
 
-## test: the whole test suite (what .ci/run runs)
+## test: the whole test suite but the rehearsal (what .ci/run runs), the 15 slowest listed
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
+
+## test-fast: the unit tests only (no repository, no server; about 30 s)
+test-fast: setup
+	$(BIN)/python -m pytest -m unit --durations=5
 
 ## lint: ruff, and actionlint on the workflows
 lint: setup

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import helpers
 from driftline.config import load_contract, load_params
 from helpers import ENV, copy_of, copy_repo, foreign, run
 
@@ -18,17 +19,42 @@ ROOT = Path(__file__).resolve().parents[1]
 # DVC in tests (also for the in-process calls): no analytics.
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 
+# The tiers (tests/README.md). `rehearsal` is marked in its module. A test is `integration`
+# when it is marked `e2e` or `integration`, lives in one of these modules, or uses one of these
+# fixtures (directly or through another fixture): they hold a git + DVC repository or a
+# server. Every other test is `unit`, and may not build a repository (copy_repo refuses).
+INTEGRATION_MODULES = {"test_faults", "test_fuzz", "test_ingest", "test_pipeline_e2e",
+                       "test_s3_remote"}  # fmt: skip
+INTEGRATION_FIXTURES = {"committed", "materialized", "reproduced", "s3_endpoint"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("rehearsal") or item.get_closest_marker("unit"):
+            continue
+        if (
+            item.get_closest_marker("e2e")
+            or item.get_closest_marker("integration")
+            or item.module.__name__ in INTEGRATION_MODULES
+            or INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ()))
+        ):
+            item.add_marker(pytest.mark.integration)
+        else:
+            item.add_marker(pytest.mark.unit)
+
 
 @pytest.fixture(autouse=True)
-def _test_environment(monkeypatch):
+def _test_environment(request, monkeypatch):
     """In-process code sees what subprocesses see (helpers.ENV): none of the caller's CI, DVC,
-    AWS, git or driftline variables."""
+    AWS, git or driftline variables. A unit test may not build a repository."""
     for name in list(os.environ):
         if foreign(name):
             monkeypatch.delenv(name)
     for name, value in ENV.items():
         if foreign(name):
             monkeypatch.setenv(name, value)
+    if request.node.get_closest_marker("unit"):
+        monkeypatch.setattr(helpers, "REPOS_ALLOWED", False)
 
 
 @pytest.fixture(scope="session")

@@ -60,8 +60,13 @@ def run(cwd: Path, *args: str, check: bool = True, **env: str) -> subprocess.Com
     return done
 
 
+# Set to False for unit tests by conftest: they may not build a repository.
+REPOS_ALLOWED = True
+
+
 def copy_repo(target: Path) -> Path:
     """The repository's files (committed or not, never ignored ones) in a new git repo."""
+    assert REPOS_ALLOWED, "a unit test may not build a repository: see tests/README.md"
     listed = run(ROOT, "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     for name in filter(None, listed.stdout.split("\0")):
         if (ROOT / name).is_file():
