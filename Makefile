@@ -36,7 +36,7 @@ repro: data
 test: setup
 	$(BIN)/python -m pytest --durations=15
 
-## test-fast: the unit tests only (no repository, no server; about 30 s)
+## test-fast: the unit tests only (in-process: no command, repository or server; about 10 s)
 test-fast: setup
 	$(BIN)/python -m pytest -m unit --durations=5
 

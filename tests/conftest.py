@@ -20,10 +20,12 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 
 # The tiers (tests/README.md). `rehearsal` is marked in its module. A test is `integration`
-# when it is marked `e2e` or `integration`, lives in one of these modules, or uses one of these
-# fixtures (directly or through another fixture): they hold a git + DVC repository or a
-# server. Every other test is `unit`, and may not build a repository (copy_repo refuses).
-INTEGRATION_MODULES = {"test_faults", "test_fuzz", "test_ingest", "test_pipeline_e2e",
+# when it is marked `e2e` or `integration`, uses one of these fixtures (directly or through
+# another fixture: they hold a git + DVC repository or a server), or lives in one of these
+# modules (commands, repositories, processes, the model trained on the demo months). Every
+# other test is `unit`: in-process, and helpers.run and copy_repo refuse to run in it.
+INTEGRATION_MODULES = {"test_check_history", "test_demo", "test_failpoint", "test_faults",
+                       "test_fuzz", "test_ingest", "test_model", "test_pipeline_e2e",
                        "test_s3_remote"}  # fmt: skip
 INTEGRATION_FIXTURES = {"committed", "materialized", "reproduced", "s3_endpoint"}
 
@@ -46,7 +48,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(autouse=True)
 def _test_environment(request, monkeypatch):
     """In-process code sees what subprocesses see (helpers.ENV): none of the caller's CI, DVC,
-    AWS, git or driftline variables. A unit test may not build a repository."""
+    AWS, git or driftline variables. A unit test may run no command (helpers.run)."""
     for name in list(os.environ):
         if foreign(name):
             monkeypatch.delenv(name)
@@ -54,7 +56,7 @@ def _test_environment(request, monkeypatch):
         if foreign(name):
             monkeypatch.setenv(name, value)
     if request.node.get_closest_marker("unit"):
-        monkeypatch.setattr(helpers, "REPOS_ALLOWED", False)
+        monkeypatch.setattr(helpers, "IN_UNIT_TEST", True)
 
 
 @pytest.fixture(scope="session")

@@ -52,21 +52,23 @@ def s3_client(endpoint: str):
                         region_name=S3_ENV["AWS_DEFAULT_REGION"])  # fmt: skip
 
 
+# True while a unit test runs (conftest): it may run no command and build no repository.
+IN_UNIT_TEST = False
+NOT_IN_UNIT_TESTS = "a unit test runs no command and builds no repository: see tests/README.md"
+
+
 def run(cwd: Path, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess:
     """Run a command as a user would; with ``check``, fail the test with its output."""
+    assert not IN_UNIT_TEST, NOT_IN_UNIT_TESTS
     done = subprocess.run(args, cwd=cwd, env={**ENV, **env}, capture_output=True, text=True)
     if check:
         assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done
 
 
-# Set to False for unit tests by conftest: they may not build a repository.
-REPOS_ALLOWED = True
-
-
 def copy_repo(target: Path) -> Path:
     """The repository's files (committed or not, never ignored ones) in a new git repo."""
-    assert REPOS_ALLOWED, "a unit test may not build a repository: see tests/README.md"
+    assert not IN_UNIT_TEST, NOT_IN_UNIT_TESTS
     listed = run(ROOT, "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     for name in filter(None, listed.stdout.split("\0")):
         if (ROOT / name).is_file():
