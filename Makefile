@@ -12,11 +12,11 @@ export DVC_NO_ANALYTICS := 1
 
 .DEFAULT_GOAL := help
 
-.PHONY: setup data repro test lint format rehearse bench bench-startup bench-ingest bench-load full-year bench-evidently
+.PHONY: setup data repro test test-fast lint format rehearse bench bench-startup bench-ingest bench-load full-year bench-evidently
 
 $(STAMP): requirements.lock pyproject.toml
 	@echo "Creating $(VENV) with $(PYTHON): Python $$($(PYTHON) -c 'import sys; print(sys.version.split()[0], "at", sys.executable)')"
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] == (3, 11))' && echo "  (the locks were made with Python 3.11: see the README for what differs, and setuptools)" || true
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] == (3, 11))' && echo "  (the locks were made with Python 3.11: see the README for what differs)" || true
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
@@ -47,9 +47,13 @@ repro: data
 	@echo "      Plots:    plots/*.png, or 'dvc plots show' for dvc_plots/index.html"
 	@echo "      Report:   reports/drift.md"
 
-## test: the whole test suite (what .ci/run runs)
+## test: the whole test suite but the rehearsal (what .ci/run runs), the 15 slowest listed
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
+
+## test-fast: the unit tests only (in-process: no command, repository or server; about 10 s)
+test-fast: setup
+	$(BIN)/python -m pytest -m unit --durations=5
 
 ## lint: ruff, and actionlint on the workflows
 lint: setup

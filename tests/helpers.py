@@ -8,49 +8,58 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
-# The top-level pipeline and the per-batch ones.
-PIPELINES = ("dvc.yaml", "pipeline/prepare/dvc.yaml", "pipeline/score/dvc.yaml")
-# The libraries that make a stage's start-up slow (a second or so each, on 2 cores).
-HEAVY_LIBRARIES = ("pandas", "pyarrow", "pandera", "scipy", "sklearn", "matplotlib")
-# Subprocesses find this environment's dvc, driftline and python first; DVC sends no
-# analytics; the throwaway git repos get an identity.
+
+
+def foreign(name: str) -> bool:
+    """Whether an environment variable of the caller would change what driftline, DVC, git
+    or boto3 do, so the tests must not see it: a CI runner's (``GITHUB_SHA`` and
+    ``GITHUB_REPOSITORY`` turn the report's plot paths into links), DVC's, AWS's (credentials,
+    profiles, endpoints), driftline's own (failpoints), git's (``GIT_DIR`` from a hook points
+    git elsewhere), proxies (moto listens on 127.0.0.1) and forced colours."""
+    return (
+        name.startswith(("GITHUB_", "RUNNER_", "ACTIONS_", "DVC_", "AWS_", "DRIFTLINE_", "GIT_"))
+        or name in ("CI", "FORCE_COLOR", "CLICOLOR_FORCE")
+        or name.lower() in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+    )
+
+
+# Subprocesses see the caller's environment without the foreign variables, find this
+# environment's dvc, driftline and python first; DVC sends no analytics; the throwaway git
+# repos get an identity.
 ENV = {
+    **{name: value for name, value in os.environ.items() if not foreign(name)},
     "GIT_AUTHOR_NAME": "Driftline Test",
     "GIT_AUTHOR_EMAIL": "test@driftline.invalid",
     "GIT_COMMITTER_NAME": "Driftline Test",
     "GIT_COMMITTER_EMAIL": "test@driftline.invalid",
-    **os.environ,
     "DVC_NO_ANALYTICS": "1",
     "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
 }
 
 
 # Dummy credentials for moto's S3 server: nothing real is ever used or needed.
-S3_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
+S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+          "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
 
 
 def s3_client(endpoint: str):
     """A boto3 S3 client for moto's server at ``endpoint``, with the dummy credentials."""
     import boto3
 
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id=S3_ENV["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=S3_ENV["AWS_SECRET_ACCESS_KEY"],
-        region_name=S3_ENV["AWS_DEFAULT_REGION"],
-    )
+    return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=S3_ENV["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=S3_ENV["AWS_SECRET_ACCESS_KEY"],
+                        region_name=S3_ENV["AWS_DEFAULT_REGION"])  # fmt: skip
+
+
+# True while a unit test runs (conftest): it may run no command and build no repository.
+IN_UNIT_TEST = False
+NOT_IN_UNIT_TESTS = "a unit test runs no command and builds no repository: see tests/README.md"
 
 
 def run(cwd: Path, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess:
     """Run a command as a user would; with ``check``, fail the test with its output."""
+    assert not IN_UNIT_TEST, NOT_IN_UNIT_TESTS
     done = subprocess.run(args, cwd=cwd, env={**ENV, **env}, capture_output=True, text=True)
     if check:
         assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
@@ -59,6 +68,7 @@ def run(cwd: Path, *args: str, check: bool = True, **env: str) -> subprocess.Com
 
 def copy_repo(target: Path) -> Path:
     """The repository's files (committed or not, never ignored ones) in a new git repo."""
+    assert not IN_UNIT_TEST, NOT_IN_UNIT_TESTS
     listed = run(ROOT, "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     for name in filter(None, listed.stdout.split("\0")):
         if (ROOT / name).is_file():
@@ -70,10 +80,10 @@ def copy_repo(target: Path) -> Path:
     return target
 
 
-def pipeline_stages(root: Path = ROOT) -> dict[str, dict]:
-    """Every stage definition by name, from the top-level dvc.yaml and the per-batch ones (a
-    per-batch stage's body is under ``do``)."""
-    found = {}
-    for name in PIPELINES:
-        found.update(yaml.safe_load((root / name).read_text())["stages"])
-    return found
+def copy_of(repo: Path, target: Path) -> Path:
+    """A copy of a test repository (git, DVC's cache, data, outputs), to change freely.
+
+    DVC's cache here is ``reflink,copy``: the workspace holds copies (or reflinks), never
+    links into the cache, so the copy shares nothing with ``repo``."""
+    shutil.copytree(repo, target, symlinks=True)
+    return target

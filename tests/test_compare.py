@@ -90,6 +90,7 @@ def test_overrides_and_one_sided_columns():
         compare_frames(ref[["flag"]], cur[["extra"]], SETTINGS, 10_000)
 
 
+@pytest.mark.integration
 def test_compare_command_prints_json_or_markdown(tmp_path, repo_root):
     frame(3_000, 10).to_csv(tmp_path / "ref.csv", index=False)
     frame(3_000, 11, shift=2.0).to_parquet(tmp_path / "cur.parquet")
@@ -101,6 +102,7 @@ def test_compare_command_prints_json_or_markdown(tmp_path, repo_root):
     assert "| load | wasserstein |" in markdown and "2 of 5 columns drifted" in markdown
 
 
+@pytest.mark.integration
 def test_compare_command_refuses_bad_files(tmp_path, repo_root):
     (tmp_path / "notes.txt").write_text("hello")
     (tmp_path / "broken.parquet").write_bytes(b"not parquet")
@@ -129,6 +131,7 @@ def demo_profiles(tmp_path_factory, demo_months, params, contract):
     return profiles
 
 
+@pytest.mark.integration  # the demo months' profiles take seconds
 def test_demo_summer_drifts_from_winter_and_a_month_against_itself_does_not(demo_profiles, params):
     features = params["features"]["categorical"] + params["features"]["numeric"]
     winter = merge_profiles([demo_profiles[m] for m in ("2013-01", "2013-02", "2013-03")])

@@ -8,10 +8,8 @@ import errno
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,54 +18,48 @@ import yaml
 
 from driftline.core.io import write_json
 from driftline.core.stages import run as run_stage
-from helpers import ENV, copy_repo, run
+from helpers import ENV, copy_of, run
 from test_ingest import STAGING, csv_file, snapshot
 
 pytestmark = pytest.mark.e2e
 
 
-def kill_when(repo: Path, args: list[str], marker: str, delay: float, env: dict) -> str:
-    """Start ``args``; SIGKILL its whole process group ``delay`` s after ``marker`` is logged."""
-    proc = subprocess.Popen(
-        args,
-        cwd=repo,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    seen = []
-    for line in proc.stdout:
-        seen.append(line)
-        if marker in line:
-            time.sleep(delay)
-            os.killpg(proc.pid, signal.SIGKILL)
-            break
-    proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL, "".join(seen)
-    return "".join(seen)
+FAILPOINT = "DRIFTLINE_FAILPOINT"  # driftline.core.failpoint
 
 
-def test_repro_killed_in_every_stage_resumes_to_the_committed_result(tmp_path, repo_root):
-    repo = copy_repo(tmp_path / "repo")
-    run(repo, "driftline", "demo", "materialize")
+def run_until_killed(repo: Path, args: list[str], env: dict[str, str]) -> str:
+    """Run ``args`` in a session of its own; a failpoint in ``env`` must SIGKILL it."""
+    done = subprocess.run(args, cwd=repo, env=env, capture_output=True, text=True,
+                          start_new_session=True, timeout=900)  # fmt: skip
+    assert done.returncode == -signal.SIGKILL, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
+def test_repro_killed_in_every_stage_resumes_to_the_committed_result(
+    tmp_path, materialized, repo_root
+):
+    repo = copy_of(materialized, tmp_path / "repo")
     for folder in ("metrics", "plots", "reports"):  # every stage must write them again
         for path in (repo / folder).rglob("*.*"):
             path.unlink()
     # The reruns happen 14 hours ahead of the machine (the committed lock was made in UTC).
-    env = {**ENV, "TZ": "Pacific/Kiritimati"}
-    for label, stage, delay in (
-        ("start prepare 2013-02", "pipeline/prepare/dvc.yaml:prepare@2013-02", 0.0),
-        ("start train", "train", 2.0),
-        ("start evaluate", "evaluate", 0.2),
-        ("start drift", "drift", 0.5),
+    tz = {"TZ": "Pacific/Kiritimati"}
+    for stage, output in (
+        ("pipeline/prepare/dvc.yaml:prepare@2013-02", "data/profiles/2013-02.json"),
+        ("train", "models/score_profile.json"),
+        ("evaluate", "metrics/evaluate.json"),
+        ("drift", "reports/drift.md"),
     ):
-        kill_when(repo, ["dvc", "repro"], label, delay, env)
+        # `dvc repro` and the stage SIGKILLed together, the stage's earlier outputs renamed
+        # into place and this one written to its temp file, not yet renamed.
+        env = {**ENV, **tz, FAILPOINT: f"write@{output}:killpg"}
+        run_until_killed(repo, ["dvc", "repro"], env)
+        target = repo / output
+        assert list(target.parent.glob(f".{target.name}.*.tmp")), f"not killed writing {output}"
         # The killed stage is not recorded as done, so DVC will run it again.
-        status = run(repo, "dvc", "status", stage, **{"TZ": env["TZ"]}).stdout
+        status = run(repo, "dvc", "status", stage, **tz).stdout
         assert "changed" in status or "modified" in status or "deleted" in status, status
-    run(repo, "dvc", "repro", TZ=env["TZ"])
+    run(repo, "dvc", "repro", **tz)
     # Same lock, same metrics, plots and report as committed: nothing stale, nothing partial.
     assert (repo / "dvc.lock").read_bytes() == (repo_root / "dvc.lock").read_bytes()
     assert run(repo, "git", "status", "--porcelain").stdout == ""
@@ -76,13 +68,12 @@ def test_repro_killed_in_every_stage_resumes_to_the_committed_result(tmp_path, r
     assert leftovers == []
 
 
-def test_ingest_killed_mid_way_is_undone_and_can_be_rerun(tmp_path, demo_months):
-    repo = copy_repo(tmp_path / "repo")
-    run(repo, "driftline", "demo", "materialize")
+def test_ingest_killed_mid_way_is_undone_and_can_be_rerun(tmp_path, materialized, demo_months):
+    repo = copy_of(materialized, tmp_path / "repo")
     before = snapshot(repo)
     batch = csv_file(tmp_path / "in", demo_months["2013-07"])
-    # Killed while `dvc add` runs, after the file was moved into data/raw.
-    kill_when(repo, ["driftline", "ingest", str(batch)], "2013-07: ", 0.8, ENV)
+    # Killed in its commit: the journal written, the file moved into data/raw, `dvc add` next.
+    run_until_killed(repo, ["driftline", "ingest", str(batch)], {**ENV, FAILPOINT: "ingest-moved"})
     assert (repo / ".dvc/tmp/driftline-ingest.journal").is_file(), "killed outside the commit"
     assert (repo / "data/raw/2013-07.csv").is_file()  # half-done: moved, not registered
     done = run(repo, "driftline", "ingest", str(batch))
@@ -93,12 +84,8 @@ def test_ingest_killed_mid_way_is_undone_and_can_be_rerun(tmp_path, demo_months)
     # Besides the new batch's files, params.yaml and data/raw/.gitignore, nothing changed.
     after, _ = snapshot(repo)
     changed = {k for k in before[0].keys() | after.keys() if before[0].get(k) != after.get(k)}
-    assert changed == {
-        "params.yaml",
-        "data/raw/.gitignore",
-        "data/raw/2013-07.csv",
-        "data/raw/2013-07.csv.dvc",
-    }
+    assert changed == {"params.yaml", "data/raw/.gitignore", "data/raw/2013-07.csv",
+                       "data/raw/2013-07.csv.dvc"}  # fmt: skip
 
 
 def test_a_full_disk_leaves_the_previous_output_and_says_what_to_do(tmp_path, monkeypatch, capfd):
@@ -138,9 +125,8 @@ def clock_env(tmp_path: Path, when: datetime, tz: str) -> dict[str, str]:
     return {"PYTHONPATH": pythonpath, "DRIFTLINE_TEST_NOW": str(when.timestamp()), "TZ": tz}
 
 
-def test_outputs_depend_on_neither_the_clock_nor_the_time_zone(tmp_path, repo_root):
-    repo = copy_repo(tmp_path / "repo")
-    run(repo, "driftline", "demo", "materialize")
+def test_outputs_depend_on_neither_the_clock_nor_the_time_zone(tmp_path, materialized, repo_root):
+    repo = copy_of(materialized, tmp_path / "repo")
     # Every stage runs again with the clock 25 years back, 12:45 ahead of UTC.
     past = clock_env(tmp_path, datetime(2001, 9, 9, 1, 46, 40, tzinfo=UTC), "Pacific/Chatham")
     now = "import datetime, time; print(f'{datetime.datetime.now():%Y}', time.strftime('%Y %z'))"
@@ -157,9 +143,8 @@ def test_outputs_depend_on_neither_the_clock_nor_the_time_zone(tmp_path, repo_ro
     assert "Running stage" not in run(repo, "dvc", "repro", **future).stdout
 
 
-def test_a_corrupted_cache_object_is_refused_and_repaired_from_the_remote(tmp_path):
-    repo = copy_repo(tmp_path / "repo")
-    run(repo, "driftline", "demo", "materialize")
+def test_a_corrupted_cache_object_is_refused_and_repaired_from_the_remote(tmp_path, materialized):
+    repo = copy_of(materialized, tmp_path / "repo")
     run(repo, "dvc", "push")  # the default remote: a folder beside the repository
     raw = repo / "data/raw/2013-02.csv"
     md5 = yaml.safe_load((repo / "data/raw/2013-02.csv.dvc").read_text())["outs"][0]["md5"]
@@ -195,37 +180,51 @@ def one_more_repro_builds(repo: Path, newest: str) -> None:
     assert yaml.safe_load((repo / "metrics/drift.json").read_text())["batch"] == newest
 
 
-def test_an_ingest_during_dvc_repro_ends_clean_after_one_more_repro(tmp_path, demo_months):
-    repo = copy_repo(tmp_path / "repo")
-    run(repo, "driftline", "demo", "materialize")
-    batch = csv_file(tmp_path / "in", demo_months["2013-07"])
-    repro = subprocess.Popen(
-        ["dvc", "repro"],
-        cwd=repo,
-        env=ENV,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    for line in repro.stdout:
-        if "Running stage" in line:
-            break
-    ingest = run(repo, "driftline", "ingest", str(batch))
-    assert "Ingested 2013-07" in ingest.stdout
+def start(repo: Path, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(args, cwd=repo, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
+
+
+def held(proc: subprocess.Popen, point: str) -> None:
+    """Read ``proc``'s output until it waits at failpoint ``point``."""
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if f"failpoint {point}: waiting for" in line:
+            return
+    proc.wait(timeout=60)
+    raise AssertionError(f"never reached failpoint {point}:\n{''.join(seen)}")
+
+
+def test_an_ingest_during_dvc_repro_ends_clean_after_one_more_repro(
+    tmp_path, reproduced, demo_months
+):
+    repo = copy_of(reproduced, tmp_path / "repo")
+    run(repo, "driftline", "ingest", str(csv_file(tmp_path / "in", demo_months["2013-07"])))
+    august = csv_file(tmp_path / "in", demo_months["2013-08"], "2013-08.csv")
+    # `dvc repro` builds July; it is held in prepare@2013-07, its first stage, which has read
+    # params.yaml. DVC lets go of its lock while a stage's command runs.
+    go = tmp_path / "go"
+    point = "write@data/profiles/2013-07.json"
+    repro = start(repo, ["dvc", "repro"], {**ENV, FAILPOINT: f"{point}:wait={go}"})
+    try:
+        held(repro, point)
+        ingest = run(repo, "driftline", "ingest", str(august))  # its `dvc add` gets the lock
+        assert "Ingested 2013-08" in ingest.stdout
+    finally:
+        go.touch()
     output = repro.communicate(timeout=900)[0]
-    # DVC fixed its stage list at the start; a summary stage that then reads the new batch
-    # from params.yaml stops with a message that says what happened and what to do.
-    if repro.returncode != 0:
-        assert RUN_AGAIN in output
-        assert "Traceback" not in output
-    one_more_repro_builds(repo, "2013-07")
+    # DVC fixed its stage list at the start; a summary stage (evaluate) then reads the new batch
+    # from params.yaml and stops with a message that says what happened and what to do.
+    assert repro.returncode != 0, output
+    assert RUN_AGAIN in output and "Traceback" not in output, output
+    one_more_repro_builds(repo, "2013-08")
 
 
 def test_dvc_repro_while_an_ingest_runs_ends_clean_after_one_more_repro(
     tmp_path, reproduced, demo_months
 ):
-    repo = tmp_path / "repo"
-    shutil.copytree(reproduced, repo, symlinks=True)
+    repo = copy_of(reproduced, tmp_path / "repo")
     landing = tmp_path / "landing"
     months = [f"2013-{m:02d}" for m in range(7, 13)]
     for month in months:
@@ -235,28 +234,21 @@ def test_dvc_repro_while_an_ingest_runs_ends_clean_after_one_more_repro(
         return {p.name: p.read_bytes() for p in (repo / "metrics").glob("*.*")}
 
     before = metrics()
-    ingest = subprocess.Popen(
-        ["driftline", "ingest", "--from", str(landing)],
-        cwd=repo,
-        env=ENV,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    journal = repo / ".dvc/tmp/driftline-ingest.journal"
-    while not journal.exists():  # the ingest is moving files in and running `dvc add`
-        assert ingest.poll() is None, ingest.communicate()[0]
-        time.sleep(0.005)
-    repro = run(repo, "dvc", "repro", check=False)
+    # The ingest is held half-way: its journal written, the six files moved into data/raw,
+    # not yet tracked (`dvc add`) or registered.
+    go = tmp_path / "go"
+    ingest = start(repo, ["driftline", "ingest", "--from", str(landing)],
+                   {**ENV, FAILPOINT: f"ingest-moved:wait={go}"})  # fmt: skip
+    try:
+        held(ingest, "ingest-moved")
+        assert all((repo / f"data/raw/{month}.csv").is_file() for month in months)
+        repro = run(repo, "dvc", "repro", check=False)
+    finally:
+        go.touch()
     ingested = ingest.communicate(timeout=600)[0]
     assert ingest.returncode == 0 and "Ingested 2013-07" in ingested, ingested
+    # The repro saw no new batch: it did nothing and changed nothing.
     output = repro.stdout + repro.stderr
-    assert "Traceback" not in output
-    # DVC lets go of its lock while a stage's command runs, so the ingest's `dvc add` can slip
-    # in between two stages of the repro, or hold the lock when the repro asks for it.
-    if "Unable to acquire lock" in output:  # refused at the start: nothing was done
-        assert repro.returncode != 0
-        assert metrics() == before
-    elif repro.returncode != 0:  # a later stage found the new batch registered
-        assert RUN_AGAIN in output, output
+    assert repro.returncode == 0 and "Traceback" not in output, output
+    assert "Running stage" not in output and metrics() == before
     one_more_repro_builds(repo, "2013-12")

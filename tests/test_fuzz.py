@@ -10,7 +10,6 @@ the repository unchanged. The case counts are fixed (derandomized), and stated i
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +20,7 @@ from hypothesis import strategies as st
 from driftline.core.contract import read_batch, scan_batch
 from driftline.core.errors import DriftlineError
 from driftline.ops.demo import batch_csv_bytes
-from helpers import copy_repo, run
+from helpers import copy_of, run
 from test_ingest import STAGING, batches, snapshot
 
 CONTRACT_CASES = 300
@@ -113,18 +112,10 @@ def test_the_contract_accepts_or_refuses_clearly(tmp_path_factory, sample, contr
     assert scan_batch(path, contract).rows == len(typed)
 
 
-@pytest.fixture(scope="module")
-def base_repo(tmp_path_factory) -> Path:
-    repo = copy_repo(tmp_path_factory.mktemp("fuzz-ingest") / "base")
-    run(repo, "driftline", "demo", "materialize")
-    return repo
-
-
 @settings(max_examples=INGEST_CASES, deadline=None, derandomize=True, suppress_health_check=QUIET)
 @given(data=st.data())
-def test_ingest_adds_or_refuses_and_leaves_no_trace(tmp_path_factory, base_repo, sample, data):
-    repo = tmp_path_factory.mktemp("case") / "repo"
-    shutil.copytree(base_repo, repo, symlinks=True)
+def test_ingest_adds_or_refuses_and_leaves_no_trace(tmp_path_factory, materialized, sample, data):
+    repo = copy_of(materialized, tmp_path_factory.mktemp("case") / "repo")
     frame = data.draw(mutated(sample))
     path = write(frame, tmp_path_factory.mktemp("input"), data)
     before = snapshot(repo)
@@ -134,7 +125,7 @@ def test_ingest_adds_or_refuses_and_leaves_no_trace(tmp_path_factory, base_repo,
     event("accepted" if done.returncode == 0 else "refused")
     if done.returncode == 0:
         added = batches(repo)[-1]
-        assert batches(repo)[:-1] == batches(base_repo), "an accepted batch is registered last"
+        assert batches(repo)[:-1] == batches(materialized), "an accepted batch is registered last"
         tracked = f"data/raw/{added}.csv.dvc"
         assert "up to date" in run(repo, "dvc", "status", tracked).stdout
     else:

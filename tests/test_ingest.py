@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,23 +14,14 @@ import pytest
 import yaml
 
 from driftline.ops.demo import batch_csv_bytes
-from helpers import ENV, S3_ENV, copy_repo, run
+from helpers import ENV, S3_ENV, copy_of, run
 
 STAGING = Path(".dvc/tmp/driftline-ingest")
 
 
-@pytest.fixture(scope="module")
-def base_repo(tmp_path_factory) -> Path:
-    repo = copy_repo(tmp_path_factory.mktemp("ingest") / "base")
-    run(repo, "driftline", "demo", "materialize")
-    return repo
-
-
 @pytest.fixture
-def repo(base_repo, tmp_path) -> Path:
-    target = tmp_path / "repo"
-    shutil.copytree(base_repo, target, symlinks=True)
-    return target
+def repo(materialized, tmp_path) -> Path:
+    return copy_of(materialized, tmp_path / "repo")
 
 
 @pytest.fixture(scope="module")
@@ -185,12 +175,8 @@ def test_ingest_adds_tracks_and_registers_the_batch(repo, july):
     record = yaml.safe_load((repo / "data/raw/2013-07.csv.dvc").read_text())
     raw = (repo / "data/raw/2013-07.csv").read_bytes()
     assert record["outs"][0]["md5"] == hashlib.md5(raw).hexdigest()
-    assert record["meta"] == {
-        "period": "2013-07",
-        "rows": 29425,
-        "source": "2013-07.csv",
-        "unseen_category_rows": 0,
-    }
+    assert record["meta"] == {"period": "2013-07", "rows": 29425, "source": "2013-07.csv",
+                              "unseen_category_rows": 0}  # fmt: skip
     # The canonical bytes are those `driftline demo materialize` writes on a fresh clone.
     assert raw == path.read_bytes()
     assert "2013-07.csv" in (repo / "data/raw/.gitignore").read_text()
@@ -217,8 +203,8 @@ def test_unseen_categories_are_counted_not_refused(repo, july):
     path = csv_file(repo / "incoming", edit(edit(july, 0, "carrier", "ZZ"), 1, "carrier", "ZZ"))
     done = run(repo, "driftline", "ingest", str(path))
     assert "2 rows with unseen categories" in done.stderr
-    meta = yaml.safe_load((repo / "data/raw/2013-07.csv.dvc").read_text())["meta"]
-    assert meta["unseen_category_rows"] == 2
+    assert yaml.safe_load((repo / "data/raw/2013-07.csv.dvc").read_text())["meta"][
+        "unseen_category_rows"] == 2  # fmt: skip
 
 
 def test_ingest_from_a_folder_in_time_order_and_idempotent(repo, demo_months):
@@ -262,9 +248,8 @@ def test_a_huge_file_is_streamed_in_chunks_and_read_once(repo, july, monkeypatch
 
     monkeypatch.setattr(contract.pa.DataFrameSchema, "validate", counting)
     read_csv = contract.pd.read_csv
-    monkeypatch.setattr(
-        contract.pd, "read_csv", lambda *a, **kw: opened.append(a[0]) or read_csv(*a, **kw)
-    )
+    monkeypatch.setattr(contract.pd, "read_csv",
+                        lambda *a, **kw: opened.append(a[0]) or read_csv(*a, **kw))  # fmt: skip
     monkeypatch.setenv("PATH", ENV["PATH"])
     report = ingest.ingest([path], dry_run=True)
     assert report.taken[0].summary.rows == 29425
@@ -272,26 +257,39 @@ def test_a_huge_file_is_streamed_in_chunks_and_read_once(repo, july, monkeypatch
     assert opened == [path]  # parsed once: checking, hashing and copying share the pass
 
 
-def test_two_ingests_at_once_never_corrupt_the_registry(repo, demo_months):
+def test_two_ingests_at_once_never_corrupt_the_registry(repo, demo_months, tmp_path):
     first = csv_file(repo / "incoming", demo_months["2013-07"])
     second = csv_file(repo / "incoming", demo_months["2013-08"], "2013-08.csv")
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "driftline.ops.cli", "ingest", str(path)],
-            cwd=repo,
-            env=ENV,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for path in (first, second)
-    ]
+
+    def ingest(path: Path, **env: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "driftline.ops.cli", "ingest", str(path)],
+                                cwd=repo, env={**ENV, **env}, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+    def until(proc: subprocess.Popen, said: str) -> None:
+        for line in proc.stderr:
+            if said in line:
+                return
+        raise AssertionError(f"the ingest ended without saying {said!r}: {proc.wait()}")
+
+    # The first is held half-way through its commit, holding the ingest lock; the second
+    # starts then and waits for the lock.
+    go = tmp_path / "go"
+    procs = [ingest(first, DRIFTLINE_FAILPOINT=f"ingest-moved:wait={go}")]
+    try:
+        until(procs[0], "failpoint ingest-moved: waiting")
+        procs.append(ingest(second))
+        until(procs[1], "another driftline ingest holds")
+    finally:
+        go.touch()
     codes = [p.wait(timeout=120) for p in procs]
-    assert 0 in codes
+    for proc in procs:
+        proc.communicate()
+    assert codes == [0, 0]
     registered = batches(repo)
     new = [b for b in registered if b in ("2013-07", "2013-08")]
-    # Either both went in, in time order, or July came second and was refused as too old.
-    assert new in (["2013-07", "2013-08"], ["2013-08"], ["2013-07"])
+    # Both went in, one after the other, in time order.
+    assert new == ["2013-07", "2013-08"]
     for name in registered:
         assert (repo / f"data/raw/{name}.csv.dvc").is_file()
         assert (repo / f"data/raw/{name}.csv").is_file()
@@ -306,9 +304,8 @@ def test_ingest_from_an_s3_landing_location(repo, demo_months, s3_endpoint, monk
     s3 = boto3.client("s3", endpoint_url=s3_endpoint)
     s3.create_bucket(Bucket="landing")
     for month in ("2013-07", "2013-08"):
-        s3.put_object(
-            Bucket="landing", Key=f"incoming/{month}.csv", Body=batch_csv_bytes(demo_months[month])
-        )
+        s3.put_object(Bucket="landing", Key=f"incoming/{month}.csv",
+                      Body=batch_csv_bytes(demo_months[month]))  # fmt: skip
     env = {**S3_ENV, "AWS_ENDPOINT_URL": s3_endpoint}
     done = run(repo, "driftline", "ingest", "--from", "s3://landing/incoming/", **env)
     assert "Ingested 2013-07, 2013-08" in done.stdout

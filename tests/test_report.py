@@ -4,14 +4,16 @@ in real git + DVC repositories against what `dvc metrics diff` and `dvc params d
 from __future__ import annotations
 
 import json
-import shutil
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from driftline.ops import pr_comment
 from driftline.ops.pr_comment import MARKER, Change
-from helpers import copy_repo, run
+from helpers import ENV, copy_of, foreign, run
 
 # metrics/drift.json as the drift engine writes it once it reports every verdict.
 FULL_DRIFT = {
@@ -35,16 +37,8 @@ FULL_DRIFT = {
     },
 }
 # The keys today's drift stage writes: no retrain verdict, history rules or prediction drift.
-TODAY_KEYS = (
-    "batch",
-    "reference",
-    "dataset_drift",
-    "share_drifted",
-    "drifted_features",
-    "features_tested",
-    "target_drift",
-    "top_features",
-)
+TODAY_KEYS = ("batch", "reference", "dataset_drift", "share_drifted", "drifted_features",
+              "features_tested", "target_drift", "top_features")  # fmt: skip
 
 
 # --- the sections -----------------------------------------------------------------------
@@ -151,23 +145,16 @@ def refused(repo: Path, *args: str) -> str:
     return done.stderr
 
 
-@pytest.fixture(scope="module")
-def plain(tmp_path_factory) -> Path:
-    """The repository as committed: metrics and plots in git, no data (like a CI checkout)."""
-    return copy_repo(tmp_path_factory.mktemp("report") / "plain")
-
-
 @pytest.fixture
-def repo(plain, tmp_path) -> Path:
-    shutil.copytree(plain, tmp_path / "repo", symlinks=True)
-    return tmp_path / "repo"
+def repo(committed, tmp_path) -> Path:
+    """The repository as committed: metrics and plots in git, no data (like a CI checkout)."""
+    return copy_of(committed, tmp_path / "repo")
 
 
 @pytest.fixture(scope="module")
 def new_batch(reproduced, tmp_path_factory) -> Path:
     """A branch `july` on top of `main` that adds a batch and reruns the pipeline."""
-    repo = tmp_path_factory.mktemp("report") / "july"
-    shutil.copytree(reproduced, repo, symlinks=True)
+    repo = copy_of(reproduced, tmp_path_factory.mktemp("report") / "july")
     run(repo, "git", "checkout", "-q", "-b", "july")
     incoming = run(repo, "driftline", "demo", "next").stdout.split()[0]
     run(repo, "driftline", "ingest", incoming)
@@ -207,6 +194,48 @@ def test_unchanged_workspace_says_so_in_one_line(new_batch):
     assert "`plots/history.png`" in body  # no repository or commit: plain paths
 
 
+# What a GitHub runner sets for a pull request's job.
+CI_RUNNER = {
+    "GITHUB_ACTIONS": "true",
+    "CI": "true",
+    "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
+    "GITHUB_REPOSITORY": "acme/driftline",
+    "GITHUB_SERVER_URL": "https://github.com",
+    "GITHUB_REF": "refs/pull/7/merge",
+    "GITHUB_EVENT_NAME": "pull_request",
+}
+
+
+def test_a_ci_runners_variables_never_reach_the_commands_under_test(
+    new_batch, monkeypatch, tmp_path
+):
+    """On a runner the suite starts with GITHUB_SHA and GITHUB_REPOSITORY set. The commands a
+    test runs must not see them, or `driftline report` writes links where the tests above
+    expect plain paths."""
+    for name, value in {**CI_RUNNER, "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")}.items():
+        monkeypatch.setenv(name, value)
+    # helpers takes its environment when it is imported: import it in a process that starts
+    # with the runner's variables, as pytest on a runner does.
+    script = "import sys, helpers; print(helpers.run(sys.argv[1], *sys.argv[2:]).stdout)"
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(new_batch), "driftline", "report", "--base", "HEAD"],
+        cwd=Path(__file__).parent, env=dict(os.environ), capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "`plots/history.png`" in done.stdout  # plain paths
+    assert "acme/driftline" not in done.stdout and CI_RUNNER["GITHUB_SHA"][:7] not in done.stdout
+    # Given to the command, the same variables do turn the paths into links.
+    linked = driftline_report(new_batch, "--base", "HEAD", **CI_RUNNER).stdout
+    sha = CI_RUNNER["GITHUB_SHA"]
+    assert f"https://github.com/acme/driftline/blob/{sha}/plots/history.png" in linked
+
+
+def test_in_process_code_sees_no_ci_variables():
+    """conftest takes the runner's variables out of this process's environment, too
+    (pr_comment.build reads GITHUB_SHA there); only the ones the tests set themselves remain."""
+    assert {name for name in os.environ if foreign(name)} == {n for n in ENV if foreign(n)}
+
+
 def test_a_base_without_metrics(repo):
     run(repo, "git", "rm", "-rq", "metrics")
     run(repo, "git", "commit", "-qm", "no metrics yet")
@@ -236,7 +265,7 @@ def test_an_unknown_base_is_a_clear_error(repo):
 def test_a_shallow_clone_without_the_base_says_how_to_fetch_it(repo, tmp_path):
     run(repo, "git", "checkout", "-q", "-b", "feature")
     shallow = tmp_path / "shallow"
-    clone = ("git", "clone", "-q", "--depth", "1", "--branch", "feature")
-    run(tmp_path, *clone, f"file://{repo}", str(shallow))
+    run(tmp_path, "git", "clone", "-q", "--depth", "1", "--branch", "feature",
+        f"file://{repo}", str(shallow))  # fmt: skip
     message = refused(shallow, "--base", "origin/main")
     assert "this clone is shallow" in message and "fetch-depth: 0" in message

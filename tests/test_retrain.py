@@ -120,6 +120,7 @@ def write_verdict(folder, batch: str, retrain: bool) -> None:
     )
 
 
+@pytest.mark.integration
 def test_retrain_command_moves_the_window_and_says_why(project):
     before = yaml.safe_load((project / "params.yaml").read_text())
     done = run(project, "driftline", "retrain")
@@ -138,6 +139,7 @@ def test_retrain_command_moves_the_window_and_says_why(project):
     assert "already ends at the newest batch" in again.stdout
 
 
+@pytest.mark.integration
 def test_retrain_command_dry_run_and_not_advised_change_nothing(project):
     original = (project / "params.yaml").read_bytes()
     assert "Dry run" in run(project, "driftline", "retrain", "--dry-run").stdout
@@ -147,6 +149,7 @@ def test_retrain_command_dry_run_and_not_advised_change_nothing(project):
     assert (project / "params.yaml").read_bytes() == original
 
 
+@pytest.mark.integration
 def test_retrain_command_refuses_a_stale_verdict(project):
     original = (project / "params.yaml").read_bytes()
     write_verdict(project, "2013-02", True)

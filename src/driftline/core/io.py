@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from driftline.core.failpoint import failpoint
+
 FLOAT_DIGITS = 6
 
 
@@ -30,6 +32,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        failpoint(f"write@{target.as_posix()}")
         os.chmod(tmp_path, 0o644)
         os.replace(tmp_path, target)
     finally:

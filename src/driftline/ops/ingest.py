@@ -29,6 +29,7 @@ from driftline.core import paths
 from driftline.core.config import PARAMS_FILE, load_contract, load_params
 from driftline.core.contract import BatchSummary, scan_batch
 from driftline.core.errors import DriftlineError
+from driftline.core.failpoint import failpoint
 from driftline.core.io import write_bytes, write_text
 from driftline.core.log import get_logger
 from driftline.core.raw_batch import dvc_file
@@ -273,6 +274,7 @@ def _commit(taken: list[Candidate]) -> None:
     try:
         for candidate in taken:
             os.replace(candidate.staged, paths.raw(candidate.name))
+        failpoint("ingest-moved")
         dvc_add([paths.raw(c.name) for c in taken])
         for candidate in taken:
             add_meta(
@@ -322,11 +324,18 @@ def _exclusive() -> Iterator[None]:
     LOCK_FILE.parent.mkdir(parents=True, exist_ok=True)
     with LOCK_FILE.open("w") as handle:
         deadline = time.monotonic() + LOCK_TIMEOUT_S
+        waiting = False
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if not waiting:
+                    waiting = True
+                    get_logger().info(
+                        "another driftline ingest holds %s; waiting for it (at most %.0f s)",
+                        LOCK_FILE, LOCK_TIMEOUT_S,
+                    )  # fmt: skip
                 if time.monotonic() > deadline:
                     raise DriftlineError(
                         f"another driftline ingest holds {LOCK_FILE}; try again when it ends"
