@@ -24,9 +24,17 @@ os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 # another fixture: they hold a git + DVC repository or a server), or lives in one of these
 # modules (commands, repositories, processes, the model trained on the demo months). Every
 # other test is `unit`: in-process, and helpers.run and copy_repo refuse to run in it.
-INTEGRATION_MODULES = {"test_check_history", "test_demo", "test_failpoint", "test_faults",
-                       "test_fuzz", "test_ingest", "test_model", "test_pipeline_e2e",
-                       "test_s3_remote"}  # fmt: skip
+INTEGRATION_MODULES = {
+    "test_check_history",
+    "test_demo",
+    "test_failpoint",
+    "test_faults",
+    "test_fuzz",
+    "test_ingest",
+    "test_model",
+    "test_pipeline_e2e",
+    "test_s3_remote",
+}
 INTEGRATION_FIXTURES = {"committed", "materialized", "reproduced", "s3_endpoint"}
 
 
@@ -89,8 +97,12 @@ def s3_endpoint():
         port = probe.getsockname()[1]
     server = shutil.which("moto_server", path=ENV["PATH"])
     assert server, "moto_server is missing: it installs from requirements.lock"
-    proc = subprocess.Popen([server, "-H", "127.0.0.1", "-p", str(port)], env=ENV,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [server, "-H", "127.0.0.1", "-p", str(port)],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):

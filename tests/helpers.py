@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -39,17 +41,24 @@ ENV = {
 
 
 # Dummy credentials for moto's S3 server: nothing real is ever used or needed.
-S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-          "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
+S3_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
 def s3_client(endpoint: str):
     """A boto3 S3 client for moto's server at ``endpoint``, with the dummy credentials."""
     import boto3
 
-    return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=S3_ENV["AWS_ACCESS_KEY_ID"],
-                        aws_secret_access_key=S3_ENV["AWS_SECRET_ACCESS_KEY"],
-                        region_name=S3_ENV["AWS_DEFAULT_REGION"])  # fmt: skip
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=S3_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=S3_ENV["AWS_SECRET_ACCESS_KEY"],
+        region_name=S3_ENV["AWS_DEFAULT_REGION"],
+    )
 
 
 # True while a unit test runs (conftest): it may run no command and build no repository.
@@ -87,3 +96,11 @@ def copy_of(repo: Path, target: Path) -> Path:
     links into the cache, so the copy shares nothing with ``repo``."""
     shutil.copytree(repo, target, symlinks=True)
     return target
+
+
+# The committed locks were made with Python 3.11 and are promised byte for byte there only:
+# models/meta.json records the Python version (README, "Byte for byte, with Python 3.11").
+SAME_PYTHON_AS_THE_LOCKS = pytest.mark.skipif(
+    sys.version_info[:2] != (3, 11),
+    reason="compares with the committed locks, which are byte for byte on Python 3.11 only",
+)

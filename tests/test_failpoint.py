@@ -18,8 +18,9 @@ WRITE = "from driftline.io import write_json; write_json('out.json', {'new': 1})
 
 def python(cwd, code: str, point: str) -> subprocess.CompletedProcess:
     env = {**ENV, ENV_VAR: point}
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=60)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_unnamed_points_do_nothing(tmp_path, monkeypatch):
@@ -48,9 +49,13 @@ def test_a_kill_stops_the_write_before_the_rename(tmp_path, action):
 
 def test_a_wait_holds_until_its_file_appears(tmp_path):
     go = tmp_path / "go"
-    proc = subprocess.Popen([sys.executable, "-c", WRITE], cwd=tmp_path, text=True,
-                            env={**ENV, ENV_VAR: f"write@out.json:wait={go}"},
-                            stderr=subprocess.PIPE)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITE],
+        cwd=tmp_path,
+        text=True,
+        env={**ENV, ENV_VAR: f"write@out.json:wait={go}"},
+        stderr=subprocess.PIPE,
+    )
     try:
         assert proc.stderr.readline().strip() == f"failpoint write@out.json: waiting for {go}"
         assert proc.poll() is None and not (tmp_path / "out.json").exists()

@@ -18,7 +18,7 @@ import yaml
 
 from driftline.core.io import write_json
 from driftline.core.stages import run as run_stage
-from helpers import ENV, copy_of, run
+from helpers import ENV, SAME_PYTHON_AS_THE_LOCKS, copy_of, run
 from test_ingest import STAGING, csv_file, snapshot
 
 pytestmark = pytest.mark.e2e
@@ -29,12 +29,14 @@ FAILPOINT = "DRIFTLINE_FAILPOINT"  # driftline.core.failpoint
 
 def run_until_killed(repo: Path, args: list[str], env: dict[str, str]) -> str:
     """Run ``args`` in a session of its own; a failpoint in ``env`` must SIGKILL it."""
-    done = subprocess.run(args, cwd=repo, env=env, capture_output=True, text=True,
-                          start_new_session=True, timeout=900)  # fmt: skip
+    done = subprocess.run(
+        args, cwd=repo, env=env, capture_output=True, text=True, start_new_session=True, timeout=900
+    )
     assert done.returncode == -signal.SIGKILL, done.stdout + done.stderr
     return done.stdout + done.stderr
 
 
+@SAME_PYTHON_AS_THE_LOCKS
 def test_repro_killed_in_every_stage_resumes_to_the_committed_result(
     tmp_path, materialized, repo_root
 ):
@@ -84,8 +86,12 @@ def test_ingest_killed_mid_way_is_undone_and_can_be_rerun(tmp_path, materialized
     # Besides the new batch's files, params.yaml and data/raw/.gitignore, nothing changed.
     after, _ = snapshot(repo)
     changed = {k for k in before[0].keys() | after.keys() if before[0].get(k) != after.get(k)}
-    assert changed == {"params.yaml", "data/raw/.gitignore", "data/raw/2013-07.csv",
-                       "data/raw/2013-07.csv.dvc"}  # fmt: skip
+    assert changed == {
+        "params.yaml",
+        "data/raw/.gitignore",
+        "data/raw/2013-07.csv",
+        "data/raw/2013-07.csv.dvc",
+    }
 
 
 def test_a_full_disk_leaves_the_previous_output_and_says_what_to_do(tmp_path, monkeypatch, capfd):
@@ -125,6 +131,7 @@ def clock_env(tmp_path: Path, when: datetime, tz: str) -> dict[str, str]:
     return {"PYTHONPATH": pythonpath, "DRIFTLINE_TEST_NOW": str(when.timestamp()), "TZ": tz}
 
 
+@SAME_PYTHON_AS_THE_LOCKS
 def test_outputs_depend_on_neither_the_clock_nor_the_time_zone(tmp_path, materialized, repo_root):
     repo = copy_of(materialized, tmp_path / "repo")
     # Every stage runs again with the clock 25 years back, 12:45 ahead of UTC.
@@ -181,8 +188,9 @@ def one_more_repro_builds(repo: Path, newest: str) -> None:
 
 
 def start(repo: Path, args: list[str], env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(args, cwd=repo, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    return subprocess.Popen(
+        args, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
 
 
 def held(proc: subprocess.Popen, point: str) -> None:
@@ -237,8 +245,11 @@ def test_dvc_repro_while_an_ingest_runs_ends_clean_after_one_more_repro(
     # The ingest is held half-way: its journal written, the six files moved into data/raw,
     # not yet tracked (`dvc add`) or registered.
     go = tmp_path / "go"
-    ingest = start(repo, ["driftline", "ingest", "--from", str(landing)],
-                   {**ENV, FAILPOINT: f"ingest-moved:wait={go}"})  # fmt: skip
+    ingest = start(
+        repo,
+        ["driftline", "ingest", "--from", str(landing)],
+        {**ENV, FAILPOINT: f"ingest-moved:wait={go}"},
+    )
     try:
         held(ingest, "ingest-moved")
         assert all((repo / f"data/raw/{month}.csv").is_file() for month in months)

@@ -175,8 +175,12 @@ def test_ingest_adds_tracks_and_registers_the_batch(repo, july):
     record = yaml.safe_load((repo / "data/raw/2013-07.csv.dvc").read_text())
     raw = (repo / "data/raw/2013-07.csv").read_bytes()
     assert record["outs"][0]["md5"] == hashlib.md5(raw).hexdigest()
-    assert record["meta"] == {"period": "2013-07", "rows": 29425, "source": "2013-07.csv",
-                              "unseen_category_rows": 0}  # fmt: skip
+    assert record["meta"] == {
+        "period": "2013-07",
+        "rows": 29425,
+        "source": "2013-07.csv",
+        "unseen_category_rows": 0,
+    }
     # The canonical bytes are those `driftline demo materialize` writes on a fresh clone.
     assert raw == path.read_bytes()
     assert "2013-07.csv" in (repo / "data/raw/.gitignore").read_text()
@@ -203,8 +207,12 @@ def test_unseen_categories_are_counted_not_refused(repo, july):
     path = csv_file(repo / "incoming", edit(edit(july, 0, "carrier", "ZZ"), 1, "carrier", "ZZ"))
     done = run(repo, "driftline", "ingest", str(path))
     assert "2 rows with unseen categories" in done.stderr
-    assert yaml.safe_load((repo / "data/raw/2013-07.csv.dvc").read_text())["meta"][
-        "unseen_category_rows"] == 2  # fmt: skip
+    assert (
+        yaml.safe_load((repo / "data/raw/2013-07.csv.dvc").read_text())["meta"][
+            "unseen_category_rows"
+        ]
+        == 2
+    )
 
 
 def test_ingest_from_a_folder_in_time_order_and_idempotent(repo, demo_months):
@@ -248,8 +256,9 @@ def test_a_huge_file_is_streamed_in_chunks_and_read_once(repo, july, monkeypatch
 
     monkeypatch.setattr(contract.pa.DataFrameSchema, "validate", counting)
     read_csv = contract.pd.read_csv
-    monkeypatch.setattr(contract.pd, "read_csv",
-                        lambda *a, **kw: opened.append(a[0]) or read_csv(*a, **kw))  # fmt: skip
+    monkeypatch.setattr(
+        contract.pd, "read_csv", lambda *a, **kw: opened.append(a[0]) or read_csv(*a, **kw)
+    )
     monkeypatch.setenv("PATH", ENV["PATH"])
     report = ingest.ingest([path], dry_run=True)
     assert report.taken[0].summary.rows == 29425
@@ -262,9 +271,14 @@ def test_two_ingests_at_once_never_corrupt_the_registry(repo, demo_months, tmp_p
     second = csv_file(repo / "incoming", demo_months["2013-08"], "2013-08.csv")
 
     def ingest(path: Path, **env: str) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "driftline.ops.cli", "ingest", str(path)],
-                                cwd=repo, env={**ENV, **env}, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)  # fmt: skip
+        return subprocess.Popen(
+            [sys.executable, "-m", "driftline.ops.cli", "ingest", str(path)],
+            cwd=repo,
+            env={**ENV, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def until(proc: subprocess.Popen, said: str) -> None:
         for line in proc.stderr:
@@ -304,8 +318,9 @@ def test_ingest_from_an_s3_landing_location(repo, demo_months, s3_endpoint, monk
     s3 = boto3.client("s3", endpoint_url=s3_endpoint)
     s3.create_bucket(Bucket="landing")
     for month in ("2013-07", "2013-08"):
-        s3.put_object(Bucket="landing", Key=f"incoming/{month}.csv",
-                      Body=batch_csv_bytes(demo_months[month]))  # fmt: skip
+        s3.put_object(
+            Bucket="landing", Key=f"incoming/{month}.csv", Body=batch_csv_bytes(demo_months[month])
+        )
     env = {**S3_ENV, "AWS_ENDPOINT_URL": s3_endpoint}
     done = run(repo, "driftline", "ingest", "--from", "s3://landing/incoming/", **env)
     assert "Ingested 2013-07, 2013-08" in done.stdout

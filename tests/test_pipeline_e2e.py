@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import run
+from helpers import SAME_PYTHON_AS_THE_LOCKS, run
 
 pytestmark = pytest.mark.e2e
 
@@ -33,6 +33,7 @@ def clone(reproduced, tmp_path_factory) -> Path:
     return work
 
 
+@SAME_PYTHON_AS_THE_LOCKS
 def test_fresh_clone_reproduces_the_committed_lock_byte_for_byte(clone, repo_root):
     assert (clone / "dvc.lock").read_bytes() == (repo_root / "dvc.lock").read_bytes()
     # Metrics, plots (PNGs too) and the report were rewritten identically.

@@ -37,8 +37,16 @@ FULL_DRIFT = {
     },
 }
 # The keys today's drift stage writes: no retrain verdict, history rules or prediction drift.
-TODAY_KEYS = ("batch", "reference", "dataset_drift", "share_drifted", "drifted_features",
-              "features_tested", "target_drift", "top_features")  # fmt: skip
+TODAY_KEYS = (
+    "batch",
+    "reference",
+    "dataset_drift",
+    "share_drifted",
+    "drifted_features",
+    "features_tested",
+    "target_drift",
+    "top_features",
+)
 
 
 # --- the sections -----------------------------------------------------------------------
@@ -219,8 +227,11 @@ def test_a_ci_runners_variables_never_reach_the_commands_under_test(
     script = "import sys, helpers; print(helpers.run(sys.argv[1], *sys.argv[2:]).stdout)"
     done = subprocess.run(
         [sys.executable, "-c", script, str(new_batch), "driftline", "report", "--base", "HEAD"],
-        cwd=Path(__file__).parent, env=dict(os.environ), capture_output=True, text=True,
-    )  # fmt: skip
+        cwd=Path(__file__).parent,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert "`plots/history.png`" in done.stdout  # plain paths
     assert "acme/driftline" not in done.stdout and CI_RUNNER["GITHUB_SHA"][:7] not in done.stdout
@@ -265,7 +276,17 @@ def test_an_unknown_base_is_a_clear_error(repo):
 def test_a_shallow_clone_without_the_base_says_how_to_fetch_it(repo, tmp_path):
     run(repo, "git", "checkout", "-q", "-b", "feature")
     shallow = tmp_path / "shallow"
-    run(tmp_path, "git", "clone", "-q", "--depth", "1", "--branch", "feature",
-        f"file://{repo}", str(shallow))  # fmt: skip
+    run(
+        tmp_path,
+        "git",
+        "clone",
+        "-q",
+        "--depth",
+        "1",
+        "--branch",
+        "feature",
+        f"file://{repo}",
+        str(shallow),
+    )
     message = refused(shallow, "--base", "origin/main")
     assert "this clone is shallow" in message and "fetch-depth: 0" in message

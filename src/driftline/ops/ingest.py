@@ -334,8 +334,9 @@ def _exclusive() -> Iterator[None]:
                     waiting = True
                     get_logger().info(
                         "another driftline ingest holds %s; waiting for it (at most %.0f s)",
-                        LOCK_FILE, LOCK_TIMEOUT_S,
-                    )  # fmt: skip
+                        LOCK_FILE,
+                        LOCK_TIMEOUT_S,
+                    )
                 if time.monotonic() > deadline:
                     raise DriftlineError(
                         f"another driftline ingest holds {LOCK_FILE}; try again when it ends"
