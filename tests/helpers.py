@@ -9,8 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+# The top-level pipeline and the per-batch ones.
+PIPELINES = ("dvc.yaml", "pipeline/prepare/dvc.yaml", "pipeline/score/dvc.yaml")
+# The libraries that make a stage's start-up slow (a second or so each, on 2 cores).
+HEAVY_LIBRARIES = ("pandas", "pyarrow", "pandera", "scipy", "sklearn", "matplotlib")
 
 
 def foreign(name: str) -> bool:
@@ -104,3 +109,12 @@ SAME_PYTHON_AS_THE_LOCKS = pytest.mark.skipif(
     sys.version_info[:2] != (3, 11),
     reason="compares with the committed locks, which are byte for byte on Python 3.11 only",
 )
+
+
+def pipeline_stages(root: Path = ROOT) -> dict[str, dict]:
+    """Every stage definition by name, from the top-level dvc.yaml and the per-batch ones (a
+    per-batch stage's body is under ``do``)."""
+    found = {}
+    for name in PIPELINES:
+        found.update(yaml.safe_load((root / name).read_text())["stages"])
+    return found

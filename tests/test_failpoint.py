@@ -8,12 +8,12 @@ import subprocess
 import sys
 
 import pytest
-from driftline.failpoint import ENV_VAR, failpoint
-from driftline.io import write_json
 
+from driftline.core.failpoint import ENV_VAR, failpoint
+from driftline.core.io import write_json
 from helpers import ENV
 
-WRITE = "from driftline.io import write_json; write_json('out.json', {'new': 1})"
+WRITE = "from driftline.core.io import write_json; write_json('out.json', {'new': 1})"
 
 
 def python(cwd, code: str, point: str) -> subprocess.CompletedProcess:

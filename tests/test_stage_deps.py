@@ -139,6 +139,7 @@ STARTUP = {
 }
 
 
+@pytest.mark.integration  # a fresh Python per stage
 @pytest.mark.parametrize("stage", sorted(STARTUP))
 def test_a_stage_starts_with_only_the_libraries_it_uses(stage):
     assert set(STARTUP) == set(stage_code())
