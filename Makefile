@@ -69,7 +69,7 @@ format: setup
 ## rehearse: play GitHub events against the workflows locally with act, under GitHub's rules,
 ## against a local git origin and moto's S3 server on 127.0.0.1 (tests/test_rehearsal.py)
 rehearse: setup
-	$(BIN)/python -m pytest -m rehearsal tests/test_rehearsal.py
+	$(BIN)/python -m pytest -m rehearsal tests/test_rehearsal.py --durations=10
 
 ## bench: full and no-op `dvc repro` on the demo months (figures in docs/benchmarks.md)
 bench: setup

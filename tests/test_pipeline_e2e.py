@@ -91,7 +91,8 @@ def test_push_to_the_default_local_remote(clone):
 def test_adding_a_batch_reruns_only_the_new_batch_and_the_summaries(clone):
     incoming = out(clone, "driftline", "demo", "next").split()[0]
     printed = out(clone, "driftline", "ingest", incoming)
-    steps = [line.split("#")[0].split() for line in printed.splitlines()[1:]]
+    # The indented lines after "Next:" (the log lines go to the same captured output).
+    steps = [line.split("#")[0].split() for line in printed.splitlines() if line.startswith("  ")]
     assert [step[:2] for step in steps] == [["dvc", "repro"], ["git", "add"], ["dvc", "push"]]
     ran = stages_run(out(clone, *steps[0]))
     # Per-batch work for the new batch only; window rewrites identical bytes, so no train.
