@@ -290,3 +290,12 @@ def test_a_shallow_clone_without_the_base_says_how_to_fetch_it(repo, tmp_path):
     )
     message = refused(shallow, "--base", "origin/main")
     assert "this clone is shallow" in message and "fetch-depth: 0" in message
+
+
+def test_the_comment_says_when_the_base_branch_moved_past_the_fork_point():
+    fork = "0123456789abcdef0123456789abcdef01234567"
+    assert pr_comment.base_moved_note(fork, "origin/main", 0) == ""
+    one = pr_comment.base_moved_note(fork, "origin/main", 1)
+    assert "`origin/main` has 1 new commit since this branch forked from it at `0123456`" in one
+    assert "has 3 new commits" in pr_comment.base_moved_note(fork, "origin/main", 3)
+    assert "Merge `origin/main` into the branch" in one
