@@ -180,13 +180,12 @@ def demo_months(params: dict) -> dict:
 
     from driftline.core.config import load_contract
     from driftline.core.contract import read_batch
-    from driftline.core.features import feature_lists, prepare_frame
+    from driftline.core.dataset import prepare_frame
     from driftline.ops.demo import batch_csv_bytes, load_months
 
-    categorical, numeric = feature_lists(params)
-    features = [*categorical, *numeric]
+    # The demo's params list the model's features.
+    features = [*params["features"]["categorical"], *params["features"]["numeric"]]
     contract = load_contract(ROOT / "contract.yaml")
-    settings = params["features"]
     raw_months = None
     months = {}
     with tempfile.TemporaryDirectory(prefix="driftline-months-") as tmp:
@@ -200,7 +199,7 @@ def demo_months(params: dict) -> dict:
             csv = Path(tmp) / f"{name}.csv"
             csv.write_bytes(batch_csv_bytes(raw_months[name]))
             raw = read_batch(csv, contract)
-            prepared, _ = prepare_frame(raw, settings["late_minutes"], settings["cancelled"])
+            prepared, _ = prepare_frame(raw, params, contract)
             months[name] = prepared[features].reset_index(drop=True)
     return months
 
@@ -265,6 +264,7 @@ def measure(compute, warm_up) -> dict:
 def worker_ours(reference: str, current: str, spec: dict) -> dict:
     import pandas as pd
 
+    from driftline.core.drift_score import measured
     from driftline.ops.compare import compare_frames
 
     ref, cur = pd.read_parquet(reference), pd.read_parquet(current)
@@ -277,7 +277,8 @@ def worker_ours(reference: str, current: str, spec: dict) -> dict:
     )
     result = figures.pop("result")
     figures["columns"] = {
-        name: {"test": r["test"], "score": r["score"], "drifted": r["drifted"]}
+        # evidently reports the raw p-value or distance: compare like with like.
+        name: {"test": r["test"], "score": measured(r)[1], "drifted": r["drifted"]}
         for name, r in result["columns"].items()
     }
     figures["share_drifted"] = result["share_drifted"]

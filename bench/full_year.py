@@ -77,7 +77,7 @@ def yes(flag: bool) -> str:
 
 
 def signal(result: dict) -> str:
-    return f"{yes(result['drifted'])} ({result['score']:.3f})"
+    return f"{yes(result['drifted'])} ({result['drift_score']:.2f})"
 
 
 def self_drift(repo: Path, batch: str) -> int:
@@ -85,8 +85,9 @@ def self_drift(repo: Path, batch: str) -> int:
     code = (
         "import json, sys; from driftline.core.drift import monitor; "
         "from driftline.core.config import load_params; "
-        "from driftline.core.features import TARGET, feature_lists; "
-        "p = load_params(); c, n = feature_lists(p); "
+        "from driftline.core.dataset import TARGET, feature_lists; "
+        "p = load_params(); "
+        "c, n = feature_lists(p, json.load(open('data/window/reference.json'))); "
         f"profile = json.load(open('data/profiles/{batch}.json')); "
         "print(len(monitor(profile, profile, c + n, TARGET, p['drift'])['drifted_columns']))"
     )

@@ -9,7 +9,8 @@ import yaml
 from driftline.core.errors import DriftlineError
 from driftline.core.retrain_verdict import chosen_rules, verdict
 from driftline.core.rules import check_metric
-from driftline.ops.retrain import moved_window, set_window
+from driftline.ops.params_text import set_window
+from driftline.ops.retrain import moved_window
 from helpers import run
 
 BATCHES = [f"2013-{m:02d}" for m in range(1, 9)]

@@ -45,8 +45,8 @@ def load_params(path: str | Path = PARAMS_FILE, check_window: bool = True) -> di
 def load_contract(path: str | Path = CONTRACT_FILE) -> dict[str, Any]:
     """Read the data contract, ``contract.yaml``: ``columns`` maps each required raw column
     to its ``type`` (int, float or str), ``nullable``, optional inclusive ``range`` and
-    ``categories``; ``period``, ``time``, ``target``, ``target_empty_only_with`` and
-    ``extra_columns`` describe the batch as a whole.
+    ``categories``; ``period``, ``time``, ``empty_only_with`` and ``extra_columns``
+    describe the batch as a whole.
 
     Raises
     ------
@@ -67,16 +67,35 @@ def load_contract(path: str | Path = CONTRACT_FILE) -> dict[str, Any]:
     period = _require(contract, "period", str, path)
     if period not in ("month", "day"):
         raise DriftlineError(f"{path}: key 'period' is {period!r}; choose 'month' or 'day'")
-    time = _require(contract, "time", list, path)
-    if len(time) != 3 or any(c not in columns for c in time):
-        raise DriftlineError(f"{path}: key 'time' must name the year, month and day columns")
-    for key in ("target", "target_empty_only_with"):
-        name = contract.get(key)
-        if name is not None and name not in columns:
-            raise DriftlineError(f"{path}: key '{key}' names '{name}', which is not a column")
+    _check_time(contract.get("time"), columns, path)
+    pairs = contract.get("empty_only_with") or {}
+    if not isinstance(pairs, dict):
+        raise DriftlineError(f"{path}: key 'empty_only_with' must map a column to its partner")
+    for name in [*pairs, *pairs.values()]:
+        if name not in columns:
+            raise DriftlineError(f"{path}: key 'empty_only_with' names '{name}', not a column")
     if contract.get("extra_columns", "refuse") not in ("refuse", "drop"):
         raise DriftlineError(f"{path}: key 'extra_columns' must be 'refuse' or 'drop'")
     return contract
+
+
+def _check_time(time: Any, columns: dict[str, Any], path: Path) -> None:
+    """``time`` is one text column of ISO 8601 dates or datetimes, or the integer columns
+    of year, month, day and optionally hour and minute; none of them may be empty."""
+    names = [time] if isinstance(time, str) else time
+    if not (isinstance(names, list) and (isinstance(time, str) or 3 <= len(names) <= 5)):
+        raise DriftlineError(
+            f"{path}: key 'time' must name one date or datetime column (e.g. time: date), or "
+            "the year, month and day columns, optionally with hour and minute "
+            "(e.g. time: [year, month, day])"
+        )
+    want = "str" if isinstance(time, str) else "int"
+    for name in names:
+        if name not in columns:
+            raise DriftlineError(f"{path}: key 'time' names '{name}', which is not a column")
+        if columns[name]["type"] != want or columns[name].get("nullable"):
+            kind = "a text column of ISO 8601 dates" if want == "str" else "an int column"
+            raise DriftlineError(f"{path}: time column '{name}' must be {kind}, not nullable")
 
 
 def _read_mapping(path: Path) -> dict[str, Any]:
@@ -118,6 +137,57 @@ def _require(params: dict[str, Any], dotted: str, kind: type | tuple[type, ...],
     return node
 
 
+def _check_target(params: dict[str, Any], path: Path) -> None:
+    from driftline.core.target import MISSING, NUMERIC_RULES, RULES
+
+    _require(params, "target.column", str, path)
+    positive = _require(params, "target.positive", dict, path)
+    if len(positive) != 1 or next(iter(positive)) not in RULES:
+        raise DriftlineError(
+            f"{path}: key 'target.positive' must hold one rule, one of {', '.join(RULES)}: "
+            "e.g. {above: 15} or {in: [Yes]}"
+        )
+    rule = next(iter(positive))
+    if rule in NUMERIC_RULES:
+        _require(params, f"target.positive.{rule}", (int, float), path)
+    elif rule == "in":
+        _require(params, "target.positive.in", list, path)
+    missing = _require(params, "target.missing", str, path)
+    if missing not in MISSING:
+        raise DriftlineError(
+            f"{path}: key 'target.missing' is {missing!r}; choose {', '.join(MISSING)}"
+        )
+    classes = _require(params, "target.classes", list, path)
+    if len(classes) != 2 or len({str(c) for c in classes}) != 2:
+        raise DriftlineError(
+            f"{path}: key 'target.classes' must name the negative and the positive class, "
+            "e.g. [on time, late]"
+        )
+
+
+def check_against_contract(params: dict[str, Any], contract: dict[str, Any]) -> None:
+    """What params may only name with the contract at hand: the target's column and rule."""
+    from driftline.core.target import NUMERIC_RULES
+
+    column = params["target"]["column"]
+    spec = contract["columns"].get(column)
+    if spec is None:
+        raise DriftlineError(
+            f"params.yaml: key 'target.column' is {column!r}, which contract.yaml does not list"
+        )
+    rule = next(iter(params["target"]["positive"]))
+    if rule in NUMERIC_RULES and spec["type"] == "str":
+        raise DriftlineError(
+            f"params.yaml: target.positive.{rule} compares numbers, but '{column}' is a text "
+            "column in contract.yaml: use {equals: VALUE} or {in: [CLASSES]}"
+        )
+    unknown = [c for c in params["features"].get("exclude") or [] if c not in contract["columns"]]
+    if unknown:
+        raise DriftlineError(
+            f"params.yaml: features.exclude names {unknown}, which contract.yaml does not list"
+        )
+
+
 def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
     return kind if isinstance(kind, tuple) else (kind,)
 
@@ -150,13 +220,11 @@ def _check(params: dict[str, Any], path: Path, check_window: bool) -> None:
     threshold = _require(params, "evaluate.threshold", (int, float), path)
     if not 0.0 < threshold < 1.0:
         raise DriftlineError(f"{path}: key 'evaluate.threshold' must be between 0 and 1")
-    _require(params, "features.categorical", list, path)
-    _require(params, "features.numeric", list, path)
-    cancelled = _require(params, "features.cancelled", str, path)
-    if cancelled not in ("drop", "late"):
-        raise DriftlineError(
-            f"{path}: key 'features.cancelled' is {cancelled!r}; choose 'drop' or 'late'"
-        )
+    _check_target(params, path)
+    _require(params, "features.derive", bool, path)
+    for key in ("exclude", "categorical", "numeric"):
+        if params["features"].get(key) is not None:
+            _require(params, f"features.{key}", list, path)
     _require(params, "profile.bins", int, path)
     _require(params, "drift.share", (int, float), path)
     _require(params, "drift.top", int, path)

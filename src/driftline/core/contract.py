@@ -2,9 +2,9 @@
 
 ``contract.yaml`` (loaded by ``config.load_contract``) lists every column with its type,
 nullability, range and known categories, the columns that date a row, the batch period and
-the target rule. ``schema`` turns it into a pandera ``DataFrameSchema``; ``read_batch`` and
-``scan_batch`` read a file against it in chunks and refuse any violation with a message
-naming the file, the column, the row (the file's line number) and the rule.
+the rules between columns. ``schema`` turns it into a pandera ``DataFrameSchema``;
+``read_batch`` and ``scan_batch`` read a file against it in chunks and refuse any violation
+with a message naming the file, the column, the row (the file's line number) and the rule.
 
 Unknown categories are not violations: they are drift, counted and reported.
 """
@@ -33,7 +33,7 @@ MAX_REPORTED = 5
 
 def schema(contract: dict[str, Any]) -> pa.DataFrameSchema:
     """The pandera schema of a contract: one coercing column per contract column, plus the
-    target rule (the target may be empty only where ``target_empty_only_with`` is empty)."""
+    row rules of ``empty_only_with`` (a column may be empty only where its partner is)."""
     columns = {}
     for name, spec in contract["columns"].items():
         checks = []
@@ -44,15 +44,13 @@ def schema(contract: dict[str, Any]) -> pa.DataFrameSchema:
         columns[name] = pa.Column(
             DTYPES[spec["type"]], checks, nullable=bool(spec.get("nullable")), coerce=True
         )
-    frame_checks = []
-    target, partner = contract.get("target"), contract.get("target_empty_only_with")
-    if target and partner:
-        frame_checks.append(
-            pa.Check(
-                lambda df: df[target].notna() | df[partner].isna(),
-                name=f"null target: '{target}' is empty but '{partner}' is not",
-            )
+    frame_checks = [
+        pa.Check(
+            lambda df, column=column, partner=partner: df[column].notna() | df[partner].isna(),
+            name=f"'{column}' is empty but '{partner}' is not",
         )
+        for column, partner in (contract.get("empty_only_with") or {}).items()
+    ]
     return pa.DataFrameSchema(columns, checks=frame_checks)
 
 
@@ -111,11 +109,25 @@ def canonical_csv(text: pd.DataFrame, header: bool = True) -> str:
     return text.to_csv(index=False, header=header, lineterminator="\n", na_rep="NA")
 
 
+TIME_PARTS = ("year", "month", "day", "hour", "minute")
+
+
+def row_times(frame: pd.DataFrame, contract: dict[str, Any]) -> pd.Series:
+    """When each row happened, from the contract's ``time``: one column of ISO 8601 dates or
+    datetimes (an offset is converted to UTC), or the columns of year, month, day and
+    optionally hour and minute. NaT where they form no valid time."""
+    time = contract["time"]
+    if isinstance(time, str):
+        parsed = pd.to_datetime(frame[time], format="ISO8601", errors="coerce", utc=True)
+        return parsed.dt.tz_localize(None)
+    units = TIME_PARTS[: len(time)]
+    parts = {unit: frame[name].astype("int64") for unit, name in zip(units, time, strict=True)}
+    return pd.to_datetime(parts, errors="coerce")
+
+
 def periods(frame: pd.DataFrame, contract: dict[str, Any]) -> pd.Series:
     """The period (e.g. ``2013-07``) of every row, from the contract's time columns."""
-    year, month, day = (frame[c].astype("int64") for c in contract["time"])
-    dates = pd.to_datetime({"year": year, "month": month, "day": day}, errors="coerce")
-    return dates.dt.to_period(PERIOD_FREQ[contract["period"]]).astype("str")
+    return row_times(frame, contract).dt.to_period(PERIOD_FREQ[contract["period"]]).astype("str")
 
 
 def _finite(series: pd.Series) -> pd.Series:
@@ -123,7 +135,7 @@ def _finite(series: pd.Series) -> pd.Series:
     return pd.Series(np.isfinite(values) | np.isnan(values), index=series.index)
 
 
-def _text_chunks(path: Path) -> Iterator[pd.DataFrame]:
+def text_chunks(path: Path) -> Iterator[pd.DataFrame]:
     """The file as text-valued chunks (missing values as NA), whatever its format."""
     if not path.is_file():
         raise DriftlineError(f"{path}: file not found")
@@ -195,7 +207,7 @@ def _validated_chunks(
     checker = schema(contract)
     wanted = list(contract["columns"])
     first_line = 2  # line 1 is the header
-    for chunk in _text_chunks(path):
+    for chunk in text_chunks(path):
         if first_line == 2:
             _check_columns(list(chunk.columns), contract, summary, path)
         text = chunk[wanted].reset_index(drop=True)
@@ -266,8 +278,8 @@ def _check_period(
     if invalid.any():
         bad = int(np.flatnonzero(invalid)[0])
         raise DriftlineError(
-            f"{path}: row {summary.rows + bad + 2}: the time columns "
-            f"{', '.join(contract['time'])} do not form a valid date"
+            f"{path}: row {summary.rows + bad + 2}: the time column(s) "
+            f"{_time_names(contract)} do not form a valid date"
         )
     if summary.period is None:
         summary.period = str(found.iloc[0])
@@ -278,6 +290,11 @@ def _check_period(
             f"{path}: row {summary.rows + bad + 2} falls in {found.iloc[bad]}, outside the "
             f"batch's period {summary.period}: one batch holds one {contract['period']}"
         )
+
+
+def _time_names(contract: dict[str, Any]) -> str:
+    time = contract["time"]
+    return time if isinstance(time, str) else ", ".join(time)
 
 
 def _count_unseen(typed: pd.DataFrame, contract: dict[str, Any], summary: BatchSummary) -> None:

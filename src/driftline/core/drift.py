@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from driftline.core.drift_score import drift_score
 from driftline.core.errors import DriftlineError
 from driftline.core.profile import hist_array, mean_std, nonempty_bins
 
@@ -111,15 +112,15 @@ def psi(ref: dict[str, Any], cur: dict[str, Any]) -> float:
     return float(np.sum((q - p) * np.log(q / p)))
 
 
-# name: (function, default threshold, kind). A "distance" drifts at or above its threshold,
-# a "pvalue" below it.
+# name: (function, default threshold, what it returns). A "distance" drifts at or above its
+# threshold, a "p_value" below it.
 TESTS = {
     "wasserstein": (wasserstein_normed, 0.1, "distance"),
     "jensenshannon": (jensen_shannon, 0.1, "distance"),
     "psi": (psi, 0.1, "distance"),
-    "ks": (ks_pvalue, 0.05, "pvalue"),
-    "chisquare": (chi_square_pvalue, 0.05, "pvalue"),
-    "ztest": (z_test_pvalue, 0.05, "pvalue"),
+    "ks": (ks_pvalue, 0.05, "p_value"),
+    "chisquare": (chi_square_pvalue, 0.05, "p_value"),
+    "ztest": (z_test_pvalue, 0.05, "p_value"),
 }
 
 
@@ -142,8 +143,10 @@ def column_drift(
 ) -> dict[str, Any]:
     """Test one column; ``override`` may set ``test`` and ``threshold``.
 
-    Returns the test, its score, the threshold, the verdict, the missing-value rates and,
-    for categorical columns, how many current rows hold a value the reference never saw.
+    Returns the test, what it measured under its own name (``p_value``, where smaller means
+    more drift, or ``distance``, where larger does), the threshold, the ``drift_score`` (see
+    :func:`drift_score`), the verdict, the missing-value rates and, for categorical columns,
+    how many current rows hold a value the reference never saw.
     """
     override = override or {}
     name = override.get("test") or default_test(ref, reference_rows)
@@ -157,12 +160,13 @@ def column_drift(
     function, default_threshold, kind = TESTS[name]
     threshold = float(override.get("threshold", default_threshold))
     empty = ref["count"] == 0 or cur["count"] == 0
-    score = float("nan") if empty else function(ref, cur)
-    drifted = False if empty else (score >= threshold if kind == "distance" else score < threshold)
+    value = float("nan") if empty else function(ref, cur)
+    drifted = False if empty else (value >= threshold if kind == "distance" else value < threshold)
     result = {
         "test": name,
-        "score": score,
+        kind: value,
         "threshold": threshold,
+        "drift_score": 0.0 if empty else drift_score(kind, value, threshold),
         "drifted": bool(drifted),
         "missing_rate_reference": _missing_rate(ref),
         "missing_rate_current": _missing_rate(cur),
@@ -230,19 +234,6 @@ def monitor(
         else column_drift(scores[0], scores[1], scores[0]["count"], overrides.get("prediction"))
     )
     return result
-
-
-def severity(result: dict[str, Any]) -> float:
-    """How far a column is towards drifting, on one scale for every test: 1 is the threshold.
-
-    Distances give score / threshold; p-values give threshold / p-value, capped at 10.
-    """
-    score, threshold = result["score"], result["threshold"]
-    if score is None or np.isnan(score):
-        return 0.0
-    if TESTS[result["test"]][2] == "pvalue":
-        return min(threshold / max(score, 1e-12), 10.0)
-    return score / threshold
 
 
 def _cdf(column: dict[str, Any]) -> np.ndarray:

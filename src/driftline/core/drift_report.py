@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from driftline.core import paths
-from driftline.core.features import TARGET
+from driftline.core.dataset import TARGET
+from driftline.core.drift_score import measured
 
 RULE_LABELS = {
     "threshold": "hard threshold",
@@ -25,28 +26,35 @@ def _number(value: float | None) -> str:
 
 
 def feature_table(ranked: list[tuple[str, dict[str, Any]]]) -> list[str]:
-    """One row per column, most drifted first: test, score, verdict, missing-value rates and
-    rows with a category the reference never saw."""
+    """One row per column, most drifted first: test, what it measured, threshold, drift
+    score, verdict, missing-value rates and rows with a category the reference never saw."""
     lines = [
-        "| feature | test | score | threshold | drifted | missing ref | missing cur | unseen |",
-        "|---|---|---|---|---|---|---|---|",
+        "| feature | test | measured | threshold | drift score | drifted | missing ref "
+        "| missing cur | unseen |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in ranked:
         unseen = r.get("unseen_rows")
         lines.append(
-            f"| {name} | {r['test']} | {_number(r['score'])} | {r['threshold']:g} | "
+            f"| {name} | {r['test']} | {_measured(r)} | {r['threshold']:g} | "
+            f"{r['drift_score']:.2f} | "
             f"{_yes(r['drifted'])} | {r['missing_rate_reference']:.1%} | "
             f"{r['missing_rate_current']:.1%} | {'' if unseen is None else f'{unseen:,}'} |"
         )
     return lines
 
 
+def _measured(r: dict[str, Any]) -> str:
+    kind, value = measured(r)
+    return f"{kind.replace('_', '-')} {_number(value)}"
+
+
 def signal_line(label: str, r: dict[str, Any] | None) -> str:
     if r is None:
         return f"- {label}: not available"
     return (
-        f"- {label}: {_yes(r['drifted'])} ({r['test']} {_number(r['score'])}, "
-        f"threshold {r['threshold']:g})"
+        f"- {label}: {_yes(r['drifted'])} ({r['test']} {_measured(r)}, "
+        f"threshold {r['threshold']:g}; drift score {r['drift_score']:.2f})"
     )
 
 

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from driftline.core import paths
+from driftline.core.dataset import TARGET, feature_lists
 from driftline.core.drift import monitor
-from driftline.core.features import TARGET, feature_lists
 from driftline.core.io import read_json
 from driftline.core.profile import score_profile
 
@@ -22,7 +22,7 @@ def monitor_batch(
     """:func:`driftline.core.drift.monitor` of a batch's profile ``current`` against the
     ``reference`` profile, for the model's features and the target, with the ``drift``
     params; prediction drift compares ``scores`` with the model's scores on its window."""
-    categorical, numeric = feature_lists(params)
+    categorical, numeric = feature_lists(params, reference)
     score_profiles = (
         read_json(paths.SCORE_PROFILE),
         score_profile(scores, params["profile"]["bins"]),

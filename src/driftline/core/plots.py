@@ -42,8 +42,15 @@ def curves_png(roc: list[dict], pr: list[dict], batch: str, target: str | Path) 
     _save(fig, target)
 
 
-def confusion_png(counts: dict[str, int], threshold: float, batch: str, target: str | Path) -> None:
-    """The confusion matrix at the decision threshold, with counts in the cells."""
+def confusion_png(
+    counts: dict[str, int],
+    threshold: float,
+    classes: tuple[str, str],
+    batch: str,
+    target: str | Path,
+) -> None:
+    """The confusion matrix at the decision threshold, with counts in the cells; ``classes``
+    names label 0 and label 1."""
     grid = [[counts["tn"], counts["fp"]], [counts["fn"], counts["tp"]]]
     fig, ax = plt.subplots(figsize=(4.5, 4))
     ax.imshow(grid, cmap="Blues")
@@ -58,8 +65,8 @@ def confusion_png(counts: dict[str, int], threshold: float, batch: str, target: 
                 va="center",
                 color="white" if grid[i][j] > peak / 2 else "black",
             )
-    ax.set_xticks([0, 1], ["on time", "late"])
-    ax.set_yticks([0, 1], ["on time", "late"])
+    ax.set_xticks([0, 1], list(classes))
+    ax.set_yticks([0, 1], list(classes))
     ax.set(xlabel="predicted", ylabel="actual", title=f"{batch}, threshold {threshold:g}")
     fig.tight_layout()
     _save(fig, target)
@@ -82,18 +89,14 @@ def history_png(history: list[dict[str, Any]], target: str | Path) -> None:
 
 def drift_png(columns: dict[str, dict[str, Any]], batch: str, target: str | Path) -> None:
     """Each feature's drift score against its threshold; drifted features in red."""
-    # Imported here, not at the top: the drift tests load scipy, which evaluate's plots (the
-    # other stage that draws) never use.
-    from driftline.core.drift import severity
-
-    names = sorted(columns, key=lambda n: severity(columns[n]))
+    names = sorted(columns, key=lambda n: columns[n]["drift_score"])
     fig, ax = plt.subplots(figsize=(8, 0.3 * len(names) + 1.2))
-    ratios = [severity(columns[n]) for n in names]
+    ratios = [columns[n]["drift_score"] for n in names]
     colors = ["tab:red" if columns[n]["drifted"] else "tab:green" for n in names]
     ax.barh(names, ratios, color=colors)
     ax.axvline(1.0, color="black", linestyle="--", linewidth=1)
     ax.set(
-        xlabel="score / threshold (p-value tests: threshold / p-value); drift at >= 1",
+        xlabel="drift score: distance / threshold, or threshold / p-value; drift at >= 1",
         title=f"Feature drift, {batch} vs training reference",
     )
     fig.tight_layout()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from driftline.core.drift_score import measured
 from driftline.core.errors import DriftlineError
 from driftline.core.rules import RULES
 
@@ -58,9 +59,10 @@ def verdict(
     for key, part in signals.items():
         signal = monitor[part]
         if when.get(key) and signal is not None and signal["drifted"]:
+            kind, value = measured(signal)
             reasons.append(
-                f"{key.replace('_', ' ')}: {signal['test']} {signal['score']:.4f} "
-                f"(threshold {signal['threshold']:g})"
+                f"{key.replace('_', ' ')}: {signal['test']} {kind.replace('_', '-')} "
+                f"{value:.4f} (threshold {signal['threshold']:g})"
             )
     for metric, rule in sorted(chosen_rules(when.get("rules"), list(history))):
         result = history[metric][rule]

@@ -1,5 +1,5 @@
-"""The ``driftline`` command line: add batches, check drift and quality history, retrain,
-report on a change, and write the demo data."""
+"""The ``driftline`` command line: start a project on your own data, add batches, check
+drift and quality history, retrain, report on a change, and write the demo data."""
 
 from __future__ import annotations
 
@@ -38,14 +38,28 @@ def ingest(args: argparse.Namespace) -> None:
 
 
 def materialize(args: argparse.Namespace) -> None:
-    """Write every registered demo batch into data/raw and track it with DVC."""
-    params = load_params()
-    year = params["demo"]["year"]
-    names = [b for b in batch_list(params) if b.startswith(f"{year}-")]
+    """Write every registered demo batch into data/raw and track it with DVC; in a project
+    of its own (no ``demo`` block in params.yaml), do nothing."""
+    params = load_params(check_window=False)
+    if "demo" not in params:
+        print("params.yaml has no 'demo' block: this project holds its own batches, so no demo")
+        print("data is written. Run 'dvc repro' on them (or 'dvc pull' first, on a fresh clone).")
+        return
+    year = demo.demo_year(params)
+    months = demo.load_months(year)
+    own = demo.own_batches(params, months)
+    collide = [name for name in own if name in months]
+    if collide:
+        raise DriftlineError(
+            f"params.yaml registers batches of your own under demo names ({', '.join(collide)}): "
+            "writing the demo data would overwrite them, so nothing was written. Remove the "
+            "'demo:' block from params.yaml (driftline init does) and run 'dvc repro' instead"
+        )
+    names = [b for b in batch_list(params) if b in months and b not in own]
     if not names:
         raise DriftlineError(f"params.yaml: no batch of the demo year {year} in 'batches'")
     with timed(f"materialize {len(names)} demo batches"):
-        written = demo.write_batches(demo.load_months(year), names, paths.RAW)
+        written = demo.write_batches(months, names, paths.RAW)
         if not args.no_dvc:
             dvc_add(written)
     for path in written:
@@ -55,7 +69,7 @@ def materialize(args: argparse.Namespace) -> None:
 def next_batch(args: argparse.Namespace) -> None:
     """Write the first demo month not yet registered into data/incoming."""
     params = load_params()
-    year = params["demo"]["year"]
+    year = demo.demo_year(params)
     registered = set(batch_list(params))
     months = demo.load_months(year)
     pending = [name for name in sorted(months) if name not in registered]
@@ -64,6 +78,30 @@ def next_batch(args: argparse.Namespace) -> None:
     (target,) = demo.write_batches(months, pending[:1], paths.INCOMING)
     print(target)
     get_logger().info("wrote %s; add it with: driftline ingest %s", target, target)
+
+
+def init(args: argparse.Namespace) -> None:
+    """Turn the demo clone into an empty project for your own data (see ops/init_project)."""
+    from driftline.ops import init_project
+
+    def names(text: str | None) -> list[str] | None:
+        return None if text is None else [n.strip() for n in text.split(",") if n.strip()]
+
+    time = names(args.time)
+    plan = init_project.plan(
+        Path(args.sample),
+        args.target,
+        init_project.parse_positive(args.positive),
+        classes=names(args.classes),
+        time=time[0] if time and len(time) == 1 else time,
+        period=args.period,
+        exclude=names(args.exclude),
+        force=args.force,
+    )
+    removed = init_project.apply(plan)
+    print(f"Removed {len(removed)} demo files (batches, their .dvc files, outputs, locks).")
+    print("Wrote contract.yaml (inferred) and params.yaml (no demo, batches: [], your target).")
+    print(init_project.next_steps(plan.contract_data, Path(args.sample)))
 
 
 def compare(args: argparse.Namespace) -> None:
@@ -143,6 +181,31 @@ def parser() -> argparse.ArgumentParser:
         "next", help="write the next unregistered month into data/incoming"
     )
     nxt.set_defaults(func=next_batch)
+    ini = commands.add_parser(
+        "init",
+        help="turn this clone into an empty project for your own data: remove the demo, "
+        "infer contract.yaml from a sample file, set the target in params.yaml",
+    )
+    ini.add_argument("sample", help="a CSV or parquet file of your data, e.g. your first batch")
+    ini.add_argument("--target", required=True, help="the column the label is built from")
+    ini.add_argument(
+        "--positive",
+        required=True,
+        help="when the label is 1: a value (equals it), or a rule in YAML, e.g. "
+        "'above: 15', 'in: [Yes, Maybe]'",
+    )
+    ini.add_argument("--classes", help="names of label 0 and 1, e.g. 'dry,rain'")
+    ini.add_argument(
+        "--time",
+        help="the column of ISO 8601 dates or datetimes, or YEAR,MONTH,DAY columns "
+        "(default: found in the sample)",
+    )
+    ini.add_argument("--period", choices=("month", "day"), help="one batch's period")
+    ini.add_argument("--exclude", help="columns that must not be features, e.g. 'id,outcome'")
+    ini.add_argument(
+        "--force", action="store_true", help="infer contract.yaml again in an initialised project"
+    )
+    ini.set_defaults(func=init)
     ing = commands.add_parser(
         "ingest",
         help="check a batch against the data contract and add it (or --from a "

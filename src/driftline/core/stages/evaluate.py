@@ -10,7 +10,7 @@ import pandas as pd
 
 from driftline.core import paths, plots
 from driftline.core.config import batch_list, load_params
-from driftline.core.features import TARGET
+from driftline.core.dataset import TARGET
 from driftline.core.io import read_json, write_csv, write_json
 from driftline.core.log import get_logger
 from driftline.core.quality import confusion, pr_points, quality, roc_points
@@ -28,14 +28,15 @@ HISTORY_COLUMNS = [
     "predicted_positive_rate",
     "share_drifted",
     "dataset_drift",
-    "label_drift",
-    "prediction_drift",
+    "label_drift_score",
+    "prediction_drift_score",
 ]
 
 
 def evaluate(argv: list[str]) -> None:
     params = load_params()
     threshold = params["evaluate"]["threshold"]
+    negative, positive = (str(c) for c in params["target"]["classes"])
     rows = [read_json(paths.batch_metrics(b)) for b in batch_list(params)]
     history = [r for r in rows if r["position"] == "after_window"]
     write_csv(paths.HISTORY, pd.DataFrame(history, columns=HISTORY_COLUMNS))
@@ -49,6 +50,7 @@ def evaluate(argv: list[str]) -> None:
         plots.confusion_png(
             {"tn": 0, "fp": 0, "fn": 0, "tp": 0},
             threshold,
+            (negative, positive),
             "no batch after the window",
             paths.CONFUSION_PNG,
         )
@@ -71,15 +73,15 @@ def evaluate(argv: list[str]) -> None:
         [
             {"actual": actual, "predicted": predicted, "count": counts[key]}
             for key, actual, predicted in (
-                ("tn", "on time", "on time"),
-                ("fp", "on time", "late"),
-                ("fn", "late", "on time"),
-                ("tp", "late", "late"),
+                ("tn", negative, negative),
+                ("fp", negative, positive),
+                ("fn", positive, negative),
+                ("tp", positive, positive),
             )
         ],
     )
     plots.curves_png(roc, pr, newest, paths.CURVES_PNG)
-    plots.confusion_png(counts, threshold, newest, paths.CONFUSION_PNG)
+    plots.confusion_png(counts, threshold, (negative, positive), newest, paths.CONFUSION_PNG)
     get_logger().info(
         "%s: ROC AUC %.4f over %d rows; history of %d batches",
         newest,

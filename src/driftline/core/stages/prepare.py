@@ -1,12 +1,12 @@
 """prepare@<batch>: raw CSV -> validated, typed parquet plus the batch's drift profile
-(of every candidate feature and the target)."""
+(of every candidate feature and the label)."""
 
 from __future__ import annotations
 
 from driftline.core import paths
-from driftline.core.config import load_contract, load_params
+from driftline.core.config import check_against_contract, load_contract, load_params
 from driftline.core.contract import read_batch
-from driftline.core.features import CATEGORICAL, NUMERIC, TARGET, prepare_frame, profile_ranges
+from driftline.core.dataset import TARGET, prepare_frame, profile_spec
 from driftline.core.io import write_json, write_parquet
 from driftline.core.log import get_logger
 from driftline.core.profile import profile_frame
@@ -17,24 +17,26 @@ from driftline.core.stages import one_batch, run
 def prepare(argv: list[str]) -> None:
     batch = one_batch(argv)
     params = load_params()
-    features = params["features"]
     contract = load_contract()
+    check_against_contract(params, contract)
     verify_raw(batch)
     raw = read_batch(paths.raw(batch), contract)
-    prepared, cancelled = prepare_frame(raw, features["late_minutes"], features["cancelled"])
-    action = "dropped" if features["cancelled"] == "drop" else "counted as late"
+    prepared, unlabelled = prepare_frame(raw, params, contract)
+    target = params["target"]
+    action = {"drop": "dropped", "positive": "labelled 1", "negative": "labelled 0"}
     get_logger().info(
-        "%s: %d rows, %d without an arrival (cancelled or diverted) %s, %d kept",
+        "%s: %d rows, %d with an empty '%s' %s, %d kept",
         batch,
         len(raw),
-        cancelled,
-        action,
+        unlabelled,
+        target["column"],
+        action[target["missing"]],
         len(prepared),
     )
     # Every candidate feature is profiled, so choosing other features never re-prepares.
-    ranges = profile_ranges(NUMERIC, contract)
-    profile = profile_frame(prepared, [*CATEGORICAL, TARGET], ranges, params["profile"]["bins"])
-    profile.update(batch=batch, raw_rows=len(raw), no_arrival=cancelled)
+    categorical, ranges = profile_spec(prepared, params, contract)
+    profile = profile_frame(prepared, [*categorical, TARGET], ranges, params["profile"]["bins"])
+    profile.update(batch=batch, raw_rows=len(raw), unlabelled=unlabelled)
     write_parquet(paths.prepared(batch), prepared)
     write_json(paths.profile(batch), profile)
 

@@ -7,7 +7,7 @@ import pandas as pd
 
 from driftline.core import paths
 from driftline.core.config import batch_list, load_params
-from driftline.core.features import TARGET
+from driftline.core.dataset import TARGET
 from driftline.core.io import read_json, write_json, write_parquet
 from driftline.core.model_store import load_model
 from driftline.core.monitoring import monitor_batch
@@ -39,14 +39,15 @@ def score(argv: list[str]) -> None:
 
 def drift_summary(params: dict, batch: str, scores) -> dict:
     """The batch's drift in four numbers, for the history: the share of drifted features,
-    the dataset verdict, and the label and prediction drift scores."""
+    the dataset verdict, and the label and prediction drift scores (higher is more drift,
+    1 is the threshold, whatever the test: :func:`driftline.core.drift.drift_score`)."""
     reference, current = read_json(paths.REFERENCE), read_json(paths.profile(batch))
     result = monitor_batch(params, reference, current, scores)
     return {
         "share_drifted": result["share_drifted"],
         "dataset_drift": result["dataset_drift"],
-        "label_drift": result["target"]["score"],
-        "prediction_drift": result["prediction"]["score"],
+        "label_drift_score": result["target"]["drift_score"],
+        "prediction_drift_score": result["prediction"]["drift_score"],
     }
 
 

@@ -12,8 +12,8 @@ from threadpoolctl import threadpool_limits
 
 from driftline.core import paths
 from driftline.core.config import load_params, window_batches
-from driftline.core.features import TARGET, TIME, feature_lists
-from driftline.core.io import write_bytes, write_json
+from driftline.core.dataset import TARGET, TIME, feature_lists
+from driftline.core.io import read_json, write_bytes, write_json
 from driftline.core.log import get_logger
 from driftline.core.model_store import model_bytes
 from driftline.core.modeling import build_model
@@ -25,7 +25,7 @@ from driftline.core.stages import run
 def train(argv: list[str]) -> None:
     params = load_params()
     settings = params["train"]
-    categorical, numeric = feature_lists(params)
+    categorical, numeric = feature_lists(params, read_json(paths.REFERENCE))
     features = categorical + numeric
     frame = pd.read_parquet(paths.WINDOW)
     frame = frame.iloc[np.argsort(frame[TIME].to_numpy(), kind="stable")].reset_index(drop=True)
@@ -59,7 +59,7 @@ def train(argv: list[str]) -> None:
         "model": model_name,
         "hyperparameters": settings[model_name],
         "features": {"categorical": categorical, "numeric": numeric},
-        "target": TARGET,
+        "target": {"column": params["target"]["column"], "positive": params["target"]["positive"]},
         "window": batches,
         "rows": {"window": len(frame), "fit": len(fit), "holdout": len(holdout)},
         "holdout_from": str(holdout[TIME].iloc[0]),

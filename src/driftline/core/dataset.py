@@ -1,0 +1,121 @@
+"""From a typed raw batch to the prepared frame: each row's time, the label and the candidate
+features, all named in config (``params.yaml``'s ``target`` and ``features``, the contract's
+``time``). The candidates are every contract column but the target, the time columns and
+``features.exclude``, plus what the optional hook in ``features.py`` derives. The model uses
+``features.categorical`` and ``features.numeric`` among them, by default all of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from driftline.core.contract import row_times
+from driftline.core.errors import DriftlineError
+from driftline.core.target import label
+
+# The prepared frame's own columns; a candidate may not take either name.
+TIME = "time"
+TARGET = "target"
+HOOK = "driftline.core.features"
+
+
+def raw_candidates(params: dict[str, Any], contract: dict[str, Any]) -> list[str]:
+    """The contract's columns that are candidate features, in contract order."""
+    time = contract["time"]
+    taken = {params["target"]["column"], *([time] if isinstance(time, str) else time)}
+    taken.update(params["features"].get("exclude") or [])
+    return [name for name in contract["columns"] if name not in taken]
+
+
+def prepare_frame(
+    raw: pd.DataFrame, params: dict[str, Any], contract: dict[str, Any]
+) -> tuple[pd.DataFrame, int]:
+    """Build the time, the label and the candidate features of a typed raw batch.
+
+    Returns
+    -------
+    prepared : pandas.DataFrame
+        ``time``, ``target`` (int8), the raw candidates (text as ``str``, numbers as float64)
+        and the derived ones, in raw row order, without the rows ``target.missing`` drops.
+    unlabelled : int
+        How many rows had an empty target column (dropped or labelled as ``missing`` says).
+    """
+    settings = params["target"]
+    labels, keep = label(raw[settings["column"]], settings["positive"], settings["missing"])
+    time = row_times(raw, contract)
+    columns: dict[str, Any] = {TIME: time, TARGET: labels}
+    for name in raw_candidates(params, contract):
+        text = contract["columns"][name]["type"] == "str"
+        columns[name] = raw[name].astype("str") if text else raw[name].astype("float64")
+    if params["features"]["derive"]:
+        derived = importlib.import_module(HOOK).derive(raw, time)
+        if len(derived) != len(raw):
+            raise DriftlineError(
+                f"{HOOK}.derive returned {len(derived)} rows for a batch of {len(raw)}"
+            )
+        clash = [name for name in derived.columns if name in columns]
+        if clash:
+            raise DriftlineError(
+                f"{HOOK}.derive returns {clash}, which are already columns of the prepared "
+                "frame: rename them, or list the raw ones in features.exclude"
+            )
+        for name in derived.columns:
+            columns[name] = derived[name].to_numpy()
+    prepared = pd.DataFrame(columns).loc[keep].reset_index(drop=True)
+    return prepared, int(np.count_nonzero(raw[settings["column"]].isna().to_numpy()))
+
+
+def profile_spec(
+    prepared: pd.DataFrame, params: dict[str, Any], contract: dict[str, Any]
+) -> tuple[list[str], dict[str, tuple[float, float]]]:
+    """The candidates of a prepared frame to profile: categorical names, and numeric names
+    with the ``(low, high)`` grid of each one's histogram (the contract's ``range``, or the
+    hook's ``RANGES`` for a derived column)."""
+    derived = importlib.import_module(HOOK).RANGES if params["features"]["derive"] else {}
+    categorical, numeric = [], {}
+    for name in prepared.columns:
+        if name in (TIME, TARGET):
+            continue
+        if not pd.api.types.is_numeric_dtype(prepared[name]):
+            categorical.append(name)
+            continue
+        # A derived column may share a time or excluded column's name (the demo's month).
+        bounds = derived.get(name) or contract["columns"].get(name, {}).get("range")
+        if bounds is None:
+            where = f"{HOOK}.RANGES" if name not in contract["columns"] else "contract.yaml"
+            raise DriftlineError(
+                f"{where}: numeric feature '{name}' needs a range [low, high] for its drift "
+                "histogram"
+            )
+        numeric[name] = (float(bounds[0]), float(bounds[1]))
+    return categorical, numeric
+
+
+def feature_lists(params: dict[str, Any], reference: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The model's categorical and numeric features, checked against the candidates the
+    training reference profiles; a list left out of params means all candidates of its kind.
+    """
+    kinds = {name: c["kind"] for name, c in reference["columns"].items() if name != TARGET}
+    chosen = []
+    for kind in ("categorical", "numeric"):
+        available = [name for name, k in kinds.items() if k == kind]
+        names = params["features"].get(kind)
+        if names is None:
+            chosen.append(available)
+            continue
+        names = [str(c) for c in names]
+        unknown = [c for c in names if c not in available]
+        if unknown:
+            raise DriftlineError(
+                f"params.yaml: features.{kind} {unknown} are not {kind} candidates; choose "
+                f"from {available} (candidates: contract.yaml's columns but the target, the "
+                "time columns and features.exclude, plus the derived ones)"
+            )
+        chosen.append(names)
+    if not chosen[0] and not chosen[1]:
+        raise DriftlineError("params.yaml: features.categorical and features.numeric are empty")
+    return chosen[0], chosen[1]
