@@ -9,6 +9,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 
 import helpers
 from driftline.core.config import load_contract, load_params
@@ -36,10 +37,25 @@ INTEGRATION_MODULES = {
     "test_s3_remote",
 }
 INTEGRATION_FIXTURES = {"committed", "materialized", "reproduced", "s3_endpoint"}
+# What tests the demo rather than the machinery: the repository's own params, contract and
+# demo data, and the session repositories built from them. After `driftline init` these
+# tests skip; the machinery tests (their own small data) still run.
+DEMO_FIXTURES = {"params", "contract", "demo_months", "committed", "materialized", "reproduced"}
+IS_DEMO = "demo" in (yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8")) or {})
+NOT_THE_DEMO = (
+    "a demo test: params.yaml has no 'demo' block, so this project holds its own data "
+    "(driftline init removed the demo); the machinery tests still run"
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
+        if item.get_closest_marker("demo") or DEMO_FIXTURES & set(
+            getattr(item, "fixturenames", ())
+        ):
+            item.add_marker(pytest.mark.demo)
+            if not IS_DEMO:
+                item.add_marker(pytest.mark.skip(reason=NOT_THE_DEMO))
         if item.get_closest_marker("rehearsal") or item.get_closest_marker("unit"):
             continue
         if (

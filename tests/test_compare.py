@@ -10,7 +10,7 @@ from scipy import stats
 from driftline.core.contract import read_batch
 from driftline.core.drift import monitor
 from driftline.core.errors import DriftlineError
-from driftline.core.features import CATEGORICAL, NUMERIC, TARGET, prepare_frame, profile_ranges
+from driftline.core.dataset import TARGET, prepare_frame, profile_spec
 from driftline.core.profile import merge_profiles, profile_frame
 from driftline.ops.compare import compare_frames
 from helpers import run
@@ -50,7 +50,7 @@ def test_known_drift_is_found_and_stable_columns_are_not():
 def test_wasserstein_on_the_shared_grid_matches_scipy_on_the_rows():
     ref, cur = frame(50_000, 3), frame(50_000, 4, shift=0.3)
     exact = stats.wasserstein_distance(ref["load"], cur["load"]) / np.std(ref["load"])
-    score = compare_frames(ref, cur, SETTINGS, 10_000)["columns"]["load"]["score"]
+    score = compare_frames(ref, cur, SETTINGS, 10_000)["columns"]["load"]["distance"]
     span = max(ref["load"].max(), cur["load"].max()) - min(ref["load"].min(), cur["load"].min())
     # Each value moves at most half a bin, so the distance moves at most one bin width.
     assert abs(score - exact) <= span / 10_000 / np.std(ref["load"])
@@ -67,7 +67,7 @@ def test_small_reference_uses_the_statistical_tests():
         "label": "ztest",
     }
     ks = stats.ks_2samp(frame(800, 5)["load"], frame(800, 6)["load"]).pvalue
-    assert result["columns"]["load"]["score"] == pytest.approx(ks, abs=0.05)
+    assert result["columns"]["load"]["p_value"] == pytest.approx(ks, abs=0.05)
     assert not result["dataset_drift"]
 
 
@@ -122,12 +122,12 @@ def demo_profiles(tmp_path_factory, demo_months, params, contract):
     from driftline.ops.demo import batch_csv_bytes
 
     folder = tmp_path_factory.mktemp("demo")
-    ranges = profile_ranges(NUMERIC, contract)
     profiles = {}
     for month in ("2013-01", "2013-02", "2013-03", "2013-04", "2013-07", "2013-10"):
         (folder / f"{month}.csv").write_bytes(batch_csv_bytes(demo_months[month]))
-        prepared, _ = prepare_frame(read_batch(folder / f"{month}.csv", contract), 15, "drop")
-        profiles[month] = profile_frame(prepared, [*CATEGORICAL, TARGET], ranges, 10_000)
+        prepared, _ = prepare_frame(read_batch(folder / f"{month}.csv", contract), params, contract)
+        categorical, ranges = profile_spec(prepared, params, contract)
+        profiles[month] = profile_frame(prepared, [*categorical, TARGET], ranges, 10_000)
     return profiles
 
 

@@ -28,7 +28,12 @@ def test_repository_params_load_and_window_resolves(params):
         (lambda p: p["evaluate"].update(threshold=True), "'evaluate.threshold' must be"),
         (lambda p: p.pop("drift"), "missing key 'drift.share'"),
         (lambda p: p["batches"].append("2013-01"), "lists a batch twice"),
-        (lambda p: p["features"].update(cancelled="keep"), "'features.cancelled'"),
+        (lambda p: p["target"].update(missing="keep"), "'target.missing' is 'keep'"),
+        (lambda p: p["target"].update(positive={"over": 15}), "one rule, one of above"),
+        (lambda p: p["target"].update(positive={"above": "x"}), "'target.positive.above'"),
+        (lambda p: p["target"].update(classes=["late"]), "'target.classes' must name"),
+        (lambda p: p["features"].update(derive="yes"), "'features.derive' must be bool"),
+        (lambda p: p["features"].update(numeric="temp"), "'features.numeric' must be list"),
         (lambda p: p["drift"].update(min_history=1), "'drift.min_history' must be at least 2"),
         (lambda p: p["drift"].update(k="two"), "'drift.k' must be int or float"),
         (
@@ -75,6 +80,34 @@ def test_repository_contract_loads(contract):
 def test_bad_contract_names_the_column(tmp_path, columns, message):
     path = tmp_path / "contract.yaml"
     path.write_text(yaml.safe_dump({"columns": columns}), encoding="utf-8")
+    with pytest.raises(DriftlineError) as info:
+        load_contract(path)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("time", "message"),
+    [
+        ("when", None),
+        (["y", "m", "d"], None),
+        (["y", "m", "d", "h", "mi"], None),
+        (["y", "m"], "must name one date or datetime column"),
+        ("y", "time column 'y' must be a text column of ISO 8601 dates"),
+        (["when", "m", "d"], "time column 'when' must be an int column"),
+        ("nope", "'time' names 'nope', which is not a column"),
+        ("maybe", "time column 'maybe' must be a text column of ISO 8601 dates, not nullable"),
+    ],
+)
+def test_time_is_one_date_column_or_the_year_month_day_columns(tmp_path, time, message):
+    ints = {name: {"type": "int"} for name in ("y", "m", "d", "h", "mi")}
+    columns = {"when": {"type": "str"}, "maybe": {"type": "str", "nullable": True}, **ints}
+    path = tmp_path / "contract.yaml"
+    path.write_text(
+        yaml.safe_dump({"period": "day", "time": time, "columns": columns}), encoding="utf-8"
+    )
+    if message is None:
+        assert load_contract(path)["time"] == time
+        return
     with pytest.raises(DriftlineError) as info:
         load_contract(path)
     assert message in str(info.value)

@@ -9,8 +9,7 @@ from driftline.core.errors import DriftlineError
 CONTRACT = {
     "period": "month",
     "time": ["year", "month", "day"],
-    "target": "arr_delay",
-    "target_empty_only_with": "air_time",
+    "empty_only_with": {"arr_delay": "air_time"},
     "extra_columns": "refuse",
     "columns": {
         "year": {"type": "int", "nullable": False},
@@ -59,10 +58,10 @@ def test_good_batch_is_typed(tmp_path):
         (HEADER + "2013,7,1,UA,5,100,hot\n", "column 'temp', row 2: must be float"),
         (HEADER + "2013,7,1,UA,5.5,100,30\n", "column 'arr_delay', row 2: must be int"),
         (HEADER + "2013,7,1,UA,NA,100,30\n",
-         "row 2: null target: 'arr_delay' is empty but 'air_time' is not"),
+         "row 2: 'arr_delay' is empty but 'air_time' is not"),
         (HEADER + "2013,7,31,UA,5,100,30\n2013,8,1,UA,5,100,30\n",
          "row 3 falls in 2013-08, outside the batch's period 2013-07"),
-        (HEADER + "2013,2,30,UA,5,100,30\n", "row 2: the time columns year, month, day do not"),
+        (HEADER + "2013,2,30,UA,5,100,30\n", "row 2: the time column(s) year, month, day do not"),
         (GOOD + "2013,7,3,UA,5,100,30,1,2\n", "not a well-formed CSV"),
     ],
 )  # fmt: skip

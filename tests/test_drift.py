@@ -136,10 +136,24 @@ def test_dataset_drift_uses_the_share_of_drifted_columns():
     assert dataset_drift(p_ref, p_ref, ["a", "b", "c"], share=0.3)["drifted_columns"] == []
 
 
-def test_severity_puts_distances_and_p_values_on_one_scale():
-    from driftline.core.drift import severity
+def test_the_drift_score_puts_distances_and_p_values_on_one_scale():
+    from driftline.core.drift_score import drift_score
 
-    assert severity({"test": "wasserstein", "score": 0.2, "threshold": 0.1}) == pytest.approx(2)
-    assert severity({"test": "ks", "score": 0.01, "threshold": 0.05}) == pytest.approx(5)
-    assert severity({"test": "ks", "score": 0.0, "threshold": 0.05}) == 10.0
-    assert severity({"test": "psi", "score": float("nan"), "threshold": 0.1}) == 0.0
+    assert drift_score("distance", 0.2, 0.1) == pytest.approx(2)
+    assert drift_score("p_value", 0.01, 0.05) == pytest.approx(5)
+    assert drift_score("p_value", 0.0, 0.05) == 10.0
+    assert drift_score("p_value", 0.5, 0.05) == pytest.approx(0.1)
+
+
+def test_on_a_small_reference_a_falling_p_value_is_a_rising_drift_score():
+    """The trap of issue 15: below 1,000 reference rows the tests give p-values, where smaller
+    means more drift. The result names the p-value as such, and its drift score rises."""
+    grid = (0.0, 10.0)
+    ref = numeric_profile(np.linspace(0, 10, 500), *grid, 100)
+    near = numeric_profile(np.linspace(0.2, 10.2, 500), *grid, 100)
+    far = numeric_profile(np.linspace(2, 12, 500), *grid, 100)
+    mild, strong = column_drift(ref, near, 500), column_drift(ref, far, 500)
+    assert mild["test"] == strong["test"] == "ks" and "distance" not in mild
+    assert strong["p_value"] < mild["p_value"]
+    assert strong["drift_score"] > mild["drift_score"]
+    assert strong["drifted"] and not mild["drifted"]

@@ -1,11 +1,14 @@
-"""The prepared frame: the right target, no leakage, cancelled flights handled as configured."""
+"""The demo's prepared frame: the right target, no leakage, cancelled flights handled as
+configured, and the derived features of its hook (src/driftline/core/features.py)."""
 
 import pandas as pd
 import pytest
 
 from driftline.core.contract import read_batch
-from driftline.core.errors import DriftlineError
-from driftline.core.features import CANDIDATES, LEAKY, TARGET, feature_lists, prepare_frame
+from driftline.core.dataset import TARGET, TIME, prepare_frame, raw_candidates
+
+# What is known only after departure would leak the label.
+LEAKY = {"dep_time", "dep_delay", "arr_time", "air_time", "arr_delay", "sched_arr_time"}
 
 
 @pytest.fixture(scope="module")
@@ -17,48 +20,37 @@ def january(tmp_path_factory, demo_months, params, contract):
     return read_batch(path, contract)
 
 
-def test_no_feature_is_known_only_after_departure(params):
-    categorical, numeric = feature_lists(params)
-    assert not (set(categorical) | set(numeric)) & LEAKY
-    assert not set(CANDIDATES) & LEAKY
+def with_missing(params, missing):
+    return {**params, "target": {**params["target"], "missing": missing}}
 
 
-def test_target_is_arrival_more_than_15_minutes_late_and_cancelled_dropped(january):
-    prepared, cancelled = prepare_frame(january, 15, "drop")
+def test_no_candidate_is_known_only_after_departure(params, contract):
+    chosen = set(params["features"]["categorical"]) | set(params["features"]["numeric"])
+    assert not chosen & LEAKY
+    assert not set(raw_candidates(params, contract)) & LEAKY
+
+
+def test_target_is_arrival_more_than_15_minutes_late_and_cancelled_dropped(
+    january, params, contract
+):
+    prepared, cancelled = prepare_frame(january, params, contract)
     kept = january[january["arr_delay"].notna()]
     assert cancelled == int(january["arr_delay"].isna().sum()) > 0
     assert len(prepared) == len(kept)
     assert prepared[TARGET].tolist() == (kept["arr_delay"] > 15).astype(int).tolist()
-    assert set(CANDIDATES) <= set(prepared.columns)
+    chosen = params["features"]["categorical"] + params["features"]["numeric"]
+    assert set(chosen) <= set(prepared.columns)
 
 
-def test_cancelled_flights_can_count_as_late(january):
-    prepared, cancelled = prepare_frame(january, 15, "late")
+def test_cancelled_flights_can_count_as_late(january, params, contract):
+    prepared, _ = prepare_frame(january, with_missing(params, "positive"), contract)
     assert len(prepared) == len(january)
     assert prepared.loc[january["arr_delay"].isna().to_numpy(), TARGET].eq(1).all()
 
 
-def test_derived_features_from_the_schedule(january):
-    prepared, _ = prepare_frame(january, 15, "drop")
+def test_derived_features_from_the_schedule(january, params, contract):
+    prepared, _ = prepare_frame(january, params, contract)
     first = prepared.iloc[0]
     # 2013-01-01 was a Tuesday; the first flight is scheduled at 5:15.
     assert first["day_of_week"] == 1 and first["sched_hour"] == pytest.approx(5.25)
-    assert first["sched_dep"] == pd.Timestamp("2013-01-01 05:15")
-
-
-def test_unknown_feature_in_params_is_refused(params):
-    bad = {**params, "features": {**params["features"], "categorical": ["carrier", "arr_time"]}}
-    with pytest.raises(DriftlineError, match=r"features.categorical \['arr_time'\]"):
-        feature_lists(bad)
-
-
-def test_every_numeric_feature_has_a_histogram_grid(params, contract):
-    from driftline.core.features import profile_ranges
-
-    _, numeric = feature_lists(params)
-    ranges = profile_ranges(numeric, contract)
-    assert ranges["sched_hour"] == (0.0, 24.0)
-    assert ranges["temp"] == tuple(float(v) for v in contract["columns"]["temp"]["range"])
-    without = {"columns": {k: v for k, v in contract["columns"].items() if k != "temp"}}
-    with pytest.raises(DriftlineError, match="numeric feature 'temp' needs a range"):
-        profile_ranges(numeric, without)
+    assert first[TIME] == pd.Timestamp("2013-01-01 05:15")

@@ -84,9 +84,9 @@ BAD_CASES = {
         lambda j: batch_csv_bytes(edit(j, 4, "distance", "far")),
         "column 'distance', row 6: must be int (value 'far')",
     ),
-    "null target": (
+    "label without its partner": (
         lambda j: batch_csv_bytes(edit(j, 2, "arr_delay", "NA")),
-        "row 4: null target: 'arr_delay' is empty but 'air_time' is not",
+        "row 4: 'arr_delay' is empty but 'air_time' is not",
     ),
     "out of range": (
         lambda j: batch_csv_bytes(edit(j, 7, "distance", "99999")),

@@ -5,7 +5,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from driftline.core.contract import read_batch
-from driftline.core.features import TARGET, feature_lists, prepare_frame
+from driftline.core.dataset import TARGET, prepare_frame
 from driftline.core.modeling import build_model
 from driftline.core.quality import quality
 from driftline.ops.demo import batch_csv_bytes
@@ -19,12 +19,12 @@ def prepared(tmp_path_factory, demo_months, params, contract):
         path = folder / f"{batch}.csv"
         path.write_bytes(batch_csv_bytes(demo_months[batch]))
         raw = read_batch(path, contract)
-        frames[batch] = prepare_frame(raw, 15, "drop")[0]
+        frames[batch] = prepare_frame(raw, params, contract)[0]
     return frames
 
 
 def fit(params, frame, model="hgb"):
-    categorical, numeric = feature_lists(params)
+    categorical, numeric = params["features"]["categorical"], params["features"]["numeric"]
     hyper = params["train"][model]
     with threadpool_limits(1):
         return build_model(model, hyper, categorical, numeric, 0).fit(
@@ -33,7 +33,7 @@ def fit(params, frame, model="hgb"):
 
 
 def features(params):
-    categorical, numeric = feature_lists(params)
+    categorical, numeric = params["features"]["categorical"], params["features"]["numeric"]
     return categorical + numeric
 
 

@@ -23,8 +23,18 @@ FULL_DRIFT = {
     "share_drifted": 0.533,
     "drifted_features": 8,
     "features_tested": 15,
-    "target_drift": {"test": "jensenshannon", "score": 0.06, "drifted": False},
-    "prediction_drift": {"test": "wasserstein", "score": 0.2, "drifted": True},
+    "target_drift": {
+        "test": "jensenshannon",
+        "distance": 0.06,
+        "drift_score": 0.6,
+        "drifted": False,
+    },
+    "prediction_drift": {
+        "test": "wasserstein",
+        "distance": 0.2,
+        "drift_score": 2.0,
+        "drifted": True,
+    },
     "history_rules": {
         "roc_auc": {"threshold": False, "comparative": True, "parametric": False, "iqr": False},
         "pr_auc": {"threshold": False, "comparative": False, "parametric": False, "iqr": False},
@@ -32,8 +42,8 @@ FULL_DRIFT = {
     "retrain": True,
     "retrain_reasons": ["dataset drift: 8 of 15 features drifted (share 0.53 >= 0.5)"],
     "top_features": {
-        "dewp": {"rank": 2, "test": "wasserstein", "score": 3.06, "drifted": True},
-        "temp": {"rank": 1, "test": "wasserstein", "score": 4.29, "drifted": True},
+        "dewp": {"rank": 2, "test": "wasserstein", "drift_score": 30.6, "drifted": True},
+        "temp": {"rank": 1, "test": "wasserstein", "drift_score": 42.9, "drifted": True},
     },
 }
 # The keys today's drift stage writes: no retrain verdict, history rules or prediction drift.
@@ -77,7 +87,13 @@ def test_headline_metrics_come_first_in_their_order():
         ("validation.pr_auc", 0.6, 0.5, "worse"),
         ("log_loss", 0.5, 0.6, "worse"),
         ("share_drifted", 0.6, 0.4, "better"),
-        ("top_features.temp.score", 4.0, 5.0, "worse"),
+        ("top_features.temp.drift_score", 4.0, 5.0, "worse"),
+        # A p-value falling is more drift, a distance rising is too: neither raw value is
+        # marked; their drift score is (issue 15's report said "better" for a drifted one).
+        ("target_drift.drift_score", 6.0, 40.0, "worse"),
+        ("target_drift.p_value", 0.30, 0.12, ""),
+        ("top_features.temp_max.p_value", 0.197, 0.008, ""),
+        ("top_features.temp.distance", 0.4, 0.5, ""),
         ("rows", 100, 200, ""),
         ("dataset_drift", False, True, ""),
         ("roc_auc", 0.7, 0.7, ""),
@@ -119,8 +135,8 @@ def test_the_drift_section_of_today_says_what_is_not_available():
 
 def test_the_full_drift_verdicts_are_shown():
     drift = pr_comment.drift_section(FULL_DRIFT)
-    assert "- Target drift: no (jensenshannon 0.06)" in drift
-    assert "- Prediction drift: yes (wasserstein 0.2)" in drift
+    assert "- Target drift: no (jensenshannon distance 0.06, drift score 0.6)" in drift
+    assert "- Prediction drift: yes (wasserstein distance 0.2, drift score 2)" in drift
     ranks = [drift.index("| 1 | temp |"), drift.index("| 2 | dewp |")]
     assert ranks == sorted(ranks)
     retrain = pr_comment.retrain_section(FULL_DRIFT)

@@ -16,8 +16,8 @@ from helpers import run
 BATCHES = [f"2013-{m:02d}" for m in range(1, 9)]
 
 
-def signal(drifted: bool, score: float = 0.2) -> dict:
-    return {"test": "jensenshannon", "score": score, "threshold": 0.1, "drifted": drifted}
+def signal(drifted: bool, distance: float = 0.2) -> dict:
+    return {"test": "jensenshannon", "distance": distance, "threshold": 0.1, "drifted": drifted}
 
 
 def monitor(dataset: bool, target: bool = False, prediction: bool = False) -> dict:
@@ -45,8 +45,8 @@ def test_every_fired_signal_gives_a_readable_reason():
     retrain, reasons = verdict(monitor(True, True, True), DECAYED, EVERYTHING, False)
     assert retrain
     assert reasons[0] == "dataset drift: 2 of 3 features drifted (share 0.67 >= 0.5)"
-    assert reasons[1] == "label drift: jensenshannon 0.2000 (threshold 0.1)"
-    assert reasons[2] == "prediction drift: jensenshannon 0.2000 (threshold 0.1)"
+    assert reasons[1] == "label drift: jensenshannon distance 0.2000 (threshold 0.1)"
+    assert reasons[2] == "prediction drift: jensenshannon distance 0.2000 (threshold 0.1)"
     assert "roc_auc 0.6000 breaks the threshold rule (bound 0.7000)" in reasons
     assert len(reasons) == 3 + 4  # every rule fired on the collapse
 

@@ -7,7 +7,6 @@ features, all named in config (``params.yaml``'s ``target`` and ``features``, th
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import numpy as np
@@ -20,7 +19,7 @@ from driftline.core.target import label
 # The prepared frame's own columns; a candidate may not take either name.
 TIME = "time"
 TARGET = "target"
-HOOK = "driftline.core.features"
+HOOK = "src/driftline/core/features.py"
 
 
 def raw_candidates(params: dict[str, Any], contract: dict[str, Any]) -> list[str]:
@@ -52,15 +51,18 @@ def prepare_frame(
         text = contract["columns"][name]["type"] == "str"
         columns[name] = raw[name].astype("str") if text else raw[name].astype("float64")
     if params["features"]["derive"]:
-        derived = importlib.import_module(HOOK).derive(raw, time)
+        # Imported only when asked for: a fork without derived features never runs it.
+        from driftline.core import features as hook
+
+        derived = hook.derive(raw, time)
         if len(derived) != len(raw):
             raise DriftlineError(
-                f"{HOOK}.derive returned {len(derived)} rows for a batch of {len(raw)}"
+                f"{HOOK}: derive() returned {len(derived)} rows for a batch of {len(raw)}"
             )
         clash = [name for name in derived.columns if name in columns]
         if clash:
             raise DriftlineError(
-                f"{HOOK}.derive returns {clash}, which are already columns of the prepared "
+                f"{HOOK}: derive() returns {clash}, which are already columns of the prepared "
                 "frame: rename them, or list the raw ones in features.exclude"
             )
         for name in derived.columns:
@@ -75,7 +77,11 @@ def profile_spec(
     """The candidates of a prepared frame to profile: categorical names, and numeric names
     with the ``(low, high)`` grid of each one's histogram (the contract's ``range``, or the
     hook's ``RANGES`` for a derived column)."""
-    derived = importlib.import_module(HOOK).RANGES if params["features"]["derive"] else {}
+    derived = {}
+    if params["features"]["derive"]:
+        from driftline.core import features as hook
+
+        derived = hook.RANGES
     categorical, numeric = [], {}
     for name in prepared.columns:
         if name in (TIME, TARGET):
@@ -86,7 +92,7 @@ def profile_spec(
         # A derived column may share a time or excluded column's name (the demo's month).
         bounds = derived.get(name) or contract["columns"].get(name, {}).get("range")
         if bounds is None:
-            where = f"{HOOK}.RANGES" if name not in contract["columns"] else "contract.yaml"
+            where = f"{HOOK} (RANGES)" if name not in contract["columns"] else "contract.yaml"
             raise DriftlineError(
                 f"{where}: numeric feature '{name}' needs a range [low, high] for its drift "
                 "histogram"
