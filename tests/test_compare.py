@@ -8,9 +8,9 @@ import pytest
 from scipy import stats
 
 from driftline.core.contract import read_batch
+from driftline.core.dataset import TARGET, prepare_frame, profile_spec
 from driftline.core.drift import monitor
 from driftline.core.errors import DriftlineError
-from driftline.core.dataset import TARGET, prepare_frame, profile_spec
 from driftline.core.profile import merge_profiles, profile_frame
 from driftline.ops.compare import compare_frames
 from helpers import run

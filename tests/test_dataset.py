@@ -7,8 +7,14 @@ import pytest
 
 from driftline.core import features as hook
 from driftline.core.config import check_against_contract
-from driftline.core.contract import row_times
-from driftline.core.dataset import TARGET, TIME, feature_lists, prepare_frame, profile_spec
+from driftline.core.dataset import (
+    TARGET,
+    TIME,
+    feature_lists,
+    prepare_frame,
+    profile_spec,
+    row_times,
+)
 from driftline.core.errors import DriftlineError
 from driftline.core.target import label
 

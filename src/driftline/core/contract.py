@@ -22,6 +22,7 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow.parquet as pq
 
+from driftline.core.dataset import row_times
 from driftline.core.errors import DriftlineError
 
 MISSING_TOKENS = ["", "NA"]
@@ -107,22 +108,6 @@ def scan_batch(path: str | Path, contract: dict[str, Any], sink: Any | None = No
 def canonical_csv(text: pd.DataFrame, header: bool = True) -> str:
     """The one CSV spelling of a text-valued batch: no index, ``NA`` for missing, ``\\n``."""
     return text.to_csv(index=False, header=header, lineterminator="\n", na_rep="NA")
-
-
-TIME_PARTS = ("year", "month", "day", "hour", "minute")
-
-
-def row_times(frame: pd.DataFrame, contract: dict[str, Any]) -> pd.Series:
-    """When each row happened, from the contract's ``time``: one column of ISO 8601 dates or
-    datetimes (an offset is converted to UTC), or the columns of year, month, day and
-    optionally hour and minute. NaT where they form no valid time."""
-    time = contract["time"]
-    if isinstance(time, str):
-        parsed = pd.to_datetime(frame[time], format="ISO8601", errors="coerce", utc=True)
-        return parsed.dt.tz_localize(None)
-    units = TIME_PARTS[: len(time)]
-    parts = {unit: frame[name].astype("int64") for unit, name in zip(units, time, strict=True)}
-    return pd.to_datetime(parts, errors="coerce")
 
 
 def periods(frame: pd.DataFrame, contract: dict[str, Any]) -> pd.Series:

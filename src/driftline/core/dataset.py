@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftline.core.contract import row_times
 from driftline.core.errors import DriftlineError
 from driftline.core.target import label
 
@@ -20,6 +19,22 @@ from driftline.core.target import label
 TIME = "time"
 TARGET = "target"
 HOOK = "src/driftline/core/features.py"
+
+
+TIME_PARTS = ("year", "month", "day", "hour", "minute")
+
+
+def row_times(frame: pd.DataFrame, contract: dict[str, Any]) -> pd.Series:
+    """When each row happened, from the contract's ``time``: one column of ISO 8601 dates or
+    datetimes (an offset is converted to UTC), or the columns of year, month, day and
+    optionally hour and minute. NaT where they form no valid time."""
+    time = contract["time"]
+    if isinstance(time, str):
+        parsed = pd.to_datetime(frame[time], format="ISO8601", errors="coerce", utc=True)
+        return parsed.dt.tz_localize(None)
+    units = TIME_PARTS[: len(time)]
+    parts = {unit: frame[name].astype("int64") for unit, name in zip(units, time, strict=True)}
+    return pd.to_datetime(parts, errors="coerce")
 
 
 def raw_candidates(params: dict[str, Any], contract: dict[str, Any]) -> list[str]:

@@ -22,9 +22,9 @@ DATE_PARTS = ("year", "month", "day")
 def column_spec(values: pd.Series) -> dict[str, Any]:
     """The contract entry of one text-valued column (missing values as NA).
 
-    Numbers get a range half the span of the values seen wider on each side (never below 0
-    for a column with no negative value), so that the next batch is not refused for a value
-    just past the sample's; text with at most 50 distinct values lists them as categories.
+    Numbers get a range the span of the values seen wider on each side (never below 0 for a
+    column with no negative value), so that a later batch, in another season, is not refused
+    for a value past the sample's; text with at most 50 distinct values lists them as categories.
     """
     present = values.dropna().astype("str")
     spec: dict[str, Any] = {"type": "str", "nullable": bool(values.isna().any())}
@@ -34,7 +34,7 @@ def column_spec(values: pd.Series) -> dict[str, Any]:
     if numbers.notna().all() and np.isfinite(numbers).all():
         integer = bool(present.str.fullmatch(INTEGER).all())
         low, high = float(numbers.min()), float(numbers.max())
-        margin = (high - low) / 2 or max(abs(high), 1.0)
+        margin = (high - low) or max(abs(high), 1.0)
         wide_low = max(low - margin, 0.0) if low >= 0 else low - margin
         wide_high = high + margin
         if integer:

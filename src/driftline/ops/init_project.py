@@ -28,7 +28,8 @@ from driftline.core.config import (
     load_contract,
     load_params,
 )
-from driftline.core.contract import row_times, text_chunks
+from driftline.core.contract import text_chunks
+from driftline.core.dataset import row_times
 from driftline.core.errors import DriftlineError
 from driftline.core.io import write_text
 from driftline.core.raw_batch import dvc_file
