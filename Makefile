@@ -34,11 +34,12 @@ help:
 ## setup: a pinned environment in .venv
 setup: $(STAMP)
 
-## data: write the registered demo batches into data/raw and track them with DVC
+## data: write the registered demo batches into data/raw and track them with DVC (in the
+## demo project only: a project of its own, after `driftline init`, is left as it is)
 data: setup
 	driftline demo materialize
 
-## repro: set up, materialize the demo data and run the whole pipeline
+## repro: set up, materialize the demo data (demo project only) and run the whole pipeline
 repro: data
 	dvc repro
 	@echo

@@ -94,7 +94,9 @@ def project(committed, tmp_path_factory) -> Path:
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "driftline init")
     for month in MONTHS[:3]:
-        run(repo, "driftline", "ingest", str(incoming / f"{month}.csv"))
+        ingested = run(repo, "driftline", "ingest", str(incoming / f"{month}.csv"))
+        # The inferred categories hold every station and label; dates are no categories.
+        assert "unseen categories" not in ingested.stderr, ingested.stderr
     set_window(repo, "2024-01", "2024-02")
     run(repo, "dvc", "repro")
     run(repo, "git", "add", "data", "params.yaml", "dvc.lock", "pipeline", "metrics", "plots")
@@ -117,6 +119,7 @@ def test_init_removes_the_demo_and_infers_the_contract(project):
     }
     contract = yaml.safe_load((project / "contract.yaml").read_text())
     assert contract["time"] == "date" and contract["period"] == "month"
+    assert contract["columns"]["date"] == {"type": "str", "nullable": False}
     assert contract["columns"]["station"]["categories"] == sorted(STATIONS)
     assert contract["columns"]["rain_tomorrow"] == {
         "type": "str",

@@ -131,7 +131,9 @@ def plan(
     for name in names:
         if name not in specs:
             raise DriftlineError(f"--time names {name!r}, which {sample} has no column of")
+        # A time column's values are dates, new every period: never categories.
         specs[name]["nullable"] = False
+        specs[name].pop("categories", None)
     period = period or infer_period(row_times(frame, {"time": time}))
     contract_yaml = contract_text(specs, time, period, str(sample))
     contract = load_contract_text(contract_yaml)
