@@ -151,3 +151,22 @@ def test_target_config_is_checked_against_the_contract():
     unknown = {**PARAMS, "target": {**PARAMS["target"], "column": "rain"}}
     with pytest.raises(DriftlineError, match="'rain', which contract.yaml does not list"):
         check_against_contract(unknown, CONTRACT)
+
+
+def test_only_the_prepared_frame_runs_the_hook():
+    """A fork may empty or delete features.py (derive: false): nothing else may import it."""
+    import ast
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[1] / "src" / "driftline"
+    importers = []
+    for path in src.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            if "driftline.core.features" in names:
+                importers.append(path.name)
+    assert importers == ["dataset.py", "dataset.py"]

@@ -70,7 +70,7 @@ def set_window(repo: Path, start: str, end: str) -> None:
 
 @pytest.fixture(scope="module")
 def project(committed, tmp_path_factory) -> Path:
-    """The demo clone after `driftline init` and three months of weather ingested, reproduced."""
+    """The demo clone after `driftline init` and four months of weather ingested, reproduced."""
     repo = copy_of(committed, tmp_path_factory.mktemp("own") / "weather")
     incoming = repo.parent / "incoming"
     incoming.mkdir()
@@ -93,7 +93,7 @@ def project(committed, tmp_path_factory) -> Path:
     assert "Review, in this order" in said and "contract.yaml" in said
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "driftline init")
-    for month in MONTHS[:3]:
+    for month in MONTHS:
         ingested = run(repo, "driftline", "ingest", str(incoming / f"{month}.csv"))
         # The inferred categories hold every station and label; dates are no categories.
         assert "unseen categories" not in ingested.stderr, ingested.stderr
@@ -101,7 +101,7 @@ def project(committed, tmp_path_factory) -> Path:
     run(repo, "dvc", "repro")
     run(repo, "git", "add", "data", "params.yaml", "dvc.lock", "pipeline", "metrics", "plots")
     run(repo, "git", "add", "reports")
-    run(repo, "git", "commit", "-qm", "three months of weather")
+    run(repo, "git", "commit", "-qm", "four months of weather")
     return repo
 
 
@@ -110,7 +110,7 @@ def test_init_removes_the_demo_and_infers_the_contract(project):
     assert not list((project / "metrics" / "batches").glob("2013-*"))
     params = yaml.safe_load((project / "params.yaml").read_text())
     assert "demo" not in params
-    assert params["batches"] == MONTHS[:3]
+    assert params["batches"] == MONTHS
     assert params["target"] == {
         "column": "rain_tomorrow",
         "positive": {"equals": "Yes"},
@@ -132,7 +132,7 @@ def test_init_removes_the_demo_and_infers_the_contract(project):
 
 def test_the_pipeline_runs_on_config_alone(project):
     evaluate = json.loads((project / "metrics" / "evaluate.json").read_text())
-    assert evaluate["batch"] == "2024-03" and evaluate["roc_auc"] > 0.7
+    assert evaluate["batch"] == "2024-04" and evaluate["roc_auc"] > 0.7
     confusion = json.loads((project / "plots" / "confusion.json").read_text())
     assert {c["actual"] for c in confusion} == {"dry", "rain"}
     meta = json.loads((project / "models" / "meta.json").read_text())
@@ -165,14 +165,12 @@ def test_a_second_init_refuses_and_changes_nothing(project):
         "--positive", "Yes", check=False,
     )  # fmt: skip
     assert done.returncode == 2
-    assert "already holds batches of its own (2024-01, 2024-02, 2024-03)" in done.stderr
+    assert "already holds batches of its own (2024-01, 2024-02, 2024-03, 2024-04)" in done.stderr
     assert run(project, "git", "status", "--porcelain").stdout == ""
 
 
 def test_a_retrain_reaches_a_report_that_reads_drift_the_right_way_round(project, tmp_path):
     repo = copy_of(project, tmp_path / "weather")
-    run(repo, "driftline", "ingest", str(project.parent / "incoming" / "2024-04.csv"))
-    run(repo, "dvc", "repro")
     said = run(repo, "driftline", "retrain", "--force").stdout
     assert "train.window: 2024-01..2024-02 -> 2024-03..2024-04" in said
     run(repo, "dvc", "repro")
@@ -185,3 +183,17 @@ def test_a_retrain_reaches_a_report_that_reads_drift_the_right_way_round(project
         if ".p_value" in line or ".distance" in line:
             assert "better" not in line and "worse" not in line, line
     assert run(repo, "dvc", "status").stdout.strip().endswith("up to date.")
+
+
+def test_init_refuses_bad_options_and_changes_nothing(committed, tmp_path):
+    repo = copy_of(committed, tmp_path / "demo")
+    sample = tmp_path / "sample.csv"
+    weather_month("2024-01", seed=0, warm=0).to_csv(sample, index=False)
+    for options, message in (
+        (["--target", "rain", "--positive", "Yes"], "has no column 'rain' for the target"),
+        (["--target", "rain_tomorrow", "--positive", "above: 1"], "compares numbers"),
+        (["--target", "rain_tomorrow", "--positive", "Yes", "--time", "when"], "'when'"),
+    ):
+        done = run(repo, "driftline", "init", str(sample), *options, check=False)
+        assert done.returncode == 2 and message in done.stderr, done.stderr
+        assert run(repo, "git", "status", "--porcelain").stdout == ""
