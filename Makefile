@@ -12,7 +12,7 @@ export DVC_NO_ANALYTICS := 1
 
 .DEFAULT_GOAL := help
 
-.PHONY: setup data repro test test-fast lint format rehearse bench bench-startup bench-ingest bench-load full-year bench-evidently
+.PHONY: setup data repro test test-fast lint format rehearse bench bench-startup bench-ingest bench-daily bench-load full-year bench-evidently
 
 $(STAMP): requirements.lock pyproject.toml
 	@echo "Creating $(VENV) with $(PYTHON): Python $$($(PYTHON) -c 'import sys; print(sys.version.split()[0], "at", sys.executable)')"
@@ -84,6 +84,11 @@ bench-startup: setup
 ## bench-ingest: the cost of adding one batch to 6 and to 48 batches
 bench-ingest: setup
 	$(BIN)/python bench/bench_ingest.py
+
+## bench-daily: adding one daily batch at 10, 365 and 1,000 registered batches, no-op status
+## and repro, lock sizes, peak memory (set-up runs the stages in one process; long)
+bench-daily: setup
+	$(BIN)/python bench/bench_daily.py
 
 ## bench-load: 10 million rows in 120 batches, one ingest and one repro, against 12 batches
 ## of the same size: peak memory follows the batch, not the total (more than 37 minutes)
