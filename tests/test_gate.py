@@ -62,8 +62,9 @@ def test_not_worse_beyond_the_interval_on_a_lower_is_better_metric(low, high, pr
     if promote:
         assert failures(result) == []
     else:
-        assert failures(result)[0].endswith("worse beyond the interval (difference +0.0105, "
-                                            "95% interval [+0.0010, +0.0200])")
+        assert failures(result)[0].endswith(
+            "worse beyond the interval (difference +0.0105, 95% interval [+0.0010, +0.0200])"
+        )
 
 
 def test_not_worse_on_a_higher_is_better_metric_uses_the_high_end():
@@ -86,9 +87,7 @@ def test_a_margin_needs_the_worse_end_better_by_the_margin():
 
 
 def test_every_failed_rule_is_a_reason():
-    result = decide(
-        {**GOOD, "roc_auc": 0.5}, compared(0.05, 0.04, 0.06), 100, floors=FLOORS
-    )
+    result = decide({**GOOD, "roc_auc": 0.5}, compared(0.05, 0.04, 0.06), 100, floors=FLOORS)
     assert result["promote"] is False
     assert len(failures(result)) == 3  # rows, the roc_auc floor, the rule against the champion
 

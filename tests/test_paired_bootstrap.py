@@ -80,7 +80,11 @@ def test_a_single_class_leaves_the_aucs_undefined():
     y = np.zeros(500, dtype="int64")
     out = paired_bootstrap(y, np.linspace(0, 1, 500), np.linspace(0, 0.5, 500), resamples=20)
     assert out["roc_auc"] == {
-        "champion": None, "challenger": None, "difference": None, "low": None, "high": None
+        "champion": None,
+        "challenger": None,
+        "difference": None,
+        "low": None,
+        "high": None,
     }
     assert out["log_loss"]["difference"] < 0  # lower scores on all-negative rows: better
 
