@@ -9,6 +9,7 @@ from typing import Any
 from driftline.core import paths
 from driftline.core.errors import DriftlineError
 from driftline.core.io import read_json
+from driftline.core.paired_bootstrap import METRICS
 from driftline.core.quality import HIGHER_IS_BETTER
 
 TITLE = "### Champion vs challenger"
@@ -61,7 +62,8 @@ def promotion_section(promotion: dict[str, Any]) -> str:
     verdict = verdict_line(promotion)
     lines = [TITLE, ""]
     lines += [f"> [!CAUTION]\n> {verdict}" if not promotion["promote"] else verdict, ""]
-    metrics = promotion["metrics"]
+    order = {name: i for i, name in enumerate(METRICS)}
+    metrics = dict(sorted(promotion["metrics"].items(), key=lambda kv: order.get(kv[0], 99)))
     if champion is None:
         lines += [
             f"No champion yet (no retrain since the first model): the challenger "
