@@ -642,6 +642,10 @@ def failing_gate(world) -> dict:
     world.pulls[number] = {"branch": "sabotage", "base": "main", "repo": REPOSITORY}
     events = [*world.pushed(before, USER), world.pull_request_event(number, "opened", USER)]
     runs = world.play(events, expect_ok=False)
+    # Back to main, as the developer leaves it for the next scenes.
+    world.git("checkout", "-q", "main")
+    for name in ("model.pkl", "meta.json"):
+        (world.work / "models/champion" / name).unlink()
     return {"number": number, "runs": runs, "head": world.origin_git("rev-parse", "sabotage")}
 
 
