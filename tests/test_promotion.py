@@ -117,8 +117,8 @@ def test_the_champion_comes_back_in_a_fresh_clone(sound):
     assert run(fresh, "driftline", "gate").stdout.startswith("promote: true")
 
 
-def test_a_tampered_champion_is_refused_unloaded(moved, tmp_path):
-    repo = copy_of(moved, tmp_path / "repo")
+def test_a_tampered_champion_is_refused_unloaded(sound, tmp_path):
+    repo = copy_of(sound, tmp_path / "repo")
     champion = repo / "models/champion/model.pkl"
     champion.write_bytes(champion.read_bytes() + b"\0")
     before = (repo / "metrics/promotion.json").read_bytes()
