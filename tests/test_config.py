@@ -42,6 +42,17 @@ def test_repository_params_load_and_window_resolves(params):
         ),
         (lambda p: p["retrain"].update(window="tumbling"), "'retrain.window' is 'tumbling'"),
         (lambda p: p["retrain"]["when"].pop("label_drift"), "missing key 'retrain.when.label"),
+        (lambda p: p.pop("promote"), "missing key 'promote.floors'"),
+        (lambda p: p["promote"]["floors"].update(auc=0.7), "'promote.floors' names 'auc'"),
+        (lambda p: p["promote"]["floors"].update(roc_auc="high"), "'promote.floors.roc_auc'"),
+        (lambda p: p["promote"].update(decide_by="f1"), "'promote.decide_by' is 'f1'"),
+        (lambda p: p["promote"].update(margin=-0.01), "'promote.margin' must be 0 or more"),
+        (lambda p: p["promote"].update(min_rows=0), "'promote.min_rows' must be at least 1"),
+        (
+            lambda p: p["promote"]["bootstrap"].update(confidence=95),
+            "'promote.bootstrap.confidence' must be between 0 and 1",
+        ),
+        (lambda p: p["promote"]["bootstrap"].pop("seed"), "missing key 'promote.bootstrap.seed'"),
     ],
 )
 def test_bad_params_name_the_key(tmp_path, params, change, message):

@@ -64,3 +64,12 @@ def test_committed_lock_matches_the_code_contract_and_params(repo_root, monkeypa
 
     monkeypatch.chdir(repo_root)
     check_lock_is_fresh()
+
+
+def test_the_model_is_declared_as_a_registry_artifact(repo_root):
+    """DVC's model-registry convention: versions are tags model@vX.Y.Z (ops/versions.py)."""
+    from driftline.ops.versions import ARTIFACT
+
+    declared = yaml.safe_load((repo_root / "dvc.yaml").read_text())["artifacts"][ARTIFACT]
+    assert declared["path"] == str(paths.MODEL) and declared["type"] == "model"
+    assert declared["desc"] and declared["labels"]

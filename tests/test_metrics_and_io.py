@@ -7,6 +7,7 @@ from sklearn import metrics as skm
 
 from driftline.core.io import to_json, write_json
 from driftline.core.quality import (
+    SCORE_METRICS,
     _pr_curve,
     _roc_curve,
     confusion,
@@ -109,3 +110,12 @@ def test_a_temp_file_left_by_a_killed_writer_is_removed_by_the_next_write(tmp_pa
         ".history.png.abc123.tmp",
         "drift.png",
     ]
+
+
+@pytest.mark.parametrize(("name", "make"), CASES[:-2], ids=[name for name, _ in CASES[:-2]])
+def test_score_metrics_equal_scikit_learns_bit_for_bit(name, make):
+    y, s = make(np.random.default_rng(len(name)))
+    assert SCORE_METRICS["roc_auc"](y, s) == float(skm.roc_auc_score(y, s))
+    assert SCORE_METRICS["pr_auc"](y, s) == float(skm.average_precision_score(y, s))
+    assert SCORE_METRICS["log_loss"](y, s) == float(skm.log_loss(y, s, labels=[0, 1]))
+    assert SCORE_METRICS["brier"](y, s) == float(skm.brier_score_loss(y, s))

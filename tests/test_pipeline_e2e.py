@@ -53,6 +53,8 @@ def test_every_stage_output_is_present(clone):
         "metrics/drift.json",
         "metrics/history.csv",
         "models/score_profile.json",
+        "models/validation.parquet",
+        "metrics/promotion.json",
         "plots/history.png",
         "plots/drift_distributions.png",
         "plots/history_rules.png",
@@ -111,7 +113,7 @@ def test_experiment_reruns_only_what_depends_on_the_changed_param(clone):
     output = out(clone, "dvc", "exp", "run", "-S", "train.hgb.max_iter=30")
     scores = {f"score@2013-0{m}" for m in range(1, 8)}
     # drift reruns too: the prediction-drift reference is the new model's scores.
-    assert stages_run(output) == {"train", "evaluate", "drift"} | scores
+    assert stages_run(output) == {"train", "evaluate", "drift", "promote"} | scores
     params = out(clone, "dvc", "params", "diff", "--md")
     assert re.search(r"train\.hgb\.max_iter\s*\|\s*100\s*\|\s*30", params), params
     diff = json.loads(out(clone, "dvc", "metrics", "diff", "--json"))
@@ -132,7 +134,21 @@ def test_retrain_is_a_params_change_that_dvc_repro_promotes(clone):
     done = out(clone, "driftline", "retrain")
     assert "train.window: 2013-01..2013-03 -> 2013-05..2013-07 (sliding)" in done
     ran = stages_run(out(clone, "dvc", "repro"))
-    assert {"window", "train", "evaluate", "drift", "score@2013-01", "score@2013-07"} <= ran
+    assert {
+        "window",
+        "train",
+        "evaluate",
+        "drift",
+        "promote",
+        "score@2013-01",
+        "score@2013-07",
+    } <= ran
+    # The model replaced is the champion, compared with the new one on the same rows.
+    promotion = json.loads((clone / "metrics/promotion.json").read_text())
+    assert (promotion["champion"]["last"], promotion["challenger"]["last"]) == (
+        "2013-03",
+        "2013-07",
+    )
     params = out(clone, "dvc", "params", "diff", "--md")
     assert re.search(r"train\.window\.start\s*\|\s*2013-01\s*\|\s*2013-05", params), params
     assert re.search(r"train\.window\.end\s*\|\s*2013-03\s*\|\s*2013-07", params), params

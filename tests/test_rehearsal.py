@@ -616,3 +616,94 @@ def test_the_report_on_the_merge_ref_compares_with_the_fork_point_and_says_main_
     old = json.loads(world.origin_show(fork, "metrics/evaluate.json"))["roc_auc"]
     assert f"| metrics/evaluate.json | roc_auc | {old:.5g} |" in body
     assert report.sha != world.origin_git("rev-parse", "tune")  # ran on the merge commit
+
+
+# --- the promotion gate: a crippled challenger fails the check, a sound one passes ----------
+
+
+@pytest.fixture(scope="module")
+def failing_gate(world) -> dict:
+    """A developer retrains on a branch with a crippled model (one boosting iteration),
+    pushes the champion the retrain kept to the team's remote, and opens a pull request. The
+    pipeline reproduces the branch (champion against challenger included) and commits back;
+    the report posts its comment, and its gate job fails."""
+    world.git("fetch", "-q", "origin")
+    world.git("checkout", "-q", "-B", "sabotage", "origin/main")
+    run(world.work, "driftline", "retrain", "--force")
+    params = world.work / "params.yaml"
+    params.write_text(params.read_text().replace("    max_iter: 100\n", "    max_iter: 1\n"))
+    champion = ["models/champion/model.pkl.dvc", "models/champion/meta.json.dvc"]
+    run(world.work, "dvc", "push", "-r", "s3", *champion, **S3_ENV)
+    world.git("add", "params.yaml", "models/champion")
+    world.git("commit", "-qm", "Retrain with one boosting iteration")
+    before = world.branches()
+    world.git("push", "-q", "origin", "sabotage")
+    number = len(world.pulls) + 1
+    world.pulls[number] = {"branch": "sabotage", "base": "main", "repo": REPOSITORY}
+    events = [*world.pushed(before, USER), world.pull_request_event(number, "opened", USER)]
+    runs = world.play(events, expect_ok=False)
+    # Back to main, as the developer leaves it for the next scenes.
+    world.git("checkout", "-q", "main")
+    for name in ("model.pkl", "meta.json"):
+        (world.work / "models/champion" / name).unlink()
+    return {"number": number, "runs": runs, "head": world.origin_git("rev-parse", "sabotage")}
+
+
+def test_a_failing_challenger_gets_a_failing_gate_check_and_the_comment(world, failing_gate):
+    runs = failing_gate["runs"]
+    pipeline = [r for r in runs if r.workflow == "pipeline.yml"][0]
+    assert pipeline.ok and "Running stage 'promote'" in pipeline.log
+    promotion = json.loads(world.origin_show("sabotage", "metrics/promotion.json"))
+    assert promotion["promote"] is False and promotion["champion"]["last"] == "2013-03"
+    report = only(runs, "report.yml")
+    assert not report.ok  # the check fails...
+    assert "promote: false: the challenger fails the promotion gate; do not merge" in report.log
+    failed = [r for r in promotion["reasons"] if r.startswith("FAIL:")]
+    assert failed and all(reason in report.log for reason in failed)
+    assert report.log.count(JOB_SUCCEEDED) == 2  # ...the report and the comment jobs did not
+    number = str(failing_gate["number"])
+    (comment,) = [c for c in world.recorded("comments.json") if c["issue"] == number]
+    body = comment["body"]
+    assert body.startswith(MARKER)
+    first = body.split("\n### ")[1]
+    assert first.startswith("Champion vs challenger")
+    assert "> [!CAUTION]\n> **Promotion gate: ❌ FAILED. Do not merge:**" in first
+    del world.pulls[failing_gate["number"]]
+
+
+def test_the_retraining_pull_request_passes_the_gate_and_says_so(world, scheduled):
+    (pull,) = world.recorded("pull-requests.json")
+    assert pull["title"].startswith("New batches and metrics, ")
+    assert {"models/champion/model.pkl.dvc", "models/champion/meta.json.dvc"} <= set(pull["files"])
+    promotion = json.loads(world.origin_show("driftline/retrain", "metrics/promotion.json"))
+    assert promotion["promote"] is True, promotion["reasons"]
+    assert (promotion["champion"]["last"], promotion["challenger"]["last"]) == (
+        "2013-03",
+        "2013-07",
+    )
+    report = only(scheduled, "report.yml")
+    assert report.ok and "promote: true" in report.log
+    assert "### Champion vs challenger" in pull["body"]
+    assert "**Promotion gate: ✅ passed.**" in pull["body"]
+
+
+# --- versions: merging a new model into main tags it ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def released(world, scheduled) -> list[Run]:
+    """The retraining pull request is merged: main's dvc.lock records a new model."""
+    world.git("fetch", "-q", "origin")
+    world.git("checkout", "-q", "-B", "main", "origin/main")
+    world.git("merge", "-q", "--no-ff", "-m", "Merge the retraining", "origin/driftline/retrain")
+    return world.push("main")
+
+
+def test_a_new_model_on_main_gets_its_version_tag(world, released):
+    version = only(released, "version.yml")
+    assert "tagged model@v1.0.0 (the first version)" in version.log
+    main = world.origin_git("rev-parse", "main")
+    assert world.origin_git("rev-list", "-n", "1", "model@v1.0.0") == main
+    assert world.origin_git("cat-file", "-t", "model@v1.0.0") == "tag"  # annotated
+    # The tag push, made with GITHUB_TOKEN, started nothing: no run after version.yml's.
+    assert [r.workflow for r in released].count("version.yml") == 1

@@ -315,3 +315,20 @@ def test_the_comment_says_when_the_base_branch_moved_past_the_fork_point():
     assert "`origin/main` has 1 new commit since this branch forked from it at `0123456`" in one
     assert "has 3 new commits" in pr_comment.base_moved_note(fork, "origin/main", 3)
     assert "Merge `origin/main` into the branch" in one
+
+
+def test_an_unpulled_champion_is_no_stale_lock_but_an_edit_beside_it_is():
+    """models/champion holds git's README and .dvc files beside the DVC-tracked champion: in a
+    checkout without DVC data (the report job) the folder differs from dvc.lock, and that is
+    missing data, not a stale lock."""
+    from driftline.ops.repo_state import stale_stages
+
+    status = {"promote": [{"changed deps": {"models/champion": "modified"}}]}
+    tracked = {
+        "models/champion/README.md",
+        "models/champion/model.pkl.dvc",
+        "models/champion/meta.json.dvc",
+    }
+    assert stale_stages(status, tracked) == {}
+    dirty = {"models/champion/README.md"}
+    assert stale_stages(status, tracked, dirty) == {"promote": ["models/champion modified"]}

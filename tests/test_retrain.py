@@ -11,7 +11,7 @@ from driftline.core.retrain_verdict import chosen_rules, verdict
 from driftline.core.rules import check_metric
 from driftline.ops.params_text import set_window
 from driftline.ops.retrain import moved_window
-from helpers import run
+from helpers import copy_of, run
 
 BATCHES = [f"2013-{m:02d}" for m in range(1, 9)]
 
@@ -121,8 +121,14 @@ def write_verdict(folder, batch: str, retrain: bool) -> None:
     )
 
 
-@pytest.mark.integration
-def test_retrain_command_moves_the_window_and_says_why(project):
+@pytest.fixture
+def demo(reproduced, tmp_path):
+    """A copy of the reproduced demo: its model is the one dvc.lock records."""
+    return copy_of(reproduced, tmp_path / "repo")
+
+
+def test_retrain_command_moves_the_window_and_says_why(demo):
+    project = demo
     before = yaml.safe_load((project / "params.yaml").read_text())
     done = run(project, "driftline", "retrain")
     after = yaml.safe_load((project / "params.yaml").read_text())
@@ -136,18 +142,34 @@ def test_retrain_command_moves_the_window_and_says_why(project):
         == length
     )
     assert "reason: dataset drift" in done.stdout and "(sliding)" in done.stdout
+    assert (project / "models/champion/model.pkl.dvc").is_file()
     again = run(project, "driftline", "retrain")  # now already at the newest batch
     assert "already ends at the newest batch" in again.stdout
 
 
-@pytest.mark.integration
-def test_retrain_command_dry_run_and_not_advised_change_nothing(project):
+def test_retrain_command_dry_run_and_not_advised_change_nothing(demo):
+    project = demo
     original = (project / "params.yaml").read_bytes()
-    assert "Dry run" in run(project, "driftline", "retrain", "--dry-run").stdout
+    dry = run(project, "driftline", "retrain", "--dry-run").stdout
+    assert "Dry run: params.yaml and models/champion are unchanged." in dry
+    assert not (project / "models/champion/model.pkl").exists()
     newest = yaml.safe_load(original)["batches"][-1]
     write_verdict(project, newest, False)
     assert "No retraining advised" in run(project, "driftline", "retrain").stdout
     assert (project / "params.yaml").read_bytes() == original
+
+
+def test_retrain_refuses_a_model_other_than_the_recorded_one(demo):
+    model = demo / "models/model.pkl"
+    model.write_bytes(model.read_bytes() + b"\0")
+    original = (demo / "params.yaml").read_bytes()
+    done = run(demo, "driftline", "retrain", check=False)
+    assert done.returncode == 2
+    assert "models/model.pkl does not match dvc.lock, so it is not the model serving now" in (
+        done.stderr
+    )
+    assert (demo / "params.yaml").read_bytes() == original
+    assert not (demo / "models/champion/model.pkl").exists()
 
 
 @pytest.mark.integration

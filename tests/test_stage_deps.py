@@ -136,6 +136,7 @@ STARTUP = {
     "score": {"pandas", "pyarrow", "scipy"},
     "evaluate": {"pandas", "pyarrow", "matplotlib"},
     "drift": {"pandas", "pyarrow", "scipy", "matplotlib"},
+    "promote": {"pandas", "pyarrow"},
 }
 
 
@@ -161,4 +162,6 @@ def test_editing_the_tooling_reruns_no_stage(reproduced, tmp_path):
     config = repo / CORE.relative_to(ROOT) / "config.py"
     config.write_text(config.read_text() + "# an edit to the stages' code\n")
     changed = json.loads(run(repo, "dvc", "status", "--json").stdout)
-    assert {"window", "train", "evaluate", "drift"} <= {name.split(":")[-1] for name in changed}
+    assert {"window", "train", "evaluate", "drift", "promote"} <= {
+        name.split(":")[-1] for name in changed
+    }

@@ -245,3 +245,33 @@ def _check(params: dict[str, Any], path: Path, check_window: bool) -> None:
         )
     for signal in ("dataset_drift", "label_drift", "prediction_drift"):
         _require(params, f"retrain.when.{signal}", bool, path)
+    _check_promote(params, path)
+
+
+def _check_promote(params: dict[str, Any], path: Path) -> None:
+    """The promotion gate's settings (``driftline.core.gate.decide``)."""
+    from driftline.core.quality import SCORE_METRICS
+
+    known = ", ".join(SCORE_METRICS)
+    for metric in _require(params, "promote.floors", dict, path):
+        if metric not in SCORE_METRICS:
+            raise DriftlineError(
+                f"{path}: key 'promote.floors' names {metric!r}; the metrics are {known}"
+            )
+        _require(params, f"promote.floors.{metric}", (int, float), path)
+    decide_by = _require(params, "promote.decide_by", str, path)
+    if decide_by not in SCORE_METRICS:
+        raise DriftlineError(
+            f"{path}: key 'promote.decide_by' is {decide_by!r}; choose one of {known}"
+        )
+    if _require(params, "promote.margin", (int, float), path) < 0:
+        raise DriftlineError(f"{path}: key 'promote.margin' must be 0 or more")
+    if _require(params, "promote.min_rows", int, path) < 1:
+        raise DriftlineError(f"{path}: key 'promote.min_rows' must be at least 1")
+    if _require(params, "promote.bootstrap.resamples", int, path) < 1:
+        raise DriftlineError(f"{path}: key 'promote.bootstrap.resamples' must be at least 1")
+    if not 0.0 < _require(params, "promote.bootstrap.confidence", (int, float), path) < 1.0:
+        raise DriftlineError(
+            f"{path}: key 'promote.bootstrap.confidence' must be between 0 and 1, e.g. 0.95"
+        )
+    _require(params, "promote.bootstrap.seed", int, path)

@@ -3,7 +3,8 @@ code, so loading has two gates:
 
 1. the file's bytes must match the md5 that ``dvc.lock`` records for the ``train`` stage's
    output: it is then the file this repository's pipeline wrote (or DVC restored from a
-   remote, which verifies the same hash);
+   remote, which verifies the same hash); the champion (``load_champion``), a copy that
+   ``driftline retrain`` tracked with ``dvc add``, must match the md5 of its ``.dvc`` file;
 2. the unpickler builds only the classes and functions on ``ALLOWED``, which are what the
    pipelines that ``train`` writes are made of. Anything else (``os.system``, ``eval``,
    another library's class) stops the load before it is called.
@@ -101,16 +102,44 @@ def recorded_md5(path: Path = paths.MODEL, lock: Path = LOCK) -> str:
     raise DriftlineError(f"{lock} records no md5 for {path}; it was not loaded: run 'dvc repro'")
 
 
+def tracked_md5(path: Path) -> str:
+    """The md5 that ``path``'s own ``.dvc`` file (written by ``dvc add``) records."""
+    record_file = path.with_name(path.name + ".dvc")
+    try:
+        record = yaml.safe_load(record_file.read_text())
+        return str(record["outs"][0]["md5"])
+    except (OSError, yaml.YAMLError, KeyError, IndexError, TypeError) as exc:
+        raise DriftlineError(
+            f"{record_file} records no md5, so {path} cannot be verified and was not loaded"
+        ) from exc
+
+
 def load_model(path: Path = paths.MODEL, lock: Path = LOCK) -> Any:
     """Unpickle the model only if its md5 matches ``dvc.lock`` and it is built from
     ``ALLOWED`` alone; otherwise refuse, unloaded."""
-    expected = recorded_md5(path, lock)
+    restore = (
+        f"Restore the recorded model with 'dvc checkout {path}' (or 'dvc pull'), or "
+        "retrain with 'dvc repro'"
+    )
+    return _verified_load(path, recorded_md5(path, lock), str(lock), restore)
+
+
+def load_champion(path: Path | None = None) -> Any:
+    """Unpickle the champion (by default models/champion/model.pkl), the model being
+    replaced, only if its md5 matches its ``.dvc`` file and it is built from ``ALLOWED``
+    alone; otherwise refuse, unloaded."""
+    path = path or paths.champion(paths.MODEL)
+    record = path.with_name(path.name + ".dvc")
+    restore = f"Restore it with 'dvc pull {record}'"
+    return _verified_load(path, tracked_md5(path), str(record), restore)
+
+
+def _verified_load(path: Path, expected: str, record: str, restore: str) -> Any:
     data = path.read_bytes()
     actual = hashlib.md5(data, usedforsecurity=False).hexdigest()
     if actual != expected:
         raise DriftlineError(
-            f"{path} does not match {lock} (md5 {actual}, expected {expected}); it was not "
-            f"loaded. Restore the recorded model with 'dvc checkout {path}' (or 'dvc pull'), "
-            "or retrain with 'dvc repro'"
+            f"{path} does not match {record} (md5 {actual}, expected {expected}); it was not "
+            f"loaded. {restore}"
         )
     return _AllowListUnpickler(data, path).load()

@@ -15,11 +15,16 @@ REFERENCE = Path("data/window/reference.json")
 MODEL = Path("models/model.pkl")
 MODEL_META = Path("models/meta.json")
 SCORE_PROFILE = Path("models/score_profile.json")
+VALIDATION = Path("models/validation.parquet")
+# The model being replaced: copies of models/model.pkl and models/meta.json that
+# `driftline retrain` tracks with `dvc add` (see models/champion/README.md).
+CHAMPION = Path("models/champion")
 BATCH_METRICS = Path("metrics/batches")
 TRAIN_METRICS = Path("metrics/train.json")
 EVALUATE_METRICS = Path("metrics/evaluate.json")
 HISTORY = Path("metrics/history.csv")
 DRIFT_METRICS = Path("metrics/drift.json")
+PROMOTION = Path("metrics/promotion.json")
 ROC = Path("plots/roc.json")
 PRC = Path("plots/prc.json")
 CONFUSION = Path("plots/confusion.json")
@@ -51,3 +56,8 @@ def scores(batch: str) -> Path:
 
 def batch_metrics(batch: str) -> Path:
     return BATCH_METRICS / f"{batch}.json"
+
+
+def champion(path: Path) -> Path:
+    """The champion's copy of a model file, e.g. models/champion/model.pkl for MODEL."""
+    return CHAMPION / path.name

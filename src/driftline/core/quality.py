@@ -1,9 +1,10 @@
 """Quality of a binary classifier's scores on one batch: pure functions of labels and scores.
 
-They compute what scikit-learn's metrics compute (``roc_auc_score``, ``average_precision_score``,
-``log_loss``, ``accuracy_score``, ``f1_score``, ``roc_curve``, ``precision_recall_curve``,
-``confusion_matrix``), in the same order of floating-point operations, with numpy alone:
-importing scikit-learn costs a stage a second or more, and ``evaluate`` loads no model.
+They compute what scikit-learn's metrics compute (``roc_auc_score``,
+``average_precision_score``, ``log_loss``, ``brier_score_loss``, ``accuracy_score``,
+``f1_score``, ``roc_curve``, ``precision_recall_curve``, ``confusion_matrix``), in the same
+order of floating-point operations, with numpy alone: importing scikit-learn costs a stage a
+second or more, and ``evaluate`` loads no model.
 ``tests/test_metrics_and_io.py`` checks each against scikit-learn, bit for bit.
 """
 
@@ -37,6 +38,31 @@ def quality(y_true: np.ndarray, y_score: np.ndarray, threshold: float) -> dict[s
         "positive_rate": float(y_true.mean()),
         "predicted_positive_rate": float(y_pred.mean()),
     }
+
+
+def roc_auc(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    """ROC AUC (NaN when a class is absent)."""
+    return _roc_auc(np.asarray(y_true), np.asarray(y_score, dtype="float64"))
+
+
+def pr_auc(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    """PR AUC: the average precision."""
+    return _average_precision(np.asarray(y_true), np.asarray(y_score, dtype="float64"))
+
+
+def log_loss(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    """Mean negative log-likelihood of the labels."""
+    return _log_loss(np.asarray(y_true), np.asarray(y_score, dtype="float64"))
+
+
+def brier(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    """Brier score: the mean squared difference between label and probability."""
+    return float(np.average(row_squared_errors(y_true, y_score)))
+
+
+# The score metrics by name, and whether a higher value is better.
+SCORE_METRICS = {"roc_auc": roc_auc, "pr_auc": pr_auc, "log_loss": log_loss, "brier": brier}
+HIGHER_IS_BETTER = {"roc_auc": True, "pr_auc": True, "log_loss": False, "brier": False}
 
 
 def roc_points(y_true: np.ndarray, y_score: np.ndarray) -> list[dict[str, float]]:
@@ -73,9 +99,21 @@ def _f1(counts: dict[str, int]) -> float:
 
 def _log_loss(y_true: np.ndarray, y_score: np.ndarray) -> float:
     """Mean negative log-likelihood, probabilities clipped to [eps, 1 - eps]."""
+    return float(np.mean(row_log_losses(y_true, y_score)))
+
+
+def row_log_losses(y_true: np.ndarray, y_score: np.ndarray) -> np.ndarray:
+    """Each row's negative log-likelihood, its probability clipped to [eps, 1 - eps]: the log
+    loss is their mean."""
     eps = np.finfo(y_score.dtype).eps
     likelihood = np.where(y_true == 1, y_score, 1 - y_score)
-    return float(np.mean(-np.log(np.clip(likelihood, eps, 1 - eps))))
+    return -np.log(np.clip(likelihood, eps, 1 - eps))
+
+
+def row_squared_errors(y_true: np.ndarray, y_score: np.ndarray) -> np.ndarray:
+    """Each row's squared difference between label and probability: the Brier score is their
+    mean."""
+    return (np.asarray(y_true).astype("float64") - np.asarray(y_score, dtype="float64")) ** 2
 
 
 def _counts_at_thresholds(y_true: np.ndarray, y_score: np.ndarray):

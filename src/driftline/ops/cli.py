@@ -1,5 +1,6 @@
 """The ``driftline`` command line: start a project on your own data, add batches, check
-drift and quality history, retrain, report on a change, and write the demo data."""
+drift and quality history, retrain, report on a change, gate a promotion, list and tag model
+versions, and write the demo data."""
 
 from __future__ import annotations
 
@@ -165,6 +166,33 @@ def report(args: argparse.Namespace) -> None:
     print(build(args.base, args.sha, args.base_tip), end="")
 
 
+def gate(args: argparse.Namespace) -> int:
+    """Print the promotion gate's verdict from metrics/promotion.json; 1 when it fails."""
+    from driftline.ops.promotion import gate as verdict
+
+    status, lines = verdict()
+    for line in lines:
+        print(line)
+    return status
+
+
+def models(args: argparse.Namespace) -> None:
+    """The model's versions (git tags model@vX.Y.Z): list them, say the next, or tag it."""
+    from driftline.ops import versions
+
+    if args.models_command == "list":
+        print(versions.table([versions.describe(v) for v in versions.versions()]))
+        return
+    name, reasons = (versions.tag if args.models_command == "tag" else versions.next_version)(
+        args.rev
+    )
+    if name is None:
+        print(f"no new version: {'; '.join(reasons)}")
+        return
+    done = "tagged" if args.models_command == "tag" else "next"
+    print(f"{done} {name} ({'; '.join(reasons)})")
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="driftline", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -287,17 +315,39 @@ def parser() -> argparse.ArgumentParser:
         "has moved since the fork",
     )
     rep.set_defaults(func=report)
+
+    gat = commands.add_parser(
+        "gate",
+        help="print the promotion gate's verdict and reasons (metrics/promotion.json); "
+        "exit 1 when the challenger may not be promoted",
+    )
+    gat.set_defaults(func=gate)
+
+    mod = commands.add_parser(
+        "models", help="the model's versions: git tags model@vMAJOR.MINOR.PATCH"
+    )
+    mod_commands = mod.add_subparsers(dest="models_command", required=True)
+    mod_commands.add_parser(
+        "list", help="every version: date, training window, gate verdict, metrics"
+    ).set_defaults(func=models)
+    for name, what in (
+        ("next", "say which version the model at REV would get, and why"),
+        ("tag", "tag REV with its version (an annotated tag), if its model is new"),
+    ):
+        sub = mod_commands.add_parser(name, help=what)
+        sub.add_argument("--rev", default="HEAD", help="the commit (default HEAD)")
+        sub.set_defaults(func=models)
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        args.func(args)
+        status = args.func(args)
     except DriftlineError as exc:
         get_logger().error("%s", exc)
         return 2
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

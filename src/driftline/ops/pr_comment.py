@@ -1,7 +1,9 @@
 """``driftline report``: the pull-request comment a reviewer decides from, as Markdown.
 
-It holds the metric diff against a base revision (headline metrics first, each change marked
-better or worse), the params diff, the drift verdict and the most-drifted features, the
+It opens with the champion against the challenger and the promotion gate's verdict, when
+metrics/promotion.json exists (``driftline.ops.promotion``). Then it holds the metric diff
+against a base revision (headline metrics first, each change marked better or worse), the
+params diff, the drift verdict and the most-drifted features, the
 retraining verdict with its reasons, the performance-history rules, and links to the plots.
 A hidden marker lets the posting step find and update the same comment on every push.
 
@@ -20,6 +22,7 @@ from typing import Any
 from driftline.core import paths
 from driftline.core.io import read_json
 from driftline.ops import repo_state
+from driftline.ops.promotion import promotion_section
 
 MARKER = "<!-- driftline-report -->"
 NOT_AVAILABLE = "not available"
@@ -33,7 +36,9 @@ HEADLINE = (
     (str(paths.DRIFT_METRICS), "target_drift.drift_score"),
     (str(paths.DRIFT_METRICS), "prediction_drift.drift_score"),
 )
-# By the metric's last name: +1 when higher is better, -1 when lower is better. Drift scores
+# By the metric's name, the last part of the dotted name found here (so
+# ``metrics.log_loss.difference`` of metrics/promotion.json goes by ``log_loss``): +1 when
+# higher is better, -1 when lower is better (a loss). Drift scores
 # (higher is more drift, whatever the test) and shares measure distance from the training
 # data, so less is better. A test's raw `p_value` or `distance` gets no mark: the two read in
 # opposite directions.
@@ -43,6 +48,7 @@ DIRECTION = {
     "f1": 1,
     "accuracy": 1,
     "log_loss": -1,
+    "brier": -1,
     "share_drifted": -1,
     "drifted_features": -1,
     "drift_score": -1,
@@ -76,11 +82,16 @@ class Change:
             return "new"
         if self.new is None:
             return "removed"
-        sign = DIRECTION.get(self.metric.rsplit(".", 1)[-1])
+        sign = direction(self.metric)
         if sign is None or not (_is_number(self.old) and _is_number(self.new)):
             return ""
         delta = (self.new - self.old) * sign
         return "🟢 better" if delta > 0 else "🔴 worse" if delta < 0 else ""
+
+
+def direction(metric: str) -> int | None:
+    """+1 (higher is better), -1 (lower is better) or None, by the last known part of the name."""
+    return next((DIRECTION[p] for p in reversed(metric.split(".")) if p in DIRECTION), None)
 
 
 def _is_number(value: Any) -> bool:
@@ -261,12 +272,14 @@ def render(
     drift: dict[str, Any] | None,
     plots: str,
     base_moved: str = "",
+    promotion: str = "",
 ) -> str:
-    """The whole comment, marker first."""
+    """The whole comment, marker first, then the champion against the challenger."""
     sections = [
         MARKER,
         f"## Driftline report: `{head}` against `{base}`",
         *([base_moved] if base_moved else []),
+        *([promotion] if promotion else []),
         metrics_section(found, base, head, base_has),
         params_section(params_md, base),
         drift_section(drift),
@@ -315,4 +328,5 @@ def build(base: str, sha: str | None = None, base_tip: str | None = None) -> str
     )
     head = sha[:7] if re.fullmatch(r"[0-9a-f]{40}", sha) else sha or "workspace"
     params_md = repo_state.params_diff_md(base)
-    return render(base, head, found, base_has, params_md, drift, plots, moved)
+    promotion = promotion_section(read_json(paths.PROMOTION)) if paths.PROMOTION.is_file() else ""
+    return render(base, head, found, base_has, params_md, drift, plots, moved, promotion)

@@ -74,8 +74,24 @@ def tracked_files() -> set[str]:
     return {name for name in names if name.rsplit("/", 1)[-1] != ".gitignore"}
 
 
-def _held_by_git(path: str, tracked: set[str]) -> bool:
-    return path in tracked or any(name.startswith(f"{path.rstrip('/')}/") for name in tracked)
+def _held_by_git(path: str, tracked: set[str], dirty: set[str]) -> bool:
+    """Whether git holds ``path``, so that a change to it is a stale lock, not missing data.
+
+    A folder that holds DVC-tracked files beside git's (models/champion: its README and the
+    champion's .dvc files in git, the champion itself in DVC) differs from dvc.lock whenever
+    the DVC files are not pulled, as in a pull request's report job: it counts only when git
+    sees an uncommitted change in it.
+    """
+    inside = [name for name in tracked if name.startswith(f"{path.rstrip('/')}/")]
+    if any(name.endswith(".dvc") for name in inside):
+        return any(name == path or name.startswith(f"{path.rstrip('/')}/") for name in dirty)
+    return path in tracked or bool(inside)
+
+
+def dirty_files() -> set[str]:
+    """The paths git sees changed or untracked in the working tree."""
+    listed = git("status", "--porcelain", "-z", "--untracked-files=all")
+    return {entry[3:] for entry in listed.split("\0") if len(entry) > 3}
 
 
 def _describe(path: str, state: Any) -> str:
@@ -84,7 +100,9 @@ def _describe(path: str, state: Any) -> str:
     return f"{path} {state}"
 
 
-def stale_stages(status: dict[str, Any], tracked: set[str]) -> dict[str, list[str]]:
+def stale_stages(
+    status: dict[str, Any], tracked: set[str], dirty: frozenset[str] | set[str] = frozenset()
+) -> dict[str, list[str]]:
     """The stages whose ``dvc.lock`` entry disagrees with what git holds, and why.
 
     Parameters
@@ -93,6 +111,8 @@ def stale_stages(status: dict[str, Any], tracked: set[str]) -> dict[str, list[st
         The output of ``dvc status --json``.
     tracked : set of str
         The paths git tracks (``git ls-files``).
+    dirty : set of str
+        The paths git sees changed in the working tree (``git status``).
 
     Returns
     -------
@@ -111,7 +131,7 @@ def stale_stages(status: dict[str, Any], tracked: set[str]) -> dict[str, list[st
                 reasons += [
                     _describe(path, state)
                     for path, state in changes.items()
-                    if _held_by_git(path, tracked)
+                    if _held_by_git(path, tracked, set(dirty))
                 ]
         if reasons:
             stale[stage] = reasons
@@ -120,7 +140,8 @@ def stale_stages(status: dict[str, Any], tracked: set[str]) -> dict[str, list[st
 
 def check_lock_is_fresh() -> None:
     """Refuse, naming the stages, when ``dvc.lock`` does not match the code and params."""
-    stale = stale_stages(json.loads(dvc("status", "--json") or "{}"), tracked_files())
+    status = json.loads(dvc("status", "--json") or "{}")
+    stale = stale_stages(status, tracked_files(), dirty_files())
     if stale:
         by_reason: dict[str, list[str]] = {}
         for stage, reasons in sorted(stale.items()):

@@ -1,16 +1,24 @@
 """Retraining as a params change: ``driftline retrain`` moves ``train.window`` in params.yaml
 to end at the newest batch when metrics/drift.json advises it (or with ``--force``), as a
 sliding or an expanding window (``retrain.window``); ``dvc repro`` then trains the new model.
+
+The model it replaces becomes the champion: models/model.pkl and models/meta.json, checked
+against dvc.lock, are copied to models/champion/ and tracked with ``dvc add`` (so ``dvc push``
+stores them and a fresh clone gets them with ``dvc pull``). The ``promote`` stage then
+compares the new model, the challenger, with it on the same rows.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from driftline.core import paths
 from driftline.core.config import PARAMS_FILE, batch_list, load_params, window_batches
 from driftline.core.errors import DriftlineError
-from driftline.core.io import read_json, write_text
+from driftline.core.io import read_json, write_bytes, write_text
+from driftline.core.model_store import recorded_md5
+from driftline.ops.batches import dvc_add
 from driftline.ops.params_text import set_window
 
 WINDOW_MODES = ("sliding", "expanding")
@@ -46,14 +54,39 @@ def retrain(force: bool = False, dry_run: bool = False) -> list[str]:
     reasons = verdict.get("retrain_reasons", []) if verdict["retrain"] else ["--force"]
     said = [f"reason: {reason}" for reason in reasons]
     said.append(f"train.window: {old[0]}..{old[-1]} -> {start}..{end} ({mode})")
+    champion = [paths.MODEL, paths.MODEL_META]
+    for path in champion:
+        check_recorded(path)
+    said.append(
+        f"champion: the model of {old[0]}..{old[-1]} is kept in {paths.CHAMPION}/ (dvc add)"
+    )
     if dry_run:
-        return [*said, "Dry run: params.yaml is unchanged."]
+        return [*said, "Dry run: params.yaml and models/champion are unchanged."]
     write_text(PARAMS_FILE, text)
     load_params()  # the edited file must still pass every check
+    for path in champion:
+        write_bytes(paths.champion(path), path.read_bytes())
+    dvc_add([paths.champion(path) for path in champion])
     return [
         *said,
-        "Next: dvc repro (trains the new model); then dvc params diff and dvc metrics diff.",
+        "Next: dvc repro (trains the new model and compares it with the champion); then "
+        "driftline report, or dvc metrics diff. Commit models/champion/*.dvc and dvc push.",
     ]
+
+
+def check_recorded(path: Path) -> None:
+    """The file is the one dvc.lock records: the model serving now, not a stray one."""
+    if not path.is_file():
+        raise DriftlineError(
+            f"{path} is missing, so the model being replaced cannot be kept as the champion: "
+            "run 'dvc pull' (or 'dvc repro') first"
+        )
+    actual = hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+    if actual != recorded_md5(path):
+        raise DriftlineError(
+            f"{path} does not match dvc.lock, so it is not the model serving now: restore it "
+            f"with 'dvc checkout {path}' (or run 'dvc repro') before 'driftline retrain'"
+        )
 
 
 def moved_window(batches: list[str], start: str, end: str, mode: str) -> tuple[str, str]:

@@ -1,5 +1,10 @@
 """train: fit the model on the training window; report validation metrics on a time-ordered
-holdout (the window's last rows), then refit on the whole window."""
+holdout (the window's last rows), then refit on the whole window.
+
+The refit model, trained on every row of the window, is the one that ships (models/model.pkl).
+The holdout rows, with the scores of the model fit without them, are written to
+models/validation.parquet: the ``promote`` stage compares the champion with the challenger on
+those rows, so the challenger's figures there are those of a model that never saw them."""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from threadpoolctl import threadpool_limits
 from driftline.core import paths
 from driftline.core.config import load_params, window_batches
 from driftline.core.dataset import TARGET, TIME, feature_lists
-from driftline.core.io import read_json, write_bytes, write_json
+from driftline.core.io import read_json, write_bytes, write_json, write_parquet
 from driftline.core.log import get_logger
 from driftline.core.model_store import model_bytes
 from driftline.core.modeling import build_model
@@ -41,10 +46,9 @@ def train(argv: list[str]) -> None:
 
     # A fixed thread count keeps float summation order, and so the model bytes, the same.
     with threadpool_limits(limits=settings["threads"]):
+        holdout_scores = fitted(fit).predict_proba(holdout[features])[:, 1]
         validation = quality(
-            holdout[TARGET].to_numpy(),
-            fitted(fit).predict_proba(holdout[features])[:, 1],
-            params["evaluate"]["threshold"],
+            holdout[TARGET].to_numpy(), holdout_scores, params["evaluate"]["threshold"]
         )
         model = fitted(frame)
         # The reference for prediction drift: the final model's scores on its own window.
@@ -63,6 +67,9 @@ def train(argv: list[str]) -> None:
         "window": batches,
         "rows": {"window": len(frame), "fit": len(fit), "holdout": len(holdout)},
         "holdout_from": str(holdout[TIME].iloc[0]),
+        # The times of the window's first and last rows: a later comparison drops the rows
+        # this model was trained on (those up to ``last``).
+        "time_range": {"first": str(frame[TIME].iloc[0]), "last": str(frame[TIME].iloc[-1])},
         "positive_rate": float(frame[TARGET].mean()),
         "versions": {
             "python": platform.python_version(),
@@ -71,6 +78,7 @@ def train(argv: list[str]) -> None:
             "numpy": np.__version__,
         },
     }
+    write_parquet(paths.VALIDATION, holdout.assign(score=holdout_scores).reset_index(drop=True))
     write_bytes(paths.MODEL, model_bytes(model))
     write_json(paths.MODEL_META, meta)
     write_json(paths.SCORE_PROFILE, score_profile(window_scores, params["profile"]["bins"]))
