@@ -242,8 +242,8 @@ def test_values_outside_the_contract_are_refused_naming_row_column_and_rule(repo
 
 def test_a_wrong_type_in_a_parquet_file_is_refused_naming_its_row(repo, tmp_path):
     typed = pd.read_csv(repo / f"data/raw/{BATCH}.csv").head(3000)
-    typed["distance"] = typed["distance"].astype("float64")
-    typed.loc[1234, "distance"] = 1.5
+    typed["distance"] = typed["distance"].astype("str")  # a text column in the file
+    typed.loc[1234, "distance"] = "far"
     typed.to_parquet(tmp_path / "in.parquet", index=False)
     refused(repo, tmp_path / "in.parquet", tmp_path, "column 'distance', row 1236: must be int")
 
@@ -255,13 +255,13 @@ def scores_of(path: Path) -> np.ndarray:
 def test_a_named_version_scores_with_that_version_fetched_through_dvc(repo, tmp_path):
     source = features_only(repo, tmp_path, rows=3000)
     run(repo, "git", "tag", "model@v1.0.0")
+    run(repo, "dvc", "push", "-q")  # as CI does for a version
     predict(repo, source, "-o", tmp_path / "v1.csv")
     params = repo / "params.yaml"
     params.write_text(params.read_text().replace("max_iter: 100", "max_iter: 7"))
     run(repo, "dvc", "repro", "train")
     run(repo, "git", "commit", "-qam", "a weaker model")
     # The old model is no longer in the workspace, nor in the local cache: only the remote.
-    run(repo, "dvc", "push", "-q")
     md5 = re.search(
         r"path: models/model.pkl\n\s+hash: md5\n\s+md5: (\w+)",
         run(repo, "git", "show", "model@v1.0.0:dvc.lock").stdout,
