@@ -129,6 +129,8 @@ def measured(command: list[str], rows: int, cap_bytes: int, logs: Path) -> dict:
         "rows_per_s": round(rows / elapsed),
         "peak_mib": usage.ru_maxrss // 1024,
         "drift_line": stdout.strip() or None,
+        # predict's closing line says where the chunk loop's time went
+        "phases": next((line for line in stderr.splitlines() if "; time in " in line), None),
     }
 
 

@@ -129,5 +129,5 @@ def load_model(path: Path = paths.MODEL, lock: Path = LOCK) -> Any:
     """Unpickle the model only if its md5 matches ``dvc.lock`` and it is built from
     ``ALLOWED`` alone; otherwise refuse, unloaded. ``driftline predict --model REV`` reads
     the bytes and the md5 at a git revision instead, through the same two gates."""
-    data = verified(path.read_bytes(), recorded_md5(path, lock), path, lock)
-    return unpickle_model(data, path)
+    expected = recorded_md5(path, lock)
+    return unpickle_model(verified(path.read_bytes(), expected, path, lock), path)
