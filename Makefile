@@ -12,7 +12,7 @@ export DVC_NO_ANALYTICS := 1
 
 .DEFAULT_GOAL := help
 
-.PHONY: setup data repro test test-fast lint format rehearse bench bench-startup bench-ingest bench-daily bench-load full-year bench-evidently
+.PHONY: setup data repro test test-fast lint format rehearse bench bench-startup bench-ingest bench-daily bench-load bench-predict full-year bench-evidently
 
 $(STAMP): requirements.lock pyproject.toml
 	@echo "Creating $(VENV) with $(PYTHON): Python $$($(PYTHON) -c 'import sys; print(sys.version.split()[0], "at", sys.executable)')"
@@ -98,6 +98,11 @@ bench-load: setup
 ## full-year: ingest July to December month by month; writes docs/full-year-history.png
 full-year: setup
 	$(BIN)/python bench/full_year.py
+
+## bench-predict: `driftline predict` against a plain whole-frame predict_proba script, on 1M
+## and 10M rows: rows/s and peak memory (run `make repro` first: both use its model)
+bench-predict: setup
+	$(BIN)/python bench/bench_predict.py
 
 ## bench-evidently: our drift engine against evidently's DataDriftPreset (own venv; about 18 min)
 bench-evidently: setup

@@ -45,23 +45,24 @@ def raw_candidates(params: dict[str, Any], contract: dict[str, Any]) -> list[str
     return [name for name in contract["columns"] if name not in taken]
 
 
-def prepare_frame(
-    raw: pd.DataFrame, params: dict[str, Any], contract: dict[str, Any]
-) -> tuple[pd.DataFrame, int]:
-    """Build the time, the label and the candidate features of a typed raw batch.
+def input_columns(params: dict[str, Any], contract: dict[str, Any]) -> list[str]:
+    """The raw columns that :func:`feature_frame` reads: the time columns and the candidates,
+    in contract order. A file to score needs these; the target and the excluded columns may
+    be absent."""
+    time = contract["time"]
+    needed = {*([time] if isinstance(time, str) else time), *raw_candidates(params, contract)}
+    return [name for name in contract["columns"] if name in needed]
 
-    Returns
-    -------
-    prepared : pandas.DataFrame
-        ``time``, ``target`` (int8), the raw candidates (text as ``str``, numbers as float64)
-        and the derived ones, in raw row order, without the rows ``target.missing`` drops.
-    unlabelled : int
-        How many rows had an empty target column (dropped or labelled as ``missing`` says).
-    """
-    settings = params["target"]
-    labels, keep = label(raw[settings["column"]], settings["positive"], settings["missing"])
+
+def feature_frame(
+    raw: pd.DataFrame, params: dict[str, Any], contract: dict[str, Any]
+) -> pd.DataFrame:
+    """Each row's ``time``, the raw candidates (text as ``str``, numbers as float64) and the
+    derived ones, in raw row order: the one way features are built, for training
+    (:func:`prepare_frame`) and for scoring a file (``driftline predict``). ``raw`` holds at
+    least :func:`input_columns`, typed by the data contract."""
     time = row_times(raw, contract)
-    columns: dict[str, Any] = {TIME: time, TARGET: labels}
+    columns: dict[str, Any] = {TIME: time}
     for name in raw_candidates(params, contract):
         text = contract["columns"][name]["type"] == "str"
         columns[name] = raw[name].astype("str") if text else raw[name].astype("float64")
@@ -74,7 +75,7 @@ def prepare_frame(
             raise DriftlineError(
                 f"{HOOK}: derive() returned {len(derived)} rows for a batch of {len(raw)}"
             )
-        clash = [name for name in derived.columns if name in columns]
+        clash = [name for name in derived.columns if name in columns or name == TARGET]
         if clash:
             raise DriftlineError(
                 f"{HOOK}: derive() returns {clash}, which are already columns of the prepared "
@@ -82,7 +83,27 @@ def prepare_frame(
             )
         for name in derived.columns:
             columns[name] = derived[name].to_numpy()
-    prepared = pd.DataFrame(columns).loc[keep].reset_index(drop=True)
+    return pd.DataFrame(columns)
+
+
+def prepare_frame(
+    raw: pd.DataFrame, params: dict[str, Any], contract: dict[str, Any]
+) -> tuple[pd.DataFrame, int]:
+    """Build the time, the label and the candidate features of a typed raw batch.
+
+    Returns
+    -------
+    prepared : pandas.DataFrame
+        ``time``, ``target`` (int8), then :func:`feature_frame`'s candidates, in raw row
+        order, without the rows ``target.missing`` drops.
+    unlabelled : int
+        How many rows had an empty target column (dropped or labelled as ``missing`` says).
+    """
+    settings = params["target"]
+    labels, keep = label(raw[settings["column"]], settings["positive"], settings["missing"])
+    prepared = feature_frame(raw, params, contract)
+    prepared.insert(1, TARGET, labels)
+    prepared = prepared.loc[keep].reset_index(drop=True)
     return prepared, int(np.count_nonzero(raw[settings["column"]].isna().to_numpy()))
 
 

@@ -86,14 +86,20 @@ def model_bytes(model: Any) -> bytes:
     return pickle.dumps(model, protocol=PROTOCOL)
 
 
-def recorded_md5(path: Path = paths.MODEL, lock: Path = LOCK) -> str:
-    """The md5 that ``dvc.lock`` records for ``path`` as an output of ``train``."""
+def recorded_md5(
+    path: Path = paths.MODEL, lock: Path = LOCK, text: str | None = None, stage: str = "train"
+) -> str:
+    """The md5 that ``dvc.lock`` records for ``path`` as an output of ``stage``; ``text``
+    is the lock's text when it comes from elsewhere than the file ``lock`` (a git revision),
+    which ``lock`` then names in messages."""
     try:
-        stages = yaml.load(lock.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        outs = stages["stages"]["train"]["outs"]
+        if text is None:
+            text = lock.read_text()
+        stages = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        outs = stages["stages"][stage]["outs"]
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
         raise DriftlineError(
-            f"{lock} records no 'train' output, so {path} cannot be verified and was not "
+            f"{lock} records no '{stage}' output, so {path} cannot be verified and was not "
             "loaded: run 'dvc repro'"
         ) from exc
     for out in outs:
@@ -114,32 +120,48 @@ def tracked_md5(path: Path) -> str:
         ) from exc
 
 
-def load_model(path: Path = paths.MODEL, lock: Path = LOCK) -> Any:
-    """Unpickle the model only if its md5 matches ``dvc.lock`` and it is built from
-    ``ALLOWED`` alone; otherwise refuse, unloaded."""
-    restore = (
-        f"Restore the recorded model with 'dvc checkout {path}' (or 'dvc pull'), or "
-        "retrain with 'dvc repro'"
-    )
-    return _verified_load(path, recorded_md5(path, lock), str(lock), restore)
-
-
 def load_champion(path: Path | None = None) -> Any:
     """Unpickle the champion (by default models/champion/model.pkl), the model being
     replaced, only if its md5 matches its ``.dvc`` file and it is built from ``ALLOWED``
     alone; otherwise refuse, unloaded."""
     path = path or paths.champion(paths.MODEL)
     record = path.with_name(path.name + ".dvc")
-    restore = f"Restore it with 'dvc pull {record}'"
-    return _verified_load(path, tracked_md5(path), str(record), restore)
+    data = verified(
+        path.read_bytes(), tracked_md5(path), path, record, f"Restore it with 'dvc pull {record}'"
+    )
+    return unpickle_model(data, path)
 
 
-def _verified_load(path: Path, expected: str, record: str, restore: str) -> Any:
-    data = path.read_bytes()
+def verified(
+    data: bytes,
+    expected: str,
+    path: Path | str,
+    record: Path | str = LOCK,
+    restore: str | None = None,
+) -> bytes:
+    """``data`` if its md5 is ``expected`` (what ``record`` says for ``path``); otherwise
+    refuse, naming both md5s and the repair (``restore``, by default checkout or retrain)."""
     actual = hashlib.md5(data, usedforsecurity=False).hexdigest()
     if actual != expected:
+        restore = restore or (
+            f"Restore the recorded file with 'dvc checkout {path}' (or 'dvc pull'), "
+            "or retrain with 'dvc repro'"
+        )
         raise DriftlineError(
             f"{path} does not match {record} (md5 {actual}, expected {expected}); it was not "
             f"loaded. {restore}"
         )
-    return _AllowListUnpickler(data, path).load()
+    return data
+
+
+def unpickle_model(data: bytes, path: Path | str) -> Any:
+    """Unpickle verified model bytes, building only what ``ALLOWED`` lists."""
+    return _AllowListUnpickler(data, Path(path)).load()
+
+
+def load_model(path: Path = paths.MODEL, lock: Path = LOCK) -> Any:
+    """Unpickle the model only if its md5 matches ``dvc.lock`` and it is built from
+    ``ALLOWED`` alone; otherwise refuse, unloaded. ``driftline predict --model REV`` reads
+    the bytes and the md5 at a git revision instead, through the same two gates."""
+    expected = recorded_md5(path, lock)
+    return unpickle_model(verified(path.read_bytes(), expected, path, lock), path)

@@ -18,33 +18,116 @@ import pandas as pd
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 
 
-def numeric_profile(values: np.ndarray, low: float, high: float, bins: int) -> dict[str, Any]:
-    """Profile numeric values on ``bins`` equal bins over ``[low, high]``.
-
-    Values outside the range are counted in ``out_of_range`` and placed in the edge bins,
-    so the histogram always holds every non-null value. NaN counts as null.
+class NumericProfile:
+    """A numeric column's profile built from chunks of its values, as they arrive: the
+    histogram on ``bins`` equal bins over ``[low, high]``, the count, nulls, sum, sum of
+    squares, min and max. Values outside the range are counted in ``out_of_range`` and placed
+    in the edge bins, so the histogram always holds every non-null value. NaN counts as null.
     """
-    values = np.asarray(values, dtype="float64")
-    present = values[~np.isnan(values)]
-    index = np.floor((present - low) / (high - low) * bins).astype("int64")
-    outside = int(np.count_nonzero((present < low) | (present > high)))
-    hist = np.bincount(np.clip(index, 0, bins - 1), minlength=bins)
-    filled = np.flatnonzero(hist)
-    profile = {
-        "kind": "numeric",
-        "count": int(present.size),
-        "nulls": int(values.size - present.size),
-        "sum": float(present.sum()),
-        "sumsq": float(np.square(present).sum()),
-        "min": float(present.min()) if present.size else None,
-        "max": float(present.max()) if present.size else None,
-        "range": [float(low), float(high)],
-        "bins": int(bins),
-        "hist": {str(i): int(hist[i]) for i in filled},
-        "out_of_range": outside,
-    }
-    profile["quantiles"] = histogram_quantiles(profile)
-    return profile
+
+    def __init__(self, low: float, high: float, bins: int):
+        self.low, self.high, self.bins = float(low), float(high), int(bins)
+        self.hist = np.zeros(self.bins, dtype="int64")
+        self.count = self.nulls = self.outside = 0
+        self.sum = self.sumsq = 0.0
+        self.min: float | None = None
+        self.max: float | None = None
+
+    def add(self, values: np.ndarray) -> NumericProfile:
+        values = np.asarray(values, dtype="float64")
+        present = values[~np.isnan(values)]
+        index = np.floor((present - self.low) / (self.high - self.low) * self.bins)
+        self.hist += np.bincount(
+            np.clip(index.astype("int64"), 0, self.bins - 1), minlength=self.bins
+        )
+        self.outside += int(np.count_nonzero((present < self.low) | (present > self.high)))
+        self.count += int(present.size)
+        self.nulls += int(values.size - present.size)
+        self.sum += float(present.sum())
+        self.sumsq += float(np.square(present).sum())
+        if present.size:
+            low, high = float(present.min()), float(present.max())
+            self.min = low if self.min is None else min(self.min, low)
+            self.max = high if self.max is None else max(self.max, high)
+        return self
+
+    def result(self) -> dict[str, Any]:
+        profile = {
+            "kind": "numeric",
+            "count": self.count,
+            "nulls": self.nulls,
+            "sum": self.sum,
+            "sumsq": self.sumsq,
+            "min": self.min,
+            "max": self.max,
+            "range": [self.low, self.high],
+            "bins": self.bins,
+            "hist": _sparse(self.hist),
+            "out_of_range": self.outside,
+        }
+        profile["quantiles"] = histogram_quantiles(profile)
+        return profile
+
+
+class CategoricalProfile:
+    """A categorical column's frequency table, built from chunks of its values."""
+
+    def __init__(self) -> None:
+        self.freq: dict[str, int] = {}
+        self.size = 0
+
+    def add(self, values: pd.Series) -> CategoricalProfile:
+        # Count first, then name the values: one pass over the rows, whatever their dtype.
+        for key, count in values.value_counts(dropna=True, sort=False).items():
+            if count:
+                self.freq[str(key)] = self.freq.get(str(key), 0) + int(count)
+        self.size += int(values.size)
+        return self
+
+    def result(self) -> dict[str, Any]:
+        present = sum(self.freq.values())
+        return {
+            "kind": "categorical",
+            "count": present,
+            "nulls": self.size - present,
+            "freq": dict(sorted(self.freq.items())),
+        }
+
+
+class FrameProfile:
+    """:func:`profile_frame` of rows that arrive in chunks: add each chunk, then read the
+    profile of all of them, without holding more than one chunk."""
+
+    def __init__(
+        self, categorical: Iterable[str], numeric: Mapping[str, tuple[float, float]], bins: int
+    ):
+        self.rows = 0
+        self.columns: dict[str, NumericProfile | CategoricalProfile] = {
+            name: CategoricalProfile() for name in categorical
+        }
+        for name, (low, high) in numeric.items():
+            self.columns[name] = NumericProfile(low, high, bins)
+
+    def add(self, frame: pd.DataFrame) -> FrameProfile:
+        self.rows += int(len(frame))
+        for name, column in self.columns.items():
+            if isinstance(column, NumericProfile):
+                column.add(frame[name].to_numpy(dtype="float64"))
+            else:
+                column.add(frame[name])
+        return self
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "columns": {name: column.result() for name, column in self.columns.items()},
+        }
+
+
+def numeric_profile(values: np.ndarray, low: float, high: float, bins: int) -> dict[str, Any]:
+    """Profile numeric values on ``bins`` equal bins over ``[low, high]`` (see
+    :class:`NumericProfile`)."""
+    return NumericProfile(low, high, bins).add(values).result()
 
 
 def score_profile(scores: np.ndarray, bins: int) -> dict[str, Any]:
@@ -55,18 +138,7 @@ def score_profile(scores: np.ndarray, bins: int) -> dict[str, Any]:
 
 def categorical_profile(values: pd.Series) -> dict[str, Any]:
     """Profile a categorical column as a frequency table, keys sorted for stable output."""
-    freq: dict[str, int] = {}
-    # Count first, then name the values: one pass over the rows, whatever their dtype.
-    for key, count in values.value_counts(dropna=True, sort=False).items():
-        if count:
-            freq[str(key)] = freq.get(str(key), 0) + int(count)
-    present = sum(freq.values())
-    return {
-        "kind": "categorical",
-        "count": present,
-        "nulls": int(values.size - present),
-        "freq": dict(sorted(freq.items())),
-    }
+    return CategoricalProfile().add(values).result()
 
 
 def profile_frame(
@@ -93,10 +165,7 @@ def profile_frame(
     dict
         ``{"rows": n, "columns": {name: column profile}}``.
     """
-    columns: dict[str, Any] = {name: categorical_profile(frame[name]) for name in categorical}
-    for name, (low, high) in numeric.items():
-        columns[name] = numeric_profile(frame[name].to_numpy(dtype="float64"), low, high, bins)
-    return {"rows": int(len(frame)), "columns": columns}
+    return FrameProfile(categorical, numeric, bins).add(frame).result()
 
 
 def merge_profiles(profiles: list[dict[str, Any]]) -> dict[str, Any]:

@@ -193,6 +193,21 @@ def models(args: argparse.Namespace) -> None:
     print(f"{done} {name} ({'; '.join(reasons)})")
 
 
+def predict(args: argparse.Namespace) -> int:
+    """Score a features-only file with the promoted model or a named version."""
+    from driftline.ops.predict import CHUNK_ROWS
+    from driftline.ops.predict import predict as score_file
+
+    return score_file(
+        Path(args.input),
+        Path(args.output),
+        version=args.model,
+        keep=args.keep,
+        chunk_rows=args.chunk_rows or CHUNK_ROWS,
+        fail_on_drift=args.fail_on_drift,
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="driftline", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -337,6 +352,42 @@ def parser() -> argparse.ArgumentParser:
         sub = mod_commands.add_parser(name, help=what)
         sub.add_argument("--rev", default="HEAD", help="the commit (default HEAD)")
         sub.set_defaults(func=models)
+
+    # predict's defaults (CHUNK_ROWS, DRIFT_EXIT in ops/predict.py) are spelled out in the help
+    # rather than imported: that module loads pyarrow and pandera, which no other command needs.
+    pre = commands.add_parser(
+        "predict",
+        help="score a features-only CSV or parquet file with the promoted model (or --model "
+        "VERSION): probability, decision at evaluate.threshold and model version per row, in "
+        "input order; then one line of drift against the training reference",
+    )
+    pre.add_argument("input", help="a CSV or parquet file with the model's raw feature columns")
+    pre.add_argument("-o", "--output", required=True, help="the output file (.csv or .parquet)")
+    pre.add_argument(
+        "--model",
+        metavar="VERSION|REV",
+        help="vX.Y.Z (the tag model@vX.Y.Z) or any git revision; default: the working "
+        "tree's models/model.pkl, the promoted model",
+    )
+    pre.add_argument(
+        "--keep",
+        nargs="+",
+        default=[],
+        metavar="COL",
+        help="input columns to copy into the output first, e.g. an id",
+    )
+    pre.add_argument(
+        "--chunk-rows",
+        type=int,
+        metavar="N",
+        help="rows per chunk: memory follows it (default 100,000)",
+    )
+    pre.add_argument(
+        "--fail-on-drift",
+        action="store_true",
+        help="exit 3 when the input shows dataset drift (the output is still written)",
+    )
+    pre.set_defaults(func=predict)
     return root
 
 

@@ -1,0 +1,307 @@
+"""`driftline predict`: a features-only file scored by the promoted model or a named version,
+in chunks, with the same features and the same verified loader as the pipeline."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+import yaml
+
+from driftline.core.config import load_contract
+from driftline.core.contract import check_typed, restricted, schema
+from driftline.core.errors import DriftlineError
+from driftline.core.profile import FrameProfile, profile_frame
+from driftline.ops.predict import _rechunk
+from helpers import ROOT, copy_of, run
+
+BATCH = "2013-04"  # after the window (2013-01..2013-03): what the model serves
+TARGET = "arr_delay"
+
+
+# ---------------------------------------------------------------- unit: the pure parts
+
+
+def test_rechunk_gives_chunks_of_exactly_n_rows_in_order():
+    batches = [
+        pa.record_batch({"x": list(range(a, b))}) for a, b in ((0, 3), (3, 8), (8, 9), (9, 16))
+    ]
+    chunks = list(_rechunk(iter(batches), 4))
+    assert [c.num_rows for c in chunks] == [4, 4, 4, 4]
+    assert [v for c in chunks for v in c.column("x").to_pylist()] == list(range(16))
+    assert [c.num_rows for c in _rechunk(iter(batches), 5)] == [5, 5, 5, 1]
+
+
+def test_a_profile_built_chunk_by_chunk_equals_the_profile_of_all_rows():
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame(
+        {
+            "x": np.where(rng.random(1000) < 0.1, np.nan, rng.normal(50, 30, 1000)),
+            "c": pd.Series(rng.choice(["a", "b", None], 1000), dtype="str"),
+        }
+    )
+    whole = profile_frame(frame, ["c"], {"x": (0.0, 100.0)}, 50)
+    chunked = FrameProfile(["c"], {"x": (0.0, 100.0)}, 50)
+    for start in range(0, 1000, 137):
+        chunked.add(frame.iloc[start : start + 137])
+    chunked = chunked.result()
+    for column in ("x", "c"):
+        got, want = chunked["columns"][column], whole["columns"][column]
+        for key in want:
+            if key in ("sum", "sumsq"):  # summation order differs
+                assert got[key] == pytest.approx(want[key], rel=1e-12)
+            else:
+                assert got[key] == want[key], (column, key)
+    assert chunked["rows"] == whole["rows"] == 1000
+
+
+def contract_of(**columns) -> dict:
+    return {"columns": columns, "empty_only_with": {"a": "b"}, "period": "month", "time": "d"}
+
+
+CASES = [
+    ({"a": [1, 2, 3], "b": [1.0, 2.0, 3.0], "s": ["x", "y", "z"]}, None),
+    ({"a": [1, 2, 30], "b": [1.0, 2.0, 3.0], "s": ["x", "y", "z"]}, "column 'a', row 4"),
+    ({"a": [1, 2, 3], "b": [1.0, np.inf, 3.0], "s": ["x", "y", "z"]}, "column 'b', row 3"),
+    ({"a": [1, 2, 3], "b": [1.0, 2.0, 3.0], "s": ["x", None, "z"]}, "column 's', row 3"),
+    ({"a": [1, None, 3], "b": [1.0, 2.0, 3.0], "s": ["x", "y", "z"]}, "row 3: 'a' is empty"),
+    ({"a": [1, None, 3], "b": [1.0, np.nan, 3.0], "s": ["x", "y", "z"]}, None),
+    ({"a": [-1, 2, 3], "b": [-5.0, 2.0, np.nan], "s": ["x", "y", None]}, "row 2"),
+]
+
+
+@pytest.mark.parametrize(("columns", "expected"), CASES)
+def test_the_fast_contract_check_refuses_what_pandera_refuses_with_the_same_words(
+    columns, expected
+):
+    contract = contract_of(
+        a={"type": "int", "nullable": True, "range": [0, 10]},
+        b={"type": "float", "nullable": True, "range": [-1, 100]},
+        s={"type": "str", "nullable": False},
+    )
+    frame = pd.DataFrame(columns)
+    frame["s"] = frame["s"].astype("str")
+    try:
+        schema(contract).validate(frame.copy(), lazy=True)
+        pandera_refuses = False
+    except Exception:
+        pandera_refuses = True
+    if expected is None:
+        check_typed(frame, contract, Path("in.csv"), 2)
+        assert not pandera_refuses
+        return
+    assert pandera_refuses
+    with pytest.raises(DriftlineError, match=re.escape(expected)) as refused:
+        check_typed(frame, contract, Path("in.csv"), 2)
+    assert str(refused.value).startswith("in.csv: breaks the data contract:")
+
+
+def test_the_input_contract_keeps_the_features_columns_and_drops_the_row_rules_of_others():
+    contract = load_contract(ROOT / "contract.yaml")
+    sub = restricted(contract, ["year", "temp", "carrier"])
+    assert list(sub["columns"]) == ["year", "temp", "carrier"]
+    assert sub["empty_only_with"] == {}
+    assert sub["extra_columns"] == "drop"
+
+
+# ---------------------------------------------------- integration: the command, for real
+
+
+@pytest.fixture(scope="module")
+def served(reproduced, tmp_path_factory) -> Path:
+    """The reproduced repository, committed (so its model has a commit), to read from."""
+    repo = copy_of(reproduced, tmp_path_factory.mktemp("served") / "repo")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "reproduced", "--allow-empty")
+    return repo
+
+
+@pytest.fixture
+def repo(served, tmp_path) -> Path:
+    return copy_of(served, tmp_path / "repo")
+
+
+def labelled_rows(repo: Path, batch: str = BATCH) -> pd.DataFrame:
+    """A raw batch's rows that prepare@ keeps (a target), as the text the file holds."""
+    raw = pd.read_csv(repo / f"data/raw/{batch}.csv", dtype=str, keep_default_na=False)
+    return raw[raw[TARGET] != "NA"].reset_index(drop=True)
+
+
+def features_only(repo: Path, tmp: Path, rows: int | None = None, name="in.csv") -> Path:
+    """A features-only CSV of the batch: no target, no columns known only after departure."""
+    raw = labelled_rows(repo)
+    raw = raw.drop(columns=[TARGET, "dep_time", "dep_delay", "arr_time", "air_time"])
+    path = tmp / name
+    (raw if rows is None else raw.head(rows)).to_csv(path, index=False)
+    return path
+
+
+def pipeline_scores(repo: Path, batch: str = BATCH) -> np.ndarray:
+    """What score@ computed for the batch: the model's predict_proba on prepare@'s rows."""
+    return pd.read_parquet(repo / f"data/scores/{batch}.parquet")["score"].to_numpy()
+
+
+def predict(repo: Path, *args: str, check: bool = True):
+    return run(repo, "driftline", "predict", *map(str, args), check=check)
+
+
+def test_a_csv_is_scored_as_the_pipeline_scores_it_in_the_input_order(repo, tmp_path):
+    source = features_only(repo, tmp_path)
+    done = predict(repo, source, "-o", tmp_path / "out.csv", "--keep", "flight", "tailnum")
+    out = pd.read_csv(tmp_path / "out.csv", dtype={"tailnum": str}, keep_default_na=False)
+    assert list(out.columns) == ["flight", "tailnum", "probability", "decision", "model_version"]
+    rows = labelled_rows(repo)
+    assert out["flight"].astype(str).tolist() == rows["flight"].tolist()
+    assert out["tailnum"].tolist() == rows["tailnum"].replace("NA", "").tolist()
+    np.testing.assert_array_equal(out["probability"].to_numpy(), pipeline_scores(repo))
+    threshold = yaml.safe_load((repo / "params.yaml").read_text())["evaluate"]["threshold"]
+    assert (out["decision"] == (out["probability"] >= threshold)).all()
+    assert set(out["decision"]) == {0, 1}
+    head = run(repo, "git", "rev-parse", "--short=8", "HEAD").stdout.strip()
+    assert set(out["model_version"]) == {head}
+    line = done.stdout.strip()
+    assert line.startswith("drift: ") and "features drifted" in line and "most drifted" in line
+
+
+def test_a_parquet_file_with_its_target_and_every_column_is_scored_the_same(repo, tmp_path):
+    raw = labelled_rows(repo)
+    typed = pd.read_csv(repo / f"data/raw/{BATCH}.csv").loc[lambda f: f[TARGET].notna()]
+    typed.to_parquet(tmp_path / "in.parquet", index=False)
+    predict(repo, tmp_path / "in.parquet", "-o", tmp_path / "out.parquet", "--keep", "flight")
+    out = pd.read_parquet(tmp_path / "out.parquet")
+    assert out["flight"].astype(str).tolist() == raw["flight"].tolist()
+    np.testing.assert_array_equal(out["probability"].to_numpy(), pipeline_scores(repo))
+    assert out["decision"].dtype == "int8"
+
+
+def test_chunks_of_any_size_give_the_same_output_and_drift_line(repo, tmp_path):
+    source = features_only(repo, tmp_path, rows=5000)
+    one = predict(repo, source, "-o", tmp_path / "one.csv", "--chunk-rows", "100000")
+    many = predict(repo, source, "-o", tmp_path / "many.csv", "--chunk-rows", "777")
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "many.csv").read_bytes()
+    assert one.stdout == many.stdout
+    assert "start predict" in many.stderr and "5000 rows scored" in many.stderr
+
+
+def refused(repo: Path, source: Path, tmp_path: Path, *expected: str) -> str:
+    """Predict must fail naming ``expected``, and leave the earlier output as it was."""
+    target = tmp_path / "out.csv"
+    target.write_text("an earlier output\n")
+    done = predict(repo, source, "-o", target, check=False)
+    assert done.returncode == 2, done.stderr
+    for text in expected:
+        assert text in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert target.read_text() == "an earlier output\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    return done.stderr
+
+
+def edited(repo: Path, tmp_path: Path, edit) -> Path:
+    source = features_only(repo, tmp_path, rows=250_000)  # more than one chunk
+    frame = pd.read_csv(source, dtype=str, keep_default_na=False)
+    edit(frame)
+    frame.to_csv(source, index=False)
+    return source
+
+
+def test_a_missing_feature_column_is_refused_naming_it(repo, tmp_path):
+    source = edited(repo, tmp_path, lambda f: f.drop(columns=["temp"], inplace=True))
+    refused(repo, source, tmp_path, f"{source}: missing required column(s): temp")
+
+
+def test_a_value_of_the_wrong_type_is_refused_naming_its_row_and_column(repo, tmp_path):
+    def edit(frame):
+        frame.loc[frame.index[-3], "distance"] = "far"  # in the last chunk
+
+    source = edited(repo, tmp_path, edit)
+    rows = len(pd.read_csv(source, usecols=["year"]))
+    refused(repo, source, tmp_path, f"column 'distance', row {rows - 3 + 2}: must be int", "far")
+
+
+def test_values_outside_the_contract_are_refused_naming_row_column_and_rule(repo, tmp_path):
+    def edit(frame):
+        frame.loc[9, "temp"] = "500"
+        frame.loc[20, "carrier"] = ""
+
+    source = edited(repo, tmp_path, edit)
+    refused(
+        repo,
+        source,
+        tmp_path,
+        f"{source}: breaks the data contract",
+        "column 'temp', row 11: must lie in [-60, 130] (value 500.0)",
+        "column 'carrier', row 22: must not be empty",
+    )
+
+
+def test_a_wrong_type_in_a_parquet_file_is_refused_naming_its_row(repo, tmp_path):
+    typed = pd.read_csv(repo / f"data/raw/{BATCH}.csv").head(3000)
+    typed["distance"] = typed["distance"].astype("str")  # a text column in the file
+    typed.loc[1234, "distance"] = "far"
+    typed.to_parquet(tmp_path / "in.parquet", index=False)
+    refused(repo, tmp_path / "in.parquet", tmp_path, "column 'distance', row 1236: must be int")
+
+
+def scores_of(path: Path) -> np.ndarray:
+    return pd.read_csv(path)["probability"].to_numpy()
+
+
+def test_a_named_version_scores_with_that_version_fetched_through_dvc(repo, tmp_path):
+    source = features_only(repo, tmp_path, rows=3000)
+    run(repo, "git", "tag", "model@v1.0.0")
+    run(repo, "dvc", "push", "-q")  # as CI does for a version
+    predict(repo, source, "-o", tmp_path / "v1.csv")
+    params = repo / "params.yaml"
+    params.write_text(params.read_text().replace("max_iter: 100", "max_iter: 7"))
+    run(repo, "dvc", "repro", "train")
+    run(repo, "git", "commit", "-qam", "a weaker model")
+    # The old model is no longer in the workspace, nor in the local cache: only the remote.
+    md5 = re.search(
+        r"path: models/model.pkl\n\s+hash: md5\n\s+md5: (\w+)",
+        run(repo, "git", "show", "model@v1.0.0:dvc.lock").stdout,
+    )[1]
+    shutil.rmtree(repo / ".dvc/cache/files/md5" / md5[:2])
+    predict(repo, source, "-o", tmp_path / "new.csv")
+    old = predict(repo, source, "-o", tmp_path / "old.csv", "--model", "v1.0.0")
+    np.testing.assert_array_equal(scores_of(tmp_path / "old.csv"), scores_of(tmp_path / "v1.csv"))
+    assert not np.array_equal(scores_of(tmp_path / "new.csv"), scores_of(tmp_path / "v1.csv"))
+    assert set(pd.read_csv(tmp_path / "old.csv")["model_version"]) == {"model@v1.0.0"}
+    assert set(pd.read_csv(tmp_path / "new.csv")["model_version"]) != {"model@v1.0.0"}
+    assert "model model@v1.0.0" in old.stderr
+    # The same version by its commit, and by its full tag name.
+    by_commit = predict(repo, source, "-o", tmp_path / "c.csv", "--model", "HEAD~1")
+    assert "model model@v1.0.0" in by_commit.stderr
+    assert (tmp_path / "c.csv").read_bytes() == (tmp_path / "old.csv").read_bytes()
+
+
+def test_an_unknown_version_is_refused_and_writes_nothing(repo, tmp_path):
+    source = features_only(repo, tmp_path, rows=100)
+    for version in ("v9.9.9", "no-such-branch"):
+        done = predict(repo, source, "-o", tmp_path / "out.csv", "--model", version, check=False)
+        assert done.returncode == 2
+        assert f"--model {version}: no model version or git revision of that name" in done.stderr
+        assert not (tmp_path / "out.csv").exists()
+
+
+def test_fail_on_drift_exits_3_on_a_drifted_input_and_0_on_the_training_months(repo, tmp_path):
+    frames = [labelled_rows(repo, b) for b in ("2013-01", "2013-02", "2013-03")]
+    window = pd.concat(frames).sample(n=20_000, random_state=1).drop(columns=[TARGET])
+    window.to_csv(tmp_path / "window.csv", index=False)
+    calm = predict(repo, tmp_path / "window.csv", "-o", tmp_path / "w.csv", "--fail-on-drift")
+    assert "drift: no dataset drift" in calm.stdout
+    # June: summer weather against January to March's.
+    summer = labelled_rows(repo, "2013-06").drop(columns=[TARGET])
+    summer.to_csv(tmp_path / "june.csv", index=False)
+    drifted = predict(
+        repo, tmp_path / "june.csv", "-o", tmp_path / "j.csv", "--fail-on-drift", check=False
+    )
+    assert drifted.returncode == 3, drifted.stderr
+    assert "drift: DATASET DRIFT" in drifted.stdout and "temp" in drifted.stdout
+    assert len(pd.read_csv(tmp_path / "j.csv")) == len(summer)  # written all the same
+    assert predict(repo, tmp_path / "june.csv", "-o", tmp_path / "k.csv").returncode == 0
