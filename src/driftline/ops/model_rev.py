@@ -56,8 +56,11 @@ def _version_tag(commit: str) -> str | None:
     """The newest ``model@v*`` tag on ``commit``, if any."""
     tags = _git("tag", "--points-at", commit, "--list", f"{ARTIFACT}@v*").stdout.split()
     tags = [t for t in tags if VERSION.fullmatch(t.split("@", 1)[1])]
-    key = lambda t: tuple(int(p) for p in t.split("@v", 1)[1].split("."))  # noqa: E731
-    return max(tags, key=key) if tags else None
+    return max(tags, key=_semver) if tags else None
+
+
+def _semver(tag: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in tag.split("@v", 1)[1].split("."))
 
 
 def resolve(version: str) -> tuple[str, str]:

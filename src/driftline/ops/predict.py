@@ -72,7 +72,7 @@ def _rechunk(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.Table]
         yield pa.Table.from_batches(pending)
 
 
-def _csv_batches(path: Path, types: dict[str, pa.DataType], rows: int) -> Iterator[pa.RecordBatch]:
+def _csv_batches(path: Path, types: dict[str, pa.DataType]) -> Iterator[pa.RecordBatch]:
     import pyarrow.csv as pcsv
 
     # Small blocks, whatever the chunk: the reader parses dozens of blocks ahead on its
@@ -147,7 +147,7 @@ def read_chunks(
     DriftlineError
         Naming the file, and for a value of the wrong type its column, row and rule.
     """
-    batches = (_parquet_batches if parquet else _csv_batches)(path, types, rows)
+    batches = _parquet_batches(path, types, rows) if parquet else _csv_batches(path, types)
     line = 2  # a CSV's line 1 is its header; a parquet file's rows are counted the same way
     try:
         for table in _rechunk(batches, rows):
