@@ -81,14 +81,14 @@ def backfill(base: Path, remote: Path, shards: int) -> dict:
     plan = json.loads(out.splitlines()[-1])
     model = plan["model"].split()
     chain, _ = run(planner, "dvc", "repro", "--single-item", "--pull", *model)
-    push, _ = run(planner, "dvc", "push", "--run-cache", "-q")
+    push, _ = run(planner, "driftline", "backfill", "push")
     jobs = {"plan": {"seconds": setup + seconds + chain + push, "plan": seconds, "model": chain}}
     for shard in plan["matrix"]["include"]:
         clone, setup = runner(base, remote, f"shard-{shard['shard']}")
         restore, _ = run(clone, "dvc", "repro", "--single-item", "--pull", *model)
         stages = shard["stages"].split()
         own, log = run(clone, "dvc", "repro", "--single-item", "--pull", *stages)
-        push, _ = run(clone, "dvc", "push", "--run-cache", "-q")
+        push, _ = run(clone, "driftline", "backfill", "push")
         jobs[f"shard {shard['shard']}"] = {
             "seconds": setup + restore + own + push,
             "fixed": setup + restore + push,

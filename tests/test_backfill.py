@@ -143,13 +143,13 @@ def backfill(reproduced, tmp_path_factory) -> dict:
     planner = runner(base, remote, "plan")
     plan = json.loads(run(planner, "driftline", "backfill", "plan", "--shards", "3").stdout)
     model_log = repro(planner, "--single-item", "--pull", *plan["model"].split())
-    run(planner, "dvc", "push", "--run-cache", "-q")
+    run(planner, "driftline", "backfill", "push")
     shard_logs = []
     for shard in plan["matrix"]["include"]:
         clone = runner(base, remote, f"shard-{shard['shard']}")
         targets = [*plan["model"].split(), *shard["stages"].split()]
         shard_logs.append(repro(clone, "--single-item", "--pull", *targets))
-        run(clone, "dvc", "push", "--run-cache", "-q")
+        run(clone, "driftline", "backfill", "push")
     final = runner(base, remote, "final")
     final_log = repro(final, "--pull")
     (tmp / "final.log").write_text(final_log)

@@ -2,9 +2,9 @@
 check that the final job ran none of them (docs/backfill.md).
 
 The engine is DVC's: each shard runs `dvc repro --single-item --pull` on its stages and
-pushes their outputs and run-cache entries to the shared remote; the final job's `dvc repro
---pull` finds every per-batch stage there and restores it instead of running it. This module
-only decides what each shard runs and reads DVC's log afterwards.
+pushes their outputs and run-cache entries to the shared remote (`push` below); the final
+job's `dvc repro --pull` finds every per-batch stage there and restores it instead of running
+it. This module decides what each shard runs, pushes, and reads DVC's log afterwards.
 
 The model chain comes first, once. score@<batch> needs the model, and the model needs the
 training window's prepared batches, so when train (or a window batch's prepare) would rerun,
@@ -148,6 +148,27 @@ def plan(shards: int, first: str | None = None, last: str | None = None) -> Plan
     return make_plan(
         stale_stages(), batch_list(params), window_batches(params), shards, first, last
     )
+
+
+def push(root: Path = Path(".")) -> int:
+    """`dvc push --run-cache`, plus what it leaves out: the objects of the uncached outputs
+    (metrics and plots with `cache: false`, e.g. metrics/train.json) that the run-cache
+    entries name. DVC saves those into the local cache with the entry, but pushes only the
+    entry, so another runner finds the entry and cannot restore it (it runs the stage
+    instead). Returns how many objects were sent."""
+    from dvc.repo import Repo
+
+    with Repo(str(root)) as repo:
+        sent = repo.push(run_cache=True)
+        uncached = [
+            out.hash_info
+            for stage in repo.index.stages
+            for out in stage.outs
+            if not out.use_cache and out.hash_info and out.hash_info.value
+        ]
+        present = [h for h in uncached if repo.cache.local.exists(h.value)]
+        result = repo.cloud.push(present)
+    return sent + len(result.transferred)
 
 
 @dataclass(frozen=True)

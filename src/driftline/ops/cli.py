@@ -172,6 +172,13 @@ def backfill_plan(args: argparse.Namespace) -> None:
     print(json.dumps(plan(args.shards, args.first, args.last).as_json()))
 
 
+def backfill_push(args: argparse.Namespace) -> None:
+    """`dvc push --run-cache` and the uncached outputs its entries name."""
+    from driftline.ops.backfill import push
+
+    print(f"{push()} files pushed (outputs, run-cache entries' objects)")
+
+
 def backfill_check(args: argparse.Namespace) -> None:
     """Fail when the final job's `dvc repro` log shows a per-batch stage that ran."""
     from driftline.ops.backfill import read_final_log
@@ -298,6 +305,12 @@ def parser() -> argparse.ArgumentParser:
     bkp.add_argument("--from", dest="first", metavar="BATCH", help="first batch (default: oldest)")
     bkp.add_argument("--to", dest="last", metavar="BATCH", help="last batch (default: newest)")
     bkp.set_defaults(func=backfill_plan)
+    bku = bkf_commands.add_parser(
+        "push",
+        help="dvc push --run-cache, plus the cache: false outputs (metrics) its entries "
+        "name, which DVC leaves out: another runner can then restore the stage",
+    )
+    bku.set_defaults(func=backfill_push)
     bkc = bkf_commands.add_parser(
         "check", help="fail if a `dvc repro` log shows a per-batch stage that ran"
     )
