@@ -644,7 +644,8 @@ def backfill(world, tmp_path_factory) -> dict:
     world.git("push", "-q", "-f", "origin", "HEAD:refs/heads/recode")
     serial = tmp_path_factory.mktemp("serial") / "repo"
     shutil.copytree(world.work, serial, symlinks=True)
-    serial_log = run(serial, "dvc", "repro").stdout
+    done = run(serial, "dvc", "repro")
+    serial_log = done.stdout + done.stderr
     event = Event("workflow_dispatch", ref="refs/heads/recode", inputs={"shards": 3})
     before = world.recorded("pull-requests.json")
     result = world.act("backfill.yml", event)
