@@ -671,7 +671,7 @@ def test_the_backfill_plans_three_shards_and_each_runs_its_own_stages(backfill):
     assert sorted(ran) == sorted(serially) and len(ran) == 12  # each stage run once
 
 
-def test_the_final_job_restores_every_per_batch_stage_from_the_run_cache(backfill):
+def test_the_backfill_final_job_restores_every_per_batch_stage_from_the_run_cache(backfill):
     from driftline.ops.backfill import read_final_log
 
     final = read_final_log(job_output(backfill["run"].log, "final"))
