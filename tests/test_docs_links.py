@@ -38,6 +38,7 @@ GENERATED = {
     "data/prepared/*": "DVC outputs of prepare@",
     "data/profiles/*": "DVC outputs of prepare@",
     "data/scores/*": "DVC outputs of score@",
+    "metrics/batches/*": "DVC outputs of score@ (cached, so its run-cache entry is saved)",
     "data/window/*": "DVC outputs of window",
     "models/*": "DVC outputs of train",
     "dvc_plots/*": "`dvc plots show`",

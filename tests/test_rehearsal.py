@@ -231,6 +231,9 @@ class World:
                 return None  # github_rules, rule 5: no merge commit, no pull_request run
             number = event.inputs["number"]
             run(clone, "git", "push", "-q", "-f", "origin", f"HEAD:refs/pull/{number}/merge")
+        elif event.name == "workflow_dispatch" and event.ref:  # run on a chosen branch
+            branch = event.ref.removeprefix("refs/heads/")
+            run(clone, "git", "checkout", "-q", "-B", branch, f"origin/{branch}")
         return clone
 
     def payload(self, workflow: str, event: Event, clone: Path) -> dict:
@@ -264,7 +267,7 @@ class World:
         inputs = event_inputs(spec, event)
         if event.name == "schedule":
             return {"schedule": "17 6 * * 1", "repository": repository}
-        return {"inputs": inputs, "ref": "refs/heads/main", "repository": repository}
+        return {"inputs": inputs, "ref": event.ref or "refs/heads/main", "repository": repository}
 
     def act(
         self,
@@ -287,7 +290,7 @@ class World:
         ref = {
             "pull_request": f"refs/pull/{event.inputs.get('number')}/merge",
             "push": event.ref,
-        }.get(event.name, "refs/heads/main")
+        }.get(event.name, event.ref or "refs/heads/main")
         settings = {
             "--env": {
                 "GITHUB_REPOSITORY": REPOSITORY,
@@ -331,8 +334,8 @@ class World:
             "--action-cache-path",
             str(self.tmp / "act"),
             *stand_ins(),
-            "--matrix",
-            "python:3.11",
+            # tests.yml's Python matrix: the one Python the locks are made with.
+            *(["--matrix", "python:3.11"] if "matrix.python" in compatible.read_text() else []),
             *inputs,
             *(
                 arg
@@ -618,6 +621,75 @@ def test_the_report_on_the_merge_ref_compares_with_the_fork_point_and_says_main_
     assert report.sha != world.origin_git("rev-parse", "tune")  # ran on the merge commit
 
 
+# --- a backfill: the per-batch stages fanned out over a matrix of k = 3 shards -------------
+
+
+def job_output(log: str, job: str) -> str:
+    """What one job's steps printed, without act's `[workflow/job]   | ` prefix."""
+    # act pads a job's name to the longest one's: `[backfill/final    ]`.
+    prefix = re.compile(rf"^\[backfill/{re.escape(job)}\s*\]\s+\| ?(.*)$", re.MULTILINE)
+    return "\n".join(prefix.findall(log))
+
+
+@pytest.fixture(scope="module")
+def backfill(world, tmp_path_factory) -> dict:
+    """A stage-code edit on a branch reruns every stage. The backfill workflow is started by
+    hand on that branch with 3 shards (the pipeline workflow that push would also start is
+    rehearsed above; here only the dispatch is played). The same commit is then built
+    serially, with `dvc repro` in a plain copy."""
+    world.git("fetch", "-q", "origin")
+    world.git("checkout", "-q", "-B", "recode", "origin/main")
+    paths_py = world.work / "src/driftline/core/paths.py"
+    paths_py.write_text(paths_py.read_text() + "# Every path the stages read or write.\n")
+    world.git("commit", "-qam", "A comment in stage code: every stage reruns")
+    world.git("push", "-q", "-f", "origin", "HEAD:refs/heads/recode")
+    serial = tmp_path_factory.mktemp("serial") / "repo"
+    shutil.copytree(world.work, serial, symlinks=True)
+    done = run(serial, "dvc", "repro")
+    serial_log = done.stdout + done.stderr
+    event = Event("workflow_dispatch", ref="refs/heads/recode", inputs={"shards": 3})
+    before = world.recorded("pull-requests.json")
+    result = world.act("backfill.yml", event)
+    (pull,) = [p for p in world.recorded("pull-requests.json") if p not in before]
+    return {"run": result, "serial": serial, "serial_log": serial_log, "pull": pull}
+
+
+def test_the_backfill_plans_three_shards_and_each_runs_its_own_stages(backfill):
+    from driftline.ops.backfill import per_batch, read_final_log
+
+    log = backfill["run"].log
+    plan = job_output(log, "plan")
+    assert "Running stage 'train'" in plan  # the model chain, once
+    ran = read_final_log(plan).ran  # the window batches' prepares, in the model chain
+    for shard in (1, 2, 3):
+        (name,) = set(re.findall(rf"^\[backfill/(shard {shard}\b[^\]]*?)\s*\]", log, re.MULTILINE))
+        output = job_output(log, name)
+        assert "Stage 'train' is cached - skipping run" in output
+        assert "Running stage 'train'" not in output
+        ran += read_final_log(output).ran
+    serially = [s for s in read_final_log(backfill["serial_log"]).ran if per_batch(s)]
+    assert sorted(ran) == sorted(serially) and len(ran) == 12  # each stage run once
+
+
+def test_the_backfill_final_job_restores_every_per_batch_stage_from_the_run_cache(backfill):
+    from driftline.ops.backfill import read_final_log
+
+    final = read_final_log(job_output(backfill["run"].log, "final"))
+    assert final.ran == []
+    assert len(final.restored) == 12
+    assert "train" not in final.others and "evaluate" in final.others
+
+
+def test_the_backfill_pull_request_holds_the_serial_builds_locks_byte_for_byte(world, backfill):
+    pull = backfill["pull"]
+    assert pull["branch"] == "driftline/backfill" and pull["base"] == "recode"
+    assert pull["token"] == "app"
+    for name in ("dvc.lock", "pipeline/prepare/dvc.lock", "pipeline/score/dvc.lock"):
+        assert world.origin_show(pull["branch"], name) == (backfill["serial"] / name).read_text()
+    for name in ("metrics/evaluate.json", "metrics/drift.json", "metrics/history.csv"):
+        assert world.origin_show(pull["branch"], name) == (backfill["serial"] / name).read_text()
+
+
 # --- the promotion gate: a crippled challenger fails the check, a sound one passes ----------
 
 
@@ -672,7 +744,8 @@ def test_a_failing_challenger_gets_a_failing_gate_check_and_the_comment(world, f
 
 
 def test_the_retraining_pull_request_passes_the_gate_and_says_so(world, scheduled):
-    (pull,) = world.recorded("pull-requests.json")
+    pulls = world.recorded("pull-requests.json")
+    (pull,) = [p for p in pulls if p["branch"] == "driftline/retrain"]
     assert pull["title"].startswith("New batches and metrics, ")
     assert {"models/champion/model.pkl.dvc", "models/champion/meta.json.dvc"} <= set(pull["files"])
     promotion = json.loads(world.origin_show("driftline/retrain", "metrics/promotion.json"))

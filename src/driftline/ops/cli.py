@@ -208,6 +208,34 @@ def predict(args: argparse.Namespace) -> int:
     )
 
 
+def backfill_plan(args: argparse.Namespace) -> None:
+    """Print the backfill plan as one line of JSON (docs/backfill.md)."""
+    from driftline.ops.backfill import plan
+
+    print(json.dumps(plan(args.shards, args.first, args.last).as_json()))
+
+
+def backfill_push(args: argparse.Namespace) -> None:
+    """`dvc push --run-cache` and the uncached outputs its entries name."""
+    from driftline.ops.backfill import push
+
+    print(f"{push()} files pushed (outputs, run-cache entries' objects)")
+
+
+def backfill_check(args: argparse.Namespace) -> None:
+    """Fail when the final job's `dvc repro` log shows a per-batch stage that ran."""
+    from driftline.ops.backfill import read_final_log
+
+    final = read_final_log(Path(args.log).read_text())
+    print(f"restored from the run-cache: {len(final.restored)} per-batch stages")
+    print(f"ran: {', '.join(final.others) or 'no stage'}")
+    if final.ran:
+        raise DriftlineError(
+            f"the final dvc repro ran {len(final.ran)} per-batch stages instead of restoring "
+            f"them from the run-cache: {', '.join(final.ran)}"
+        )
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="driftline", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -306,6 +334,31 @@ def parser() -> argparse.ArgumentParser:
     ret.add_argument("--force", action="store_true", help="move the window even if not advised")
     ret.add_argument("--dry-run", action="store_true", help="say what would change; change nothing")
     ret.set_defaults(func=retrain)
+
+    bkf = commands.add_parser(
+        "backfill", help="fan the per-batch stages out across CI runners (docs/backfill.md)"
+    )
+    bkf_commands = bkf.add_subparsers(dest="backfill_command", required=True)
+    bkp = bkf_commands.add_parser(
+        "plan",
+        help="the per-batch stages DVC would rerun, split into shards: JSON with a GitHub "
+        "Actions matrix",
+    )
+    bkp.add_argument("--shards", type=int, required=True, help="how many runners (k)")
+    bkp.add_argument("--from", dest="first", metavar="BATCH", help="first batch (default: oldest)")
+    bkp.add_argument("--to", dest="last", metavar="BATCH", help="last batch (default: newest)")
+    bkp.set_defaults(func=backfill_plan)
+    bku = bkf_commands.add_parser(
+        "push",
+        help="dvc push --run-cache, plus the cache: false outputs (metrics) its entries "
+        "name, which DVC leaves out: another runner can then restore the stage",
+    )
+    bku.set_defaults(func=backfill_push)
+    bkc = bkf_commands.add_parser(
+        "check", help="fail if a `dvc repro` log shows a per-batch stage that ran"
+    )
+    bkc.add_argument("log", help="the final job's `dvc repro` output")
+    bkc.set_defaults(func=backfill_check)
 
     rep = commands.add_parser(
         "report",
