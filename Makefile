@@ -12,7 +12,7 @@ export DVC_NO_ANALYTICS := 1
 
 .DEFAULT_GOAL := help
 
-.PHONY: setup data repro test test-fast lint format rehearse bench bench-startup bench-ingest bench-daily bench-backfill bench-load bench-predict full-year bench-evidently
+.PHONY: setup data repro test test-fast lint format rehearse bench bench-startup bench-ingest bench-daily bench-backfill bench-load bench-predict full-year policy-replay bench-evidently
 
 $(STAMP): requirements.lock pyproject.toml
 	@echo "Creating $(VENV) with $(PYTHON): Python $$($(PYTHON) -c 'import sys; print(sys.version.split()[0], "at", sys.executable)')"
@@ -108,6 +108,11 @@ full-year: setup
 ## and 10M rows: rows/s and peak memory (run `make repro` first: both use its model)
 bench-predict: setup
 	$(BIN)/python bench/bench_predict.py
+
+## policy-replay: July to December once per retrain policy (never, verdict + gate, monthly);
+## writes docs/policy-replay.png (about 55 minutes on a loaded 2-core machine)
+policy-replay: setup
+	$(BIN)/python bench/policy_replay.py
 
 ## bench-evidently: our drift engine against evidently's DataDriftPreset (own venv; about 18 min)
 bench-evidently: setup
