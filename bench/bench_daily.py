@@ -51,11 +51,12 @@ train.train([])
 """
 BUILD_REST = """
 from driftline.core.config import batch_list, load_params
-from driftline.core.stages import drift, evaluate, score
+from driftline.core.stages import drift, evaluate, promote, score
 for name in batch_list(load_params()):
     score.score([name])
 evaluate.evaluate([])
 drift.drift([])
+promote.promote([])
 """
 
 
@@ -107,7 +108,7 @@ def one_size(size: int, landed: list[tuple[str, bytes]], workdir: Path) -> dict:
     run(repo, *commit, "window", "train")
     run(repo, sys.executable, "-c", BUILD_REST)
     run(repo, *commit, "pipeline/score/dvc.yaml")
-    run(repo, *commit, "evaluate", "drift")
+    run(repo, *commit, "evaluate", "drift", "promote")
     setup = time.perf_counter() - setup
     status_s, status_peak, said = measured(repo, "dvc", "status")
     if "up to date" not in said:
