@@ -22,8 +22,8 @@ from driftline.core import paths
 from driftline.core.config import CONTRACT_FILE, PARAMS_FILE, load_contract, load_params
 from driftline.core.errors import DriftlineError
 from driftline.core.model_store import LOCK, recorded_md5, unpickle_model, verified
+from driftline.ops.versions import ARTIFACT, version_of
 
-ARTIFACT = "model"
 VERSION = re.compile(r"v\d+\.\d+\.\d+")
 WORKING_TREE = "working tree"
 # The DVC outputs a version is made of, and the stage that writes each.
@@ -55,12 +55,8 @@ def _git(*args: str) -> subprocess.CompletedProcess:
 def _version_tag(commit: str) -> str | None:
     """The newest ``model@v*`` tag on ``commit``, if any."""
     tags = _git("tag", "--points-at", commit, "--list", f"{ARTIFACT}@v*").stdout.split()
-    tags = [t for t in tags if VERSION.fullmatch(t.split("@", 1)[1])]
-    return max(tags, key=_semver) if tags else None
-
-
-def _semver(tag: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in tag.split("@v", 1)[1].split("."))
+    tags = [t for t in tags if version_of(t)]
+    return max(tags, key=version_of) if tags else None
 
 
 def resolve(version: str) -> tuple[str, str]:

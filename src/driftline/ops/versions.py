@@ -45,12 +45,17 @@ def versions() -> list[dict[str, Any]]:
     found = []
     for line in listed.splitlines():
         name, date = line.split("\t")
-        match = TAG.fullmatch(name)
-        if match:
+        version = version_of(name)
+        if version:
             commit = git("rev-list", "-n", "1", name).strip()
-            version = tuple(int(part) for part in match.groups())
             found.append({"tag": name, "version": version, "commit": commit, "date": date})
     return sorted(found, key=lambda v: v["version"])
+
+
+def version_of(tag: str) -> tuple[int, ...] | None:
+    """(MAJOR, MINOR, PATCH) of a ``model@vX.Y.Z`` tag; None for any other name."""
+    match = TAG.fullmatch(tag)
+    return tuple(int(part) for part in match.groups()) if match else None
 
 
 def _show(rev: str, path: str) -> str | None:
