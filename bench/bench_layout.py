@@ -1,0 +1,379 @@
+"""Benchmark: DVC's own bookkeeping for daily batches, per layout, at 10, 365 and 1,000
+batches. It measures before the layout is chosen (issue 12, part 3).
+
+    python bench/bench_layout.py [--sizes 10 365 1000] [--layouts per-batch month-groups]
+
+Each repository is a real DVC project with the stage shapes of this one: the same deps,
+params and outputs per stage, the real params.yaml settings, contract.yaml and the
+src/driftline/core folder as the code dep. Only the commands are stand-ins
+(bench/layout_stub.py: a few small files per batch, a few milliseconds), so the figures are
+DVC's cost alone; the stages' own code costs the same in every layout (bench_daily.py
+measures it). Layouts:
+
+- ``per-batch``, today's: one prepare@ and one score@ stage per batch (foreach), the batch
+  list in params.yaml, one ``data/raw/<day>.csv.dvc`` per batch;
+- ``month-groups``: one prepare and one score stage per month of days, each month in its own
+  ``pipeline/<month>/dvc.yaml`` with its own lock, listing each day's raw file as a dep and
+  writing one folder per output; the batch list apart from params.yaml
+  (``pipeline/batches.yaml``); one tracked raw folder per month (``data/raw/<month>.dvc``);
+- ``month-groups+params``: the same, but the batch list in params.yaml;
+- ``month-groups+raw-dvc``: the same, but one ``.dvc`` file per raw day, and
+- ``month-groups+params+raw-dvc``: the stages grouped, and nothing else changed.
+  The last three show what each choice is worth at 1,000 batches.
+
+Per layout and size: no-op ``dvc status`` and ``dvc repro``; then one day is added (its raw
+file tracked, the registry and stage files updated, as ``driftline ingest`` would) and
+``dvc status`` must name exactly that day's raw file; then ``dvc repro``, with the stand-in
+commands' own time taken out. Also the lock files' total and largest size, and peak memory.
+
+Writes bench/results/layout.json and prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_ingest import measured  # noqa: E402
+from common import ENV, ROOT  # noqa: E402
+
+STUB = Path(__file__).with_name("layout_stub.py")
+LAYOUTS = (
+    "per-batch",
+    "month-groups",
+    "month-groups+params",
+    "month-groups+raw-dvc",
+    "month-groups+params+raw-dvc",
+)
+PREPARE_PARAMS = ["target", "features.derive", "features.exclude", "profile.bins"]
+SCORE_PARAMS = [
+    "evaluate.threshold",
+    "features.categorical",
+    "features.numeric",
+    "profile.bins",
+    "drift.share",
+    "drift.columns",
+]
+MODEL_FILES = ["models/model.pkl", "models/meta.json", "models/score_profile.json"]
+CODE = "src/driftline/core"
+
+
+def day_names(count: int) -> list[str]:
+    first = dt.date(2013, 1, 1)
+    return [(first + dt.timedelta(days=i)).isoformat() for i in range(count)]
+
+
+def month(day: str) -> str:
+    return day[:7]
+
+
+class Layout:
+    """Where a layout keeps raw files, the registry and the per-batch stages."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.grouped = name.startswith("month-groups")
+        self.registry_in_params = not self.grouped or "+params" in name
+        self.raw_per_day = not self.grouped or "+raw-dvc" in name
+
+    def raw(self, day: str) -> str:
+        return f"data/raw/{month(day)}/{day}.csv" if self.grouped else f"data/raw/{day}.csv"
+
+    def registry(self) -> tuple[str, list]:
+        """The params entry the summary stages declare for the batch list."""
+        if self.registry_in_params:
+            return "params.yaml", ["batches"]
+        return "pipeline/batches.yaml", ["batches"]
+
+    def raw_targets(self, days: list[str]) -> list[str]:
+        """What ``dvc add`` tracks for these days."""
+        if self.raw_per_day:
+            return [self.raw(d) for d in days]
+        return sorted({f"data/raw/{month(d)}" for d in days})
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def stub(*args: str) -> str:
+    return "python layout_stub.py " + " ".join(args)
+
+
+def summary_stages(layout: Layout) -> dict:
+    registry_file, registry_keys = layout.registry()
+    registry = [{registry_file: registry_keys}] if registry_file != "params.yaml" else ["batches"]
+    return {
+        "window": {
+            "cmd": stub("window"),
+            "deps": ["data/prepared", "data/profiles", CODE],
+            "params": [*registry, "train.window"],
+            "outs": ["data/window/train.parquet", "data/window/reference.json"],
+        },
+        "train": {
+            "cmd": stub("train"),
+            "deps": ["data/window/train.parquet", "data/window/reference.json", CODE],
+            "params": ["target", "features.categorical", "features.numeric", "train"],
+            "outs": [*MODEL_FILES, "models/validation.parquet"],
+            "metrics": [{"metrics/train.json": {"cache": False}}],
+        },
+        "evaluate": {
+            "cmd": stub("evaluate"),
+            "deps": ["metrics/batches", "data/scores", CODE],
+            "params": [*registry, "evaluate.threshold", "target.classes"],
+            "outs": [{f"plots/e{i}.json": {"cache": False}} for i in range(6)]
+            + [{"metrics/history.csv": {"cache": False}}],
+            "metrics": [{"metrics/evaluate.json": {"cache": False}}],
+        },
+        "drift": {
+            "cmd": stub("drift"),
+            "deps": [
+                "data/window/reference.json",
+                "data/profiles",
+                "data/scores",
+                "models/score_profile.json",
+                "metrics/history.csv",
+                CODE,
+            ],
+            "params": [*registry, "train.window", "drift", "profile.bins"],
+            "outs": [{f"plots/d{i}.png": {"cache": False}} for i in range(5)],
+            "metrics": [{"metrics/drift.json": {"cache": False}}],
+        },
+    }
+
+
+def per_batch_files() -> dict[str, dict]:
+    """Today's pipeline/prepare and pipeline/score dvc.yaml (foreach over the batch list)."""
+    common = {"wdir": "../.."}
+    prepare = {
+        **common,
+        "cmd": stub("prepare", "${item}"),
+        "deps": ["data/raw/${item}.csv", "contract.yaml", CODE],
+        "params": PREPARE_PARAMS,
+        "outs": ["data/prepared/${item}.parquet", "data/profiles/${item}.json"],
+    }
+    score = {
+        **common,
+        "cmd": stub("score", "${item}"),
+        "deps": [
+            "data/prepared/${item}.parquet",
+            "data/profiles/${item}.json",
+            "data/window/reference.json",
+            *MODEL_FILES,
+            CODE,
+        ],
+        "params": SCORE_PARAMS,
+        "outs": ["data/scores/${item}.parquet", "metrics/batches/${item}.json"],
+    }
+    head = {"vars": ["../../params.yaml:batches"]}
+    return {
+        "pipeline/prepare/dvc.yaml": {
+            **head,
+            "stages": {"prepare": {"foreach": "${batches}", "do": prepare}},
+        },
+        "pipeline/score/dvc.yaml": {**head, "stages": {"score": {"foreach": "${batches}", "do": score}}},
+    }
+
+
+def group_file(layout: Layout, group: str, days: list[str]) -> dict:
+    """One month's stages: each day's raw file a dep of its own, one folder per output."""
+    return {
+        "stages": {
+            "prepare": {
+                "wdir": "../..",
+                "cmd": stub("prepare-group", group),
+                "deps": [layout.raw(d) for d in days] + ["contract.yaml", CODE],
+                "params": PREPARE_PARAMS,
+                "outs": [f"data/prepared/{group}", f"data/profiles/{group}"],
+            },
+            "score": {
+                "wdir": "../..",
+                "cmd": stub("score-group", group),
+                "deps": [
+                    f"data/prepared/{group}",
+                    f"data/profiles/{group}",
+                    "data/window/reference.json",
+                    *MODEL_FILES,
+                    CODE,
+                ],
+                "params": SCORE_PARAMS,
+                "outs": [f"data/scores/{group}", f"metrics/batches/{group}"],
+            },
+        }
+    }
+
+
+def register(repo: Path, layout: Layout, days: list[str]) -> None:
+    """The batch list and the per-batch stage files for ``days``, as ingest would write them."""
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["batches"] = days if layout.registry_in_params else []
+    params["train"]["window"] = {"start": days[0], "end": days[6]}
+    write(repo / "params.yaml", yaml.safe_dump(params, sort_keys=False))
+    if not layout.registry_in_params:
+        write(repo / "pipeline/batches.yaml", yaml.safe_dump({"batches": days}))
+    if not layout.grouped:
+        for path, body in per_batch_files().items():
+            write(repo / path, yaml.safe_dump(body, sort_keys=False))
+        return
+    groups: dict[str, list[str]] = {}
+    for day in days:
+        groups.setdefault(month(day), []).append(day)
+    for group, members in groups.items():
+        body = group_file(layout, group, members)
+        write(repo / f"pipeline/{group}/dvc.yaml", yaml.safe_dump(body, sort_keys=False))
+
+
+def dvc(repo: Path, *args: str) -> str:
+    done = subprocess.run(["dvc", *args], cwd=repo, env=ENV, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"dvc {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout + done.stderr
+
+
+def build(repo: Path, layout: Layout, days: list[str]) -> float:
+    """A committed project of ``days``: every stage's outputs written by the stub in one
+    process, and recorded with ``dvc commit`` in pipeline order, as ``dvc repro`` would."""
+    start = time.perf_counter()
+    repo.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    dvc(repo, "init", "-q")
+    dvc(repo, "config", "core.check_update", "false")
+    shutil.copy(STUB, repo / "layout_stub.py")
+    shutil.copy(ROOT / "contract.yaml", repo / "contract.yaml")
+    shutil.copytree(ROOT / CODE, repo / CODE, ignore=shutil.ignore_patterns("__pycache__"))
+    write(repo / "dvc.yaml", yaml.safe_dump({"stages": summary_stages(layout)}, sort_keys=False))
+    register(repo, layout, days)
+    for day in days:
+        write(repo / layout.raw(day), f"{day},raw\n" * 50)
+    dvc(repo, "add", "--quiet", *layout.raw_targets(days))
+    per_batch = ["pipeline/prepare/dvc.yaml", "pipeline/score/dvc.yaml"]
+    groups = sorted({month(d) for d in days})
+    files = per_batch if not layout.grouped else [f"pipeline/{g}/dvc.yaml" for g in groups]
+    py = [sys.executable, "layout_stub.py"]
+    build_all = "prepare-all" if not layout.grouped else "prepare-groups"
+    subprocess.run([*py, build_all], cwd=repo, check=True, env=ENV)
+    targets = files[:1] if not layout.grouped else [f"{f}:prepare" for f in files]
+    dvc(repo, "commit", "--force", "--quiet", *targets)
+    subprocess.run([*py, "window"], cwd=repo, check=True, env=ENV)
+    subprocess.run([*py, "train"], cwd=repo, check=True, env=ENV)
+    dvc(repo, "commit", "--force", "--quiet", "window", "train")
+    subprocess.run([*py, build_all.replace("prepare", "score")], cwd=repo, check=True, env=ENV)
+    targets = files[1:] if not layout.grouped else [f"{f}:score" for f in files]
+    dvc(repo, "commit", "--force", "--quiet", *targets)
+    for stage in ("evaluate", "drift"):
+        subprocess.run([*py, stage], cwd=repo, check=True, env=ENV)
+    dvc(repo, "commit", "--force", "--quiet", "evaluate", "drift")
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "set-up"],
+        cwd=repo,
+        check=True,
+    )
+    return time.perf_counter() - start
+
+
+def stub_seconds(repo: Path) -> float:
+    log = repo / "stub-times.log"
+    total = sum(float(line) for line in log.read_text().split()) if log.exists() else 0.0
+    log.unlink(missing_ok=True)
+    return total
+
+
+def locks(repo: Path) -> list[Path]:
+    return [p for p in repo.rglob("dvc.lock") if ".dvc" not in p.parts]
+
+
+def one(layout_name: str, size: int, workdir: Path) -> dict:
+    layout = Layout(layout_name)
+    every = day_names(size + 1)
+    days, new = every[:size], every[size]
+    repo = workdir / f"{layout_name}-{size}"
+    print(f"{layout_name}, {size} daily batches: set-up", flush=True)
+    setup = build(repo, layout, days)
+    status_s, status_peak, said = measured(repo, "dvc", "status")
+    if "up to date" not in said:
+        raise SystemExit(f"{layout_name} {size}: the set-up left stages to run:\n{said[:3000]}")
+    noop_s, _, said = measured(repo, "dvc", "repro")
+    if "Running stage" in said:
+        raise SystemExit(f"{layout_name} {size}: the no-op repro ran stages:\n{said[:3000]}")
+    stub_seconds(repo)
+    # Add one day, as `driftline ingest` would: the raw file, its tracking, the registry.
+    start = time.perf_counter()
+    write(repo / layout.raw(new), f"{new},raw\n" * 50)
+    dvc(repo, "add", "--quiet", *layout.raw_targets([new]))
+    register(repo, layout, [*days, new])
+    register_s = time.perf_counter() - start
+    changed_s, _, said = measured(repo, "dvc", "status")
+    if layout.raw(new) not in said:
+        raise SystemExit(f"{layout_name} {size}: dvc status does not name {layout.raw(new)}")
+    repro_s, repro_peak, said = measured(repo, "dvc", "repro")
+    ran = said.count("Running stage")
+    own = stub_seconds(repo)
+    sizes = [p.stat().st_size for p in locks(repo)]
+    result = {
+        "layout": layout_name,
+        "batches": size,
+        "setup_s": round(setup, 1),
+        "stages": int(dvc(repo, "stage", "list", "--all", "--name-only").count("\n")),
+        "noop_status_s": round(status_s, 2),
+        "noop_repro_s": round(noop_s, 2),
+        "add_register_s": round(register_s, 2),
+        "status_after_add_s": round(changed_s, 2),
+        "add_repro_s": round(repro_s, 2),
+        "add_repro_dvc_s": round(repro_s - own, 2),
+        "stages_run": ran,
+        "locks_kib": round(sum(sizes) / 1024, 1),
+        "largest_lock_kib": round(max(sizes) / 1024, 1),
+        "peak_mib": max(status_peak, repro_peak),
+    }
+    print(f"  {json.dumps(result)}", flush=True)
+    shutil.rmtree(repo)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 365, 1000])
+    parser.add_argument("--layouts", nargs="+", default=list(LAYOUTS[:2]), choices=LAYOUTS)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="driftline-layout-") as tmp:
+        results = [one(name, n, Path(tmp)) for name in args.layouts for n in args.sizes]
+    out = ROOT / "bench" / "results" / "layout.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"cores": os.cpu_count(), "results": results}, indent=2) + "\n")
+    print(markdown(results))
+
+
+def markdown(results: list[dict]) -> str:
+    rows = [
+        ("stages and .dvc files", "stages"),
+        ("no-op `dvc status` (s)", "noop_status_s"),
+        ("no-op `dvc repro` (s)", "noop_repro_s"),
+        ("add one day: track it, register it (s)", "add_register_s"),
+        ("then `dvc status` (s)", "status_after_add_s"),
+        ("then `dvc repro`, DVC's part (s)", "add_repro_dvc_s"),
+        ("stages it ran", "stages_run"),
+        ("lock files, all (KiB)", "locks_kib"),
+        ("largest lock file (KiB)", "largest_lock_kib"),
+        ("peak memory (MiB)", "peak_mib"),
+    ]
+    head = " | ".join(f"{r['layout']}, {r['batches']}" for r in results)
+    lines = [f"| DVC's bookkeeping | {head} |", "|---|" + "---|" * len(results)]
+    lines += [f"| {label} | " + " | ".join(str(r[k]) for r in results) + " |" for label, k in rows]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
