@@ -12,7 +12,7 @@ export DVC_NO_ANALYTICS := 1
 
 .DEFAULT_GOAL := help
 
-.PHONY: setup data repro test test-fast lint format rehearse bench bench-startup bench-ingest bench-daily bench-backfill bench-load bench-predict full-year policy-replay bench-evidently
+.PHONY: setup data repro test test-fast lint format rehearse bench bench-startup bench-ingest bench-daily bench-layout bench-backfill bench-load bench-predict full-year policy-replay bench-evidently
 
 $(STAMP): requirements.lock pyproject.toml
 	@echo "Creating $(VENV) with $(PYTHON): Python $$($(PYTHON) -c 'import sys; print(sys.version.split()[0], "at", sys.executable)')"
@@ -89,6 +89,11 @@ bench-ingest: setup
 ## and repro, lock sizes, peak memory (set-up runs the stages in one process; long)
 bench-daily: setup
 	$(BIN)/python bench/bench_daily.py
+
+## bench-layout: DVC's own bookkeeping at 10, 365 and 1,000 daily batches, per stage layout
+## (one stage per batch against one per month), with stand-in stage commands; about 25 min
+bench-layout: setup
+	$(BIN)/python bench/bench_layout.py
 
 ## bench-backfill: a backfill on k simulated runners (fresh clones sharing one remote) against
 ## the serial build: time per shard, the critical path, projections for k = 4 and 16 (long)

@@ -129,7 +129,7 @@ def one_size(size: int, landed: list[tuple[str, bytes]], workdir: Path) -> dict:
         "repro_s": round(repro_s, 2),
         "add_one_s": round(ingest_s + repro_s, 2),
         "stage_code_s": round(sum(s["seconds"] for s in stages), 2),
-        "stages": [s["stage"] for s in stages],
+        "stage_seconds": {s["stage"]: s["seconds"] for s in stages},
         "peak_mib": max(status_peak, noop_peak, ingest_peak, repro_peak),
         "lock_kib": {lock: round((repo / lock).stat().st_size / 1024, 1) for lock in LOCKS},
     }

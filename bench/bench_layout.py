@@ -1,7 +1,7 @@
 """Benchmark: DVC's own bookkeeping for daily batches, per layout, at 10, 365 and 1,000
 batches. It measures before the layout is chosen (issue 12, part 3).
 
-    python bench/bench_layout.py [--sizes 10 365 1000] [--layouts per-batch month-groups]
+    python bench/bench_layout.py [--sizes 10 365 1000] [--layouts LAYOUT ...]
 
 Each repository is a real DVC project with the stage shapes of this one: the same deps,
 params and outputs per stage, the real params.yaml settings, contract.yaml and the
@@ -183,7 +183,10 @@ def per_batch_files() -> dict[str, dict]:
             **head,
             "stages": {"prepare": {"foreach": "${batches}", "do": prepare}},
         },
-        "pipeline/score/dvc.yaml": {**head, "stages": {"score": {"foreach": "${batches}", "do": score}}},
+        "pipeline/score/dvc.yaml": {
+            **head,
+            "stages": {"score": {"foreach": "${batches}", "do": score}},
+        },
     }
 
 
@@ -346,10 +349,21 @@ def one(layout_name: str, size: int, workdir: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 365, 1000])
-    parser.add_argument("--layouts", nargs="+", default=list(LAYOUTS[:2]), choices=LAYOUTS)
+    parser.add_argument(
+        "--layouts",
+        nargs="+",
+        choices=LAYOUTS,
+        help="layouts to run at every size (default: per-batch and month-groups at every "
+        "size, and the other three at the largest)",
+    )
     args = parser.parse_args()
+    if args.layouts:
+        runs = [(name, n) for name in args.layouts for n in args.sizes]
+    else:
+        runs = [(name, n) for name in LAYOUTS[:2] for n in args.sizes]
+        runs += [(name, max(args.sizes)) for name in LAYOUTS[2:]]
     with tempfile.TemporaryDirectory(prefix="driftline-layout-") as tmp:
-        results = [one(name, n, Path(tmp)) for name in args.layouts for n in args.sizes]
+        results = [one(name, n, Path(tmp)) for name, n in runs]
     out = ROOT / "bench" / "results" / "layout.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"cores": os.cpu_count(), "results": results}, indent=2) + "\n")
