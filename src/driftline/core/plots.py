@@ -19,6 +19,9 @@ from driftline.core.profile import bin_edges, hist_array  # noqa: E402
 
 DPI = 100
 HISTORY_METRICS = ("roc_auc", "pr_auc", "f1", "accuracy", "positive_rate")
+# At most this many batch names on a history plot's x axis: more would overlap, and drawing
+# each label costs time that would grow with the batches (daily batches for years).
+BATCH_LABELS = 24
 
 
 def _save(fig: plt.Figure, target: str | Path) -> None:
@@ -26,6 +29,23 @@ def _save(fig: plt.Figure, target: str | Path) -> None:
         target, lambda tmp: fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
     )
     plt.close(fig)
+
+
+def batch_ticks(count: int, most: int = BATCH_LABELS) -> list[int]:
+    """The positions among ``count`` batches (0 .. count - 1) that get a label: all of them up
+    to ``most``, else every k-th from the oldest and always the newest."""
+    if count <= most:
+        return list(range(count))
+    step = -(-count // most)
+    ticks = list(range(0, count, step))
+    if count - 1 - ticks[-1] < step * 3 / 4:  # the newest label would overlap the last
+        ticks.pop()
+    return [*ticks, count - 1]
+
+
+def _batch_axis(ax: plt.Axes, names: list[str], **label_style: Any) -> None:
+    ticks = batch_ticks(len(names))
+    ax.set_xticks(ticks, [names[i] for i in ticks], rotation=45, **label_style)
 
 
 def curves_png(roc: list[dict], pr: list[dict], batch: str, target: str | Path) -> None:
@@ -75,14 +95,14 @@ def confusion_png(
 def history_png(history: list[dict[str, Any]], target: str | Path) -> None:
     """Quality of the current model on each scored batch, oldest first."""
     fig, ax = plt.subplots(figsize=(9, 4))
-    batches = [row["batch"] for row in history]
+    x = np.arange(len(history))
     for name in HISTORY_METRICS:
         values = [row.get(name) for row in history]
-        ax.plot(batches, [float("nan") if v is None else v for v in values], marker="o", label=name)
+        ax.plot(x, [float("nan") if v is None else v for v in values], marker="o", label=name)
     ax.set(xlabel="batch", ylabel="value", title="Model quality per batch", ylim=(0, 1))
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left", ncols=len(HISTORY_METRICS), fontsize="small")
-    ax.tick_params(axis="x", rotation=45)
+    _batch_axis(ax, [str(row["batch"]) for row in history])
     fig.tight_layout()
     _save(fig, target)
 
@@ -193,7 +213,7 @@ def rules_png(
                 va="center",
                 transform=ax.transAxes,
             )
-        ax.set_xticks(x, history["batch"].astype(str).tolist(), rotation=45, fontsize="small")
+        _batch_axis(ax, history["batch"].astype(str).tolist(), fontsize="small")
         ax.set(ylabel=metric)
         ax.grid(alpha=0.3)
         ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small")
