@@ -183,7 +183,10 @@ def per_batch_files() -> dict[str, dict]:
             **head,
             "stages": {"prepare": {"foreach": "${batches}", "do": prepare}},
         },
-        "pipeline/score/dvc.yaml": {**head, "stages": {"score": {"foreach": "${batches}", "do": score}}},
+        "pipeline/score/dvc.yaml": {
+            **head,
+            "stages": {"score": {"foreach": "${batches}", "do": score}},
+        },
     }
 
 
