@@ -186,7 +186,7 @@ def test_files_of_batches_no_longer_in_the_group_are_removed(tmp_path):
     assert set(outputs(tmp_path)) == {MANIFEST, "a.txt"}
 
 
-# --- the generated stage files ---------------------------------------------------------------------
+# --- the generated stage files ------------------------------------------------------------
 
 
 def test_a_group_file_lists_its_batches_and_is_the_same_bytes_every_time():
