@@ -26,10 +26,10 @@ import yaml
 
 from driftline.core.io import write_bytes, write_json
 from driftline.core.log import get_logger
+from driftline.core.paths import CODE
 
 MANIFEST = "_keys.json"
 DVC_DIR = Path(".dvc")
-CODE = Path(__file__).resolve().parent  # the driftline.core package: what every stage runs
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -43,7 +43,9 @@ def file_md5(path: str | Path) -> str:
 
 
 def code_fingerprint(package: Path = CODE) -> str:
-    """A sha256 over every .py file of a package, by relative path, sorted."""
+    """A sha256 over every .py file of a package, by relative path, sorted; by default the
+    stages' code as DVC tracks it (``src/driftline/core``, the code dep of every stage), so
+    the keys follow what the lock records."""
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*.py"), key=lambda p: p.relative_to(package).as_posix()):
         digest.update(path.relative_to(package).as_posix().encode("utf-8") + b"\0")

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from driftline.core.batch_groups import group_of
 
+# The stages' code, as each stage's dvc.yaml declares it (relative to the repository root).
+CODE = Path("src/driftline/core")
 RAW = Path("data/raw")
 INCOMING = Path("data/incoming")
 PREPARED = Path("data/prepared")
