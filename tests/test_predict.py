@@ -154,7 +154,9 @@ def predict(repo: Path, *args: str, check: bool = True):
 def test_a_csv_is_scored_as_the_pipeline_scores_it_in_the_input_order(repo, tmp_path):
     source = features_only(repo, tmp_path)
     done = predict(repo, source, "-o", tmp_path / "out.csv", "--keep", "flight", "tailnum")
-    out = pd.read_csv(tmp_path / "out.csv", dtype={"tailnum": str, "model_version": str}, keep_default_na=False)
+    out = pd.read_csv(
+        tmp_path / "out.csv", dtype={"tailnum": str, "model_version": str}, keep_default_na=False
+    )
     assert list(out.columns) == ["flight", "tailnum", "probability", "decision", "model_version"]
     rows = labelled_rows(repo)
     assert out["flight"].astype(str).tolist() == rows["flight"].tolist()
