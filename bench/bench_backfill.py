@@ -10,7 +10,7 @@ commit twice:
 - as backfill.yml does, each runner a fresh `git clone` sharing one local DVC remote: the
   planning job (`driftline backfill plan`, then the model chain), k shards (restore the
   model chain, run its stages, `dvc push --run-cache`), and the final job (`dvc repro
-  --pull`, every per-batch stage restored; `driftline backfill check` fails otherwise).
+  --pull`, every group stage restored; `driftline backfill check` fails otherwise).
 
 This machine has 2 cores, so the shards run one after another and each is timed alone. The
 critical path is plan + slowest shard + final. For other k (and for 120 batches) it is
@@ -146,7 +146,8 @@ def main() -> None:
         shutil.copytree(base, serial, symlinks=True)
         serial_s, serial_log = run(serial, "dvc", "repro")
         result = backfill(base, remote, args.shards)
-        for lock in ("dvc.lock", "pipeline/prepare/dvc.lock", "pipeline/score/dvc.lock"):
+        locks = ["dvc.lock", *(p.relative_to(serial) for p in serial.glob("pipeline/*/dvc.lock"))]
+        for lock in locks:
             same = (result["final"] / lock).read_bytes() == (serial / lock).read_bytes()
             assert same, f"{lock}: the backfill's differs from the serial build's"
         jobs = result.pop("jobs")
@@ -191,7 +192,7 @@ def markdown(s: dict) -> str:
         if name == "plan":
             note = f"plan {job['plan']:.1f} s, model chain {job['model']:.1f} s"
         elif name == "final":
-            note = f"{job['restored']} per-batch stages restored, ran {', '.join(job['ran'])}"
+            note = f"{job['restored']} group stages restored, ran {', '.join(job['ran'])}"
         else:
             note = f"{job['stages']} stages ({job['ran']} run), push {job['push']:.1f} s"
         lines.append(f"| {name} | {job['seconds']:.1f} | {note} |")

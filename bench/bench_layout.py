@@ -10,15 +10,16 @@ src/driftline/core folder as the code dep. Only the commands are stand-ins
 DVC's cost alone; the stages' own code costs the same in every layout (bench_daily.py
 measures it). Layouts:
 
-- ``per-batch``, today's: one prepare@ and one score@ stage per batch (foreach), the batch
-  list in params.yaml, one ``data/raw/<day>.csv.dvc`` per batch;
+- ``per-batch``, the layout before the month groups: one prepare@ and one score@ stage per
+  batch (foreach), the batch list in params.yaml, one ``data/raw/<day>.csv.dvc`` per batch;
 - ``month-groups``: one prepare and one score stage per month of days, each month in its own
   ``pipeline/<month>/dvc.yaml`` with its own lock, listing each day's raw file as a dep and
   writing one folder per output; the batch list apart from params.yaml
   (``pipeline/batches.yaml``); one tracked raw folder per month (``data/raw/<month>.dvc``);
 - ``month-groups+params``: the same, but the batch list in params.yaml;
 - ``month-groups+raw-dvc``: the same, but one ``.dvc`` file per raw day, and
-- ``month-groups+params+raw-dvc``: the stages grouped, and nothing else changed.
+- ``month-groups+params+raw-dvc``: the stages grouped, and nothing else changed (today's
+  layout: the raw tracking and the batch list are the next step).
   The last three show what each choice is worth at 1,000 batches.
 
 Per layout and size: no-op ``dvc status`` and ``dvc repro``; then one day is added (its raw
@@ -155,7 +156,7 @@ def summary_stages(layout: Layout) -> dict:
 
 
 def per_batch_files() -> dict[str, dict]:
-    """Today's pipeline/prepare and pipeline/score dvc.yaml (foreach over the batch list)."""
+    """The former pipeline/prepare and pipeline/score dvc.yaml (foreach over the batch list)."""
     common = {"wdir": "../.."}
     prepare = {
         **common,

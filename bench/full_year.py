@@ -86,9 +86,10 @@ def self_drift(repo: Path, batch: str) -> int:
         "import json, sys; from driftline.core.drift import monitor; "
         "from driftline.core.config import load_params; "
         "from driftline.core.dataset import TARGET, feature_lists; "
+        "from driftline.core.paths import profile as profile_path; "
         "p = load_params(); "
         "c, n = feature_lists(p, json.load(open('data/window/reference.json'))); "
-        f"profile = json.load(open('data/profiles/{batch}.json')); "
+        f"profile = json.load(open(profile_path('{batch}'))); "
         "print(len(monitor(profile, profile, c + n, TARGET, p['drift'])['drifted_columns']))"
     )
     return int(run(repo, sys.executable, "-c", code)[1].split()[-1])

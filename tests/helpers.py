@@ -12,8 +12,6 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-# The top-level pipeline and the per-batch ones.
-PIPELINES = ("dvc.yaml", "pipeline/prepare/dvc.yaml", "pipeline/score/dvc.yaml")
 # The libraries that make a stage's start-up slow (a second or so each, on 2 cores).
 HEAVY_LIBRARIES = ("pandas", "pyarrow", "pandera", "scipy", "sklearn", "matplotlib")
 
@@ -111,10 +109,17 @@ SAME_PYTHON_AS_THE_LOCKS = pytest.mark.skipif(
 )
 
 
+def pipelines(root: Path = ROOT) -> list[str]:
+    """The top-level pipeline and the generated group ones, pipeline/<group>/dvc.yaml."""
+    groups = sorted(p.relative_to(root).as_posix() for p in root.glob("pipeline/*/dvc.yaml"))
+    return ["dvc.yaml", *groups]
+
+
 def pipeline_stages(root: Path = ROOT) -> dict[str, dict]:
-    """Every stage definition by name, from the top-level dvc.yaml and the per-batch ones (a
-    per-batch stage's body is under ``do``)."""
+    """Every stage definition by name, from the top-level dvc.yaml and the group ones (a
+    group stage's body is under ``do``; every group's prepare and score have the same name
+    here, the last group's)."""
     found = {}
-    for name in PIPELINES:
+    for name in pipelines(root):
         found.update(yaml.safe_load((root / name).read_text())["stages"])
     return found

@@ -3,24 +3,25 @@ workflow runs, done by real DVC clones that share one remote.
 
 Each simulated runner is a fresh `git clone` (no data, no DVC cache, as on GitHub): the
 planning job runs the model chain, each shard its stages, and the final job's `dvc repro
---pull` must restore every per-batch stage from the run-cache and write the same locks, byte
-for byte, as `dvc repro` on one machine.
+--pull` must restore every group stage (prepare@ and score@ of a month) from the run-cache
+and write the same locks, byte for byte, as `dvc repro` on one machine.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from driftline.core.errors import DriftlineError
-from driftline.ops.backfill import address, make_plan, per_batch, read_final_log, split
+from driftline.ops.backfill import address, make_plan, per_group, read_final_log, split
 from helpers import copy_of, pipeline_stages, run
 
 BATCHES = [f"2013-{m:02d}" for m in range(1, 7)]
 WINDOW = BATCHES[:3]
-LOCKS = ("dvc.lock", "pipeline/prepare/dvc.lock", "pipeline/score/dvc.lock")
+LOCKS = ("dvc.lock", *(f"pipeline/{b}/dvc.lock" for b in BATCHES))
 
 
 def stages_of(batches: list[str], kinds=("prepare", "score")) -> set[str]:
@@ -30,10 +31,24 @@ def stages_of(batches: list[str], kinds=("prepare", "score")) -> set[str]:
 # --- the plan (unit) ----------------------------------------------------------------------
 
 
-def test_a_stage_address_names_its_kind_and_batch():
-    assert per_batch("pipeline/score/dvc.yaml:score@2013-04") == ("score", "2013-04")
-    assert per_batch("pipeline/score/dvc.yaml:prepare@2013-04") is None
-    assert per_batch("train") is None
+def test_a_stage_address_names_its_kind_and_group():
+    assert address("score", "2013-04") == "pipeline/2013-04/dvc.yaml:score@2013-04"
+    assert per_group("pipeline/2013-04/dvc.yaml:score@2013-04") == ("score", "2013-04")
+    assert per_group("pipeline/2013-05/dvc.yaml:prepare@2013-04") is None
+    assert per_group("train") is None
+
+
+def test_daily_batches_are_planned_a_month_stage_at_a_time():
+    days = [f"2013-0{m}-{d:02d}" for m in (1, 2, 3) for d in (1, 2, 3)]
+    stale = {address("prepare", "2013-03"), address("score", "2013-02")}
+    plan = make_plan(stale, days, days[:3], shards=4, first="2013-02-02")
+    assert plan.model == []
+    assert plan.shards == [
+        [address("score", "2013-02")],
+        [address("prepare", "2013-03"), address("score", "2013-03")],
+    ]
+    retrain = make_plan({address("prepare", "2013-01")}, days, days[:3], shards=1)
+    assert retrain.model == [address("prepare", "2013-01"), "window", "train"]
 
 
 def test_new_batches_need_no_model_chain_and_keep_prepare_with_score():
@@ -68,7 +83,7 @@ def test_the_matrix_reads_as_github_actions_expects():
     assert matrix["shards"] == 4 and matrix["stages"] == 12
     assert json.loads(json.dumps(matrix["matrix"]))["include"][0] == {
         "shard": 1,
-        "batches": "2013-01 2013-02",
+        "groups": "2013-01 2013-02",
         "stages": " ".join(sorted(stages_of(["2013-01"])))
         + " "
         + " ".join(sorted(stages_of(["2013-02"]))),
@@ -85,7 +100,7 @@ def test_shards_are_contiguous_balanced_and_never_empty():
 
 
 def test_a_stale_stage_outside_the_range_is_refused():
-    with pytest.raises(DriftlineError, match=r"1 per-batch stages outside 2013-04\.\.2013-06"):
+    with pytest.raises(DriftlineError, match=r"1 group stages outside 2013-04\.\.2013-06"):
         make_plan({address("score", "2013-02")}, BATCHES, WINDOW, 2, "2013-04", "2013-06")
     with pytest.raises(DriftlineError, match="--to 2014-01: not a registered batch"):
         make_plan(set(), BATCHES, WINDOW, 2, None, "2014-01")
@@ -93,7 +108,7 @@ def test_a_stale_stage_outside_the_range_is_refused():
         make_plan(stages_of(BATCHES), BATCHES, WINDOW, 0)
 
 
-def test_every_per_batch_stage_can_be_restored_from_the_run_cache(repo_root):
+def test_every_group_stage_can_be_restored_from_the_run_cache(repo_root):
     """DVC saves no run-cache entry for a stage with a `cache: false` output that is not a
     metric or a plot (https://github.com/treeverse/dvc/pull/8738): the final job would then
     run that stage again. Nothing but metrics and plots may opt out of the cache."""
@@ -168,7 +183,7 @@ def backfill(reproduced, tmp_path_factory) -> dict:
     }
 
 
-def test_the_plan_from_a_fresh_checkout_holds_every_per_batch_stage(backfill):
+def test_the_plan_from_a_fresh_checkout_holds_every_group_stage(backfill):
     plan = backfill["plan"]
     assert plan["shards"] == 3
     planned = {s for shard in plan["matrix"]["include"] for s in shard["stages"].split()}
@@ -182,10 +197,10 @@ def test_the_planning_job_trains_once_and_each_shard_restores_the_model(backfill
     for log in backfill["shard_logs"]:
         assert "Stage 'train' is cached - skipping run" in log
         assert "Running stage 'train'" not in log
-        assert "Running stage 'pipeline/score/dvc.yaml:score@" in log
+        assert re.search(r"Running stage 'pipeline/[^/]+/dvc\.yaml:score@", log)
 
 
-def test_the_final_job_restores_every_per_batch_stage_and_runs_none(backfill):
+def test_the_final_job_restores_every_group_stage_and_runs_none(backfill):
     final = read_final_log(backfill["final_log"])
     assert final.ran == []
     assert set(final.restored) == stages_of(BATCHES)
@@ -200,8 +215,8 @@ def test_the_final_locks_and_metrics_are_byte_identical_to_a_serial_build(backfi
         assert (final / name).read_bytes() == (serial / name).read_bytes(), name
 
 
-def test_the_check_fails_on_a_build_that_ran_the_per_batch_stages(backfill):
+def test_the_check_fails_on_a_build_that_ran_the_group_stages(backfill):
     log = backfill["tmp"] / "serial.log"
     done = run(backfill["serial"], "driftline", "backfill", "check", str(log), check=False)
     assert done.returncode == 2
-    assert "ran 12 per-batch stages instead of restoring them" in done.stderr
+    assert "ran 12 group stages instead of restoring them" in done.stderr

@@ -1,37 +1,66 @@
-"""dvc.yaml and src/driftline/core/paths.py name the same files, and each stage runs its entry
-point (tests/test_stage_deps.py checks that the code it runs is a dep)."""
+"""dvc.yaml, the generated pipeline/<group>/dvc.yaml and src/driftline/core/paths.py name the
+same files, and each stage runs its entry point (tests/test_stage_deps.py checks that the code
+it runs is a dep)."""
 
 import yaml
 
 from driftline.core import paths
-from helpers import PIPELINES
+from driftline.core.batch_groups import PARAMS, group_of, grouped
+from driftline.core.config import batch_list, load_params
 from helpers import pipeline_stages as stages
+from helpers import pipelines
 
 
-def test_per_batch_stages_run_from_the_root_and_list_the_registered_batches(repo_root):
-    for name in PIPELINES[1:]:
-        pipeline = yaml.safe_load((repo_root / name).read_text())
-        assert pipeline["vars"] == ["../../params.yaml:batches"]
-        (stage,) = pipeline["stages"].values()
-        assert stage["foreach"] == "${batches}" and stage["do"]["wdir"] == "../.."
+def group_files(repo_root):
+    """Each registered group's stage file, parsed, by group."""
+    params = load_params(repo_root / "params.yaml")
+    return {
+        group: (names, yaml.safe_load((repo_root / f"pipeline/{group}/dvc.yaml").read_text()))
+        for group, names in grouped(batch_list(params)).items()
+    }
+
+
+def test_group_stages_run_from_the_root_one_item_each(repo_root):
+    files = group_files(repo_root)
+    assert pipelines(repo_root)[1:] == sorted(f"pipeline/{g}/dvc.yaml" for g in files)
+    for group, (_, pipeline) in files.items():
+        assert set(pipeline["stages"]) == {"prepare", "score"}
+        for stage in pipeline["stages"].values():
+            assert stage["foreach"] == [group] and stage["do"]["wdir"] == "../.."
 
 
 def entries(items):
     return [next(iter(i)) if isinstance(i, dict) else i for i in items]
 
 
-def test_per_batch_paths_agree(repo_root):
-    s = stages(repo_root)
-    item = "${item}"
-    assert str(paths.raw(item)) in s["prepare"]["do"]["deps"]
-    assert entries(s["prepare"]["do"]["outs"]) == [
-        str(paths.prepared(item)),
-        str(paths.profile(item)),
-    ]
-    assert entries(s["score"]["do"]["outs"]) == [
-        str(paths.scores(item)),
-        str(paths.batch_metrics(item)),
-    ]
+def test_group_paths_agree(repo_root):
+    for group, (names, pipeline) in group_files(repo_root).items():
+        prepare, score = pipeline["stages"]["prepare"]["do"], pipeline["stages"]["score"]["do"]
+        assert prepare["cmd"].split()[3:] == score["cmd"].split()[3:] == names
+        assert [str(paths.raw(b)) for b in names] == prepare["deps"][: len(names)]
+        assert entries(prepare["outs"]) == [
+            str(paths.prepared_dir(group)),
+            str(paths.profiles_dir(group)),
+        ]
+        assert entries(score["outs"]) == [
+            str(paths.scores_dir(group)),
+            str(paths.batch_metrics_dir(group)),
+        ]
+        assert entries(prepare["outs"]) == score["deps"][:2]
+        assert (prepare["params"], score["params"]) == (
+            list(PARAMS["prepare"]),
+            list(PARAMS["score"]),
+        )
+        for batch in names:
+            assert paths.prepared(batch).parent == paths.prepared_dir(group_of(batch))
+            assert paths.batch_metrics(batch).parent == paths.batch_metrics_dir(group)
+
+
+def test_the_group_files_are_those_the_registry_generates(repo_root):
+    """The check `driftline pipeline sync --check` makes: the committed files are generated."""
+    from driftline.ops.pipeline_files import check
+
+    check(repo_root)
 
 
 def test_fixed_paths_agree(repo_root):

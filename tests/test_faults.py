@@ -47,7 +47,7 @@ def test_repro_killed_in_every_stage_resumes_to_the_committed_result(
     # The reruns happen 14 hours ahead of the machine (the committed lock was made in UTC).
     tz = {"TZ": "Pacific/Kiritimati"}
     for stage, output in (
-        ("pipeline/prepare/dvc.yaml:prepare@2013-02", "data/profiles/2013-02.json"),
+        ("pipeline/2013-02/dvc.yaml:prepare@2013-02", "data/profiles/2013-02/2013-02.json"),
         ("train", "models/score_profile.json"),
         ("evaluate", "metrics/evaluate.json"),
         ("drift", "reports/drift.md"),
@@ -83,7 +83,8 @@ def test_ingest_killed_mid_way_is_undone_and_can_be_rerun(tmp_path, materialized
     assert not any((repo / STAGING).glob("batch-*"))
     assert yaml.safe_load((repo / "params.yaml").read_text())["batches"][-1] == "2013-07"
     assert "up to date" in run(repo, "dvc", "status", "data/raw/2013-07.csv.dvc").stdout
-    # Besides the new batch's files, params.yaml and data/raw/.gitignore, nothing changed.
+    # Besides the new batch's files, its month's stage file, params.yaml and
+    # data/raw/.gitignore, nothing changed.
     after, _ = snapshot(repo)
     changed = {k for k in before[0].keys() | after.keys() if before[0].get(k) != after.get(k)}
     assert changed == {
@@ -91,6 +92,7 @@ def test_ingest_killed_mid_way_is_undone_and_can_be_rerun(tmp_path, materialized
         "data/raw/.gitignore",
         "data/raw/2013-07.csv",
         "data/raw/2013-07.csv.dvc",
+        "pipeline/2013-07/dvc.yaml",
     }
 
 
@@ -163,17 +165,17 @@ def test_a_corrupted_cache_object_is_refused_and_repaired_from_the_remote(tmp_pa
     raw.unlink()
     run(repo, "dvc", "checkout", str(raw.relative_to(repo)))  # DVC restores the bad bytes
     assert "not in cache" in run(repo, "dvc", "status", "data/raw/2013-02.csv.dvc").stdout
-    done = run(repo, "dvc", "repro", "pipeline/prepare/dvc.yaml:prepare@2013-02", check=False)
+    done = run(repo, "dvc", "repro", "pipeline/2013-02/dvc.yaml:prepare@2013-02", check=False)
     assert done.returncode != 0
     assert "data/raw/2013-02.csv does not match the md5 recorded" in done.stdout + done.stderr
     repair = re.search(r"Repair: .*?: (rm -f .*?); (dvc pull \S+)", done.stdout + done.stderr)
     assert repair, done.stdout + done.stderr
-    assert not (repo / "data/prepared/2013-02.parquet").exists()  # nothing built from it
+    assert not (repo / "data/prepared/2013-02/2013-02.parquet").exists()  # nothing built from it
     # The repair the message gives: drop both bad copies, fetch a good one from the remote.
     run(repo, *repair.group(1).split())
     run(repo, *repair.group(2).split())
     assert "up to date" in run(repo, "dvc", "status", "data/raw/2013-02.csv.dvc").stdout
-    run(repo, "dvc", "repro", "pipeline/prepare/dvc.yaml:prepare@2013-02")
+    run(repo, "dvc", "repro", "pipeline/2013-02/dvc.yaml:prepare@2013-02")
 
 
 # What a stage says when it finds a batch that an ingest registered during this `dvc repro`.
@@ -213,7 +215,7 @@ def test_an_ingest_during_dvc_repro_ends_clean_after_one_more_repro(
     # `dvc repro` builds July; it is held in prepare@2013-07, its first stage, which has read
     # params.yaml. DVC lets go of its lock while a stage's command runs.
     go = tmp_path / "go"
-    point = "write@data/profiles/2013-07.json"
+    point = "write@data/profiles/2013-07/2013-07.json"
     repro = start(repo, ["dvc", "repro"], {**ENV, FAILPOINT: f"{point}:wait={go}"})
     try:
         held(repro, point)

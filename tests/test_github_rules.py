@@ -21,7 +21,12 @@ def push(ref: str, *changed: str, actor: str = "user", message: str = "Edit") ->
 
 
 def test_a_branch_push_that_changes_the_pipeline_runs_it_and_the_tests(repo_root):
-    for path in ("params.yaml", "data/raw/2013-07.csv.dvc", "dvc.lock", "pipeline/score/dvc.lock"):
+    for path in (
+        "params.yaml",
+        "data/raw/2013-07.csv.dvc",
+        "dvc.lock",
+        "pipeline/2013-06/dvc.lock",
+    ):
         event = push("refs/heads/tune", path)
         assert workflows_for(repo_root, event) == ["pipeline.yml", "tests.yml"], path
 

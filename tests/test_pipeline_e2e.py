@@ -21,7 +21,7 @@ def out(cwd: Path, *args: str) -> str:
 
 
 def stages_run(output: str) -> set[str]:
-    """Stage names DVC ran, without the pipeline file prefix (pipeline/score/dvc.yaml:)."""
+    """Stage names DVC ran, without the pipeline file prefix (pipeline/2013-06/dvc.yaml:)."""
     return {name.rsplit(":", 1)[-1] for name in re.findall(r"Running stage '([^']+)'", output)}
 
 
@@ -35,7 +35,10 @@ def clone(reproduced, tmp_path_factory) -> Path:
 
 @SAME_PYTHON_AS_THE_LOCKS
 def test_fresh_clone_reproduces_the_committed_lock_byte_for_byte(clone, repo_root):
-    assert (clone / "dvc.lock").read_bytes() == (repo_root / "dvc.lock").read_bytes()
+    locks = ["dvc.lock", *(p.relative_to(repo_root) for p in repo_root.glob("pipeline/*/dvc.lock"))]
+    assert len(locks) == 7  # dvc.lock and one per demo month
+    for lock in locks:
+        assert (clone / lock).read_bytes() == (repo_root / lock).read_bytes(), lock
     # Metrics, plots (PNGs too) and the report were rewritten identically.
     assert out(clone, "git", "status", "--porcelain") == ""
     assert "up to date" in out(clone, "dvc", "status")
@@ -47,8 +50,10 @@ def test_every_stage_output_is_present(clone):
         "models/meta.json",
         "data/window/train.parquet",
         "data/window/reference.json",
-        "data/prepared/2013-06.parquet",
-        "data/scores/2013-06.parquet",
+        "data/prepared/2013-06/2013-06.parquet",
+        "data/profiles/2013-06/2013-06.json",
+        "data/scores/2013-06/2013-06.parquet",
+        "metrics/batches/2013-06/2013-06.json",
         "metrics/evaluate.json",
         "metrics/drift.json",
         "metrics/history.csv",

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 import yaml
 
+from driftline.core import paths
 from driftline.core.config import load_contract
 from driftline.core.contract import check_typed, restricted, schema
 from driftline.core.errors import DriftlineError
@@ -143,7 +144,7 @@ def features_only(repo: Path, tmp: Path, rows: int | None = None, name="in.csv")
 
 def pipeline_scores(repo: Path, batch: str = BATCH) -> np.ndarray:
     """What score@ computed for the batch: the model's predict_proba on prepare@'s rows."""
-    return pd.read_parquet(repo / f"data/scores/{batch}.parquet")["score"].to_numpy()
+    return pd.read_parquet(repo / paths.scores(batch))["score"].to_numpy()
 
 
 def predict(repo: Path, *args: str, check: bool = True):
@@ -153,7 +154,9 @@ def predict(repo: Path, *args: str, check: bool = True):
 def test_a_csv_is_scored_as_the_pipeline_scores_it_in_the_input_order(repo, tmp_path):
     source = features_only(repo, tmp_path)
     done = predict(repo, source, "-o", tmp_path / "out.csv", "--keep", "flight", "tailnum")
-    out = pd.read_csv(tmp_path / "out.csv", dtype={"tailnum": str}, keep_default_na=False)
+    out = pd.read_csv(
+        tmp_path / "out.csv", dtype={"tailnum": str, "model_version": str}, keep_default_na=False
+    )
     assert list(out.columns) == ["flight", "tailnum", "probability", "decision", "model_version"]
     rows = labelled_rows(repo)
     assert out["flight"].astype(str).tolist() == rows["flight"].tolist()

@@ -451,9 +451,9 @@ def test_the_branch_push_runs_the_pipeline_then_its_commit_reruns_every_check(br
     ]
     first, second = runs[0], runs[1]
     assert "Running stage 'train'" in first.log
-    assert "Running stage 'pipeline/score/dvc.yaml:score@2013-06'" in first.log
+    assert "Running stage 'pipeline/2013-06/dvc.yaml:score@2013-06'" in first.log
     assert "Running stage 'drift'" in first.log  # its prediction-drift reference moved
-    assert "Running stage 'pipeline/prepare/dvc.yaml:prepare@2013-06'" not in first.log
+    assert "Running stage 'pipeline/2013-06/dvc.yaml:prepare@2013-06'" not in first.log
     assert second.event.actor == APP
     assert "Running stage" not in second.log  # nothing left to do: no loop
     assert "dvc repro changed" not in second.log
@@ -541,7 +541,7 @@ def test_the_scheduled_run_retrains_with_empty_inputs(scheduled):
     retrain = only(scheduled, "retrain.yml")
     assert "inputs" not in retrain.payload  # a schedule event carries none
     assert "Ingested 2013-07" in retrain.log
-    assert "Running stage 'pipeline/score/dvc.yaml:score@2013-07'" in retrain.log
+    assert "Running stage 'pipeline/2013-07/dvc.yaml:score@2013-07'" in retrain.log
     assert "The drift verdict does not ask for retraining." not in retrain.log
     assert "Running stage 'train'" in retrain.log  # after `driftline retrain`
 
@@ -552,7 +552,9 @@ def test_the_retraining_pull_request_gets_its_report_and_tests(world, scheduled)
     assert pull["token"] == "app"
     files = set(pull["files"])
     assert {"data/raw/2013-07.csv.dvc", "params.yaml", "dvc.lock", "metrics/drift.json"} <= files
-    assert "data/prepared/.gitignore" in files  # DVC's new ignore entries are committed too
+    assert "data/raw/.gitignore" in files  # DVC's new ignore entries are committed too
+    # The new month's generated stage file and its lock (driftline ingest wrote the file).
+    assert {"pipeline/2013-07/dvc.yaml", "pipeline/2013-07/dvc.lock"} <= files
     assert pull["body"].startswith(MARKER) and "Batch `2013-07`" in pull["body"]
     assert names(scheduled)[1:] == [("pull_request", "report.yml"), ("pull_request", "tests.yml")]
     comments = [c for c in world.recorded("comments.json") if c["issue"] == str(pull["number"])]
@@ -622,7 +624,7 @@ def test_the_report_on_the_merge_ref_compares_with_the_fork_point_and_says_main_
     assert report.sha != world.origin_git("rev-parse", "tune")  # ran on the merge commit
 
 
-# --- a backfill: the per-batch stages fanned out over a matrix of k = 3 shards -------------
+# --- a backfill: the group stages fanned out over a matrix of k = 3 shards ----------------
 
 
 def job_output(log: str, job: str) -> str:
@@ -656,23 +658,23 @@ def backfill(world, tmp_path_factory) -> dict:
 
 
 def test_the_backfill_plans_three_shards_and_each_runs_its_own_stages(backfill):
-    from driftline.ops.backfill import per_batch, read_final_log
+    from driftline.ops.backfill import per_group, read_final_log
 
     log = backfill["run"].log
     plan = job_output(log, "plan")
     assert "Running stage 'train'" in plan  # the model chain, once
-    ran = read_final_log(plan).ran  # the window batches' prepares, in the model chain
+    ran = read_final_log(plan).ran  # the window groups' prepares, in the model chain
     for shard in (1, 2, 3):
         (name,) = set(re.findall(rf"^\[backfill/(shard {shard}\b[^\]]*?)\s*\]", log, re.MULTILINE))
         output = job_output(log, name)
         assert "Stage 'train' is cached - skipping run" in output
         assert "Running stage 'train'" not in output
         ran += read_final_log(output).ran
-    serially = [s for s in read_final_log(backfill["serial_log"]).ran if per_batch(s)]
+    serially = [s for s in read_final_log(backfill["serial_log"]).ran if per_group(s)]
     assert sorted(ran) == sorted(serially) and len(ran) == 12  # each stage run once
 
 
-def test_the_backfill_final_job_restores_every_per_batch_stage_from_the_run_cache(backfill):
+def test_the_backfill_final_job_restores_every_group_stage_from_the_run_cache(backfill):
     from driftline.ops.backfill import read_final_log
 
     final = read_final_log(job_output(backfill["run"].log, "final"))
@@ -685,7 +687,12 @@ def test_the_backfill_pull_request_holds_the_serial_builds_locks_byte_for_byte(w
     pull = backfill["pull"]
     assert pull["branch"] == "driftline/backfill" and pull["base"] == "recode"
     assert pull["token"] == "app"
-    for name in ("dvc.lock", "pipeline/prepare/dvc.lock", "pipeline/score/dvc.lock"):
+    locks = sorted(
+        p.relative_to(backfill["serial"]).as_posix()
+        for p in backfill["serial"].glob("pipeline/*/dvc.lock")
+    )
+    assert len(locks) == 6
+    for name in ("dvc.lock", *locks):
         assert world.origin_show(pull["branch"], name) == (backfill["serial"] / name).read_text()
     for name in ("metrics/evaluate.json", "metrics/drift.json", "metrics/history.csv"):
         assert world.origin_show(pull["branch"], name) == (backfill["serial"] / name).read_text()

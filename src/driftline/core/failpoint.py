@@ -17,7 +17,7 @@ The points:
 - ``write@<path>``: every atomic write (``driftline.io.atomic_path``), after the temp file
   beside ``<path>`` is complete and before it is renamed onto it; ``<path>`` as the code
   names it, relative to the repository root: ``write@models/model.pkl``,
-  ``write@data/profiles/2013-02.json``, ``write@reports/drift.md``.
+  ``write@data/profiles/2013-02/2013-02.json``, ``write@reports/drift.md``.
 - ``ingest-moved``: ``driftline ingest``, after its journal is written and the new files are
   moved into ``data/raw``, before ``dvc add``.
 """

@@ -1,10 +1,18 @@
 """Every path the pipeline reads or writes, in one place. ``dvc.yaml`` spells the same paths
-out for DVC; ``tests/test_dvc_yaml.py`` checks the two agree."""
+out for DVC, and the generated ``pipeline/<group>/dvc.yaml`` the per-group ones;
+``tests/test_dvc_yaml.py`` checks they agree.
+
+A per-batch output lies in its group's folder (``driftline.core.batch_groups``), e.g.
+``data/prepared/2013-01/2013-01-05.parquet``: each group's folder is one output of its stage."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from driftline.core.batch_groups import group_of
+
+# The stages' code, as each stage's dvc.yaml declares it (relative to the repository root).
+CODE = Path("src/driftline/core")
 RAW = Path("data/raw")
 INCOMING = Path("data/incoming")
 PREPARED = Path("data/prepared")
@@ -42,20 +50,36 @@ def raw(batch: str) -> Path:
     return RAW / f"{batch}.csv"
 
 
+def prepared_dir(group: str) -> Path:
+    return PREPARED / group
+
+
+def profiles_dir(group: str) -> Path:
+    return PROFILES / group
+
+
+def scores_dir(group: str) -> Path:
+    return SCORES / group
+
+
+def batch_metrics_dir(group: str) -> Path:
+    return BATCH_METRICS / group
+
+
 def prepared(batch: str) -> Path:
-    return PREPARED / f"{batch}.parquet"
+    return prepared_dir(group_of(batch)) / f"{batch}.parquet"
 
 
 def profile(batch: str) -> Path:
-    return PROFILES / f"{batch}.json"
+    return profiles_dir(group_of(batch)) / f"{batch}.json"
 
 
 def scores(batch: str) -> Path:
-    return SCORES / f"{batch}.parquet"
+    return scores_dir(group_of(batch)) / f"{batch}.parquet"
 
 
 def batch_metrics(batch: str) -> Path:
-    return BATCH_METRICS / f"{batch}.json"
+    return batch_metrics_dir(group_of(batch)) / f"{batch}.json"
 
 
 def champion(path: Path) -> Path:

@@ -25,10 +25,15 @@ def dvc_record(name: str) -> dict[str, Any]:
     return yaml.load(dvc_file(name).read_text(encoding="utf-8"), Loader=_LOADER) or {}
 
 
+def recorded_md5(name: str) -> str | None:
+    """The md5 of the raw file that its .dvc file records."""
+    return ((dvc_record(name).get("outs") or [{}])[0]).get("md5")
+
+
 def verify_raw(name: str) -> None:
     """Refuse a raw batch whose bytes differ from the md5 its .dvc file records: the file, or
     the DVC cache copy it was checked out from, is corrupted, and must not be used."""
-    expected = ((dvc_record(name).get("outs") or [{}])[0]).get("md5")
+    expected = recorded_md5(name)
     digest = hashlib.md5(usedforsecurity=False)
     with paths.raw(name).open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -1,15 +1,16 @@
-"""A backfill across CI runners: which per-batch stages to run, split into shards, and the
-check that the final job ran none of them (docs/backfill.md).
+"""A backfill across CI runners: which group stages (prepare@<group>, score@<group>, one pair
+per group of batches: driftline.core.batch_groups) to run, split into shards, and the check
+that the final job ran none of them (docs/backfill.md).
 
 The engine is DVC's: each shard runs `dvc repro --single-item --pull` on its stages and
 pushes their outputs and run-cache entries to the shared remote (`push` below); the final
-job's `dvc repro --pull` finds every per-batch stage there and restores it instead of running
+job's `dvc repro --pull` finds every group stage there and restores it instead of running
 it. This module decides what each shard runs, pushes, and reads DVC's log afterwards.
 
-The model chain comes first, once. score@<batch> needs the model, and the model needs the
-training window's prepared batches, so when train (or a window batch's prepare) would rerun,
-the planning job runs that chain and pushes it; each shard then restores it from the
-run-cache in seconds instead of training again.
+The model chain comes first, once. score@<group> needs the model, and the model needs the
+training window's prepared batches, so when train (or the prepare of a group that holds a
+window batch) would rerun, the planning job runs that chain and pushes it; each shard then
+restores it from the run-cache in seconds instead of training again.
 """
 
 from __future__ import annotations
@@ -18,33 +19,34 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from driftline.core.batch_groups import group_file, group_of, grouped, stage_name
 from driftline.core.config import batch_list, load_params, window_batches
 from driftline.core.errors import DriftlineError
 
-KINDS = ("prepare", "score")  # the per-batch stages, in the order a batch needs them
-ADDRESS = re.compile(r"^pipeline/(prepare|score)/dvc\.yaml:(prepare|score)@(.+)$")
+KINDS = ("prepare", "score")  # the group stages, in the order a group needs them
+ADDRESS = re.compile(r"^pipeline/([^/]+)/dvc\.yaml:(prepare|score)@(.+)$")
 # What `dvc repro` prints for a stage it runs, and for one it restores from the run-cache.
 RUNNING = re.compile(r"^Running stage '([^']+)':", re.MULTILINE)
 RESTORED = re.compile(r"^Stage '([^']+)' is cached - skipping run", re.MULTILINE)
 
 
-def address(kind: str, batch: str) -> str:
-    """DVC's name for a per-batch stage, e.g. pipeline/score/dvc.yaml:score@2013-04."""
-    return f"pipeline/{kind}/dvc.yaml:{kind}@{batch}"
+def address(kind: str, group: str) -> str:
+    """DVC's name for a group stage, e.g. pipeline/2013-04/dvc.yaml:score@2013-04."""
+    return f"{group_file(group).as_posix()}:{stage_name(kind, group)}"
 
 
-def per_batch(name: str) -> tuple[str, str] | None:
-    """(kind, batch) of a per-batch stage's address; None for any other stage."""
+def per_group(name: str) -> tuple[str, str] | None:
+    """(kind, group) of a group stage's address; None for any other stage."""
     match = ADDRESS.match(name)
-    if match is None or match[1] != match[2]:
+    if match is None or match[1] != match[3]:
         return None
-    return match[1], match[3]
+    return match[2], match[3]
 
 
 @dataclass(frozen=True)
 class Plan:
     model: list[str]  # run first, by the planning job; every shard restores them
-    shards: list[list[str]]  # each shard's per-batch stages, a batch's prepare before its score
+    shards: list[list[str]]  # each shard's group stages, a group's prepare before its score
 
     def as_json(self) -> dict:
         """The plan, with ``matrix`` ready for ``strategy.matrix: ${{ fromJSON(...) }}``."""
@@ -56,7 +58,7 @@ class Plan:
                 "include": [
                     {
                         "shard": i,
-                        "batches": " ".join(dict.fromkeys(per_batch(s)[1] for s in stages)),
+                        "groups": " ".join(dict.fromkeys(per_group(s)[1] for s in stages)),
                         "stages": " ".join(stages),
                     }
                     for i, stages in enumerate(self.shards, 1)
@@ -66,8 +68,8 @@ class Plan:
 
 
 def split(batches: list[list[str]], k: int) -> list[list[str]]:
-    """``batches`` (each a batch's stages, in order) in ``k`` contiguous shards of near-equal
-    stage counts, or one per batch when there are fewer; a batch is never split."""
+    """``batches`` (each a group's stages, in order) in ``k`` contiguous shards of near-equal
+    stage counts, or one per group when there are fewer; a group is never split."""
     if k < 1:
         raise DriftlineError(f"--shards must be at least 1, not {k}")
     k = min(k, len(batches))
@@ -93,35 +95,38 @@ def make_plan(
 ) -> Plan:
     """The plan for the stages DVC says are stale (``stale``: addresses, any stage).
 
-    A batch whose prepare reruns gets its score too (its input may change); when the model
-    chain reruns (train, or the prepare of a window batch), every score does. A stale
-    per-batch stage outside ``first``..``last`` is an error: the final job would run it."""
+    A group whose prepare reruns gets its score too (its input may change); when the model
+    chain reruns (train, or the prepare of a group with a window batch), every score does. A
+    stale group stage outside the groups of ``first``..``last`` (batches) is an error: the
+    final job would run it."""
     for name, given in (("--from", first), ("--to", last)):
         if given is not None and given not in batches:
             raise DriftlineError(f"{name} {given}: not a registered batch in params.yaml")
-    lo = batches.index(first) if first else 0
-    hi = batches.index(last) if last else len(batches) - 1
+    groups = list(grouped(batches))
+    lo = groups.index(group_of(first)) if first else 0
+    hi = groups.index(group_of(last)) if last else len(groups) - 1
     if lo > hi:
         raise DriftlineError(f"--from {first} comes after --to {last} in params.yaml's batches")
-    retrain = "train" in stale or any(address("prepare", b) in stale for b in window)
+    trained_on = list(dict.fromkeys(group_of(b) for b in window))
+    retrain = "train" in stale or any(address("prepare", g) in stale for g in trained_on)
     todo: dict[str, list[str]] = {}
-    for batch in batches:
-        prepare = address("prepare", batch) in stale
-        score = retrain or prepare or address("score", batch) in stale
-        todo[batch] = [address("prepare", batch)] * prepare + [address("score", batch)] * score
-    outside = [s for i, b in enumerate(batches) if not lo <= i <= hi for s in todo[b]]
+    for group in groups:
+        prepare = address("prepare", group) in stale
+        score = retrain or prepare or address("score", group) in stale
+        todo[group] = [address("prepare", group)] * prepare + [address("score", group)] * score
+    outside = [s for i, g in enumerate(groups) if not lo <= i <= hi for s in todo[g]]
     if outside:
         shown = ", ".join(outside[:4]) + (
             f" and {len(outside) - 4} more" if len(outside) > 4 else ""
         )
         raise DriftlineError(
-            f"{len(outside)} per-batch stages outside {batches[lo]}..{batches[hi]} would rerun "
+            f"{len(outside)} group stages outside {groups[lo]}..{groups[hi]} would rerun "
             f"too ({shown}): the final job would run them on one runner. Widen --from/--to."
         )
     model = []
     if retrain:
-        model = [address("prepare", b) for b in window] + ["window", "train"]
-    work = [todo[b] for b in batches[lo : hi + 1] if todo[b]]
+        model = [address("prepare", g) for g in trained_on] + ["window", "train"]
+    work = [todo[g] for g in groups[lo : hi + 1] if todo[g]]
     return Plan(model, split(work, shards))
 
 
@@ -173,8 +178,8 @@ def push(root: Path = Path(".")) -> int:
 
 @dataclass(frozen=True)
 class FinalRun:
-    ran: list[str]  # per-batch stages the final `dvc repro` ran (should be none)
-    restored: list[str]  # per-batch stages it restored from the run-cache
+    ran: list[str]  # group stages the final `dvc repro` ran (should be none)
+    restored: list[str]  # group stages it restored from the run-cache
     others: list[str]  # other stages it ran (window, evaluate, drift...)
 
 
@@ -182,7 +187,7 @@ def read_final_log(log: str) -> FinalRun:
     """What a `dvc repro` log says it ran and restored."""
     ran = RUNNING.findall(log)
     return FinalRun(
-        ran=[s for s in ran if per_batch(s)],
-        restored=[s for s in RESTORED.findall(log) if per_batch(s)],
-        others=[s for s in ran if not per_batch(s)],
+        ran=[s for s in ran if per_group(s)],
+        restored=[s for s in RESTORED.findall(log) if per_group(s)],
+        others=[s for s in ran if not per_group(s)],
     )

@@ -1,6 +1,6 @@
 """The ``driftline`` command line: start a project on your own data, add batches, check
 drift and quality history, retrain, report on a change, gate a promotion, list and tag model
-versions, and write the demo data."""
+versions, write the demo data, and regenerate the per-group stage files."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from driftline.core import paths
 from driftline.core.config import batch_list, load_params
 from driftline.core.errors import DriftlineError
 from driftline.core.log import get_logger, timed
-from driftline.ops import demo
+from driftline.ops import demo, pipeline_files
 from driftline.ops.batches import dvc_add
 
 
@@ -63,8 +63,24 @@ def materialize(args: argparse.Namespace) -> None:
         written = demo.write_batches(months, names, paths.RAW)
         if not args.no_dvc:
             dvc_add(written)
+        pipeline_files.sync()
     for path in written:
         print(path)
+
+
+def pipeline_sync(args: argparse.Namespace) -> None:
+    """Write pipeline/<group>/dvc.yaml from params.yaml's batches, or only compare (--check)."""
+    if args.check:
+        pipeline_files.check()
+        print("pipeline/<group>/dvc.yaml match params.yaml 'batches'")
+        return
+    changes = pipeline_files.sync()
+    for path in changes.write:
+        print(f"wrote {path}")
+    for path in changes.remove:
+        print(f"removed {path}")
+    if not changes.touched:
+        print("pipeline/<group>/dvc.yaml already match params.yaml 'batches'")
 
 
 def next_batch(args: argparse.Namespace) -> None:
@@ -223,15 +239,15 @@ def backfill_push(args: argparse.Namespace) -> None:
 
 
 def backfill_check(args: argparse.Namespace) -> None:
-    """Fail when the final job's `dvc repro` log shows a per-batch stage that ran."""
+    """Fail when the final job's `dvc repro` log shows a group stage that ran."""
     from driftline.ops.backfill import read_final_log
 
     final = read_final_log(Path(args.log).read_text())
-    print(f"restored from the run-cache: {len(final.restored)} per-batch stages")
+    print(f"restored from the run-cache: {len(final.restored)} group stages")
     print(f"ran: {', '.join(final.others) or 'no stage'}")
     if final.ran:
         raise DriftlineError(
-            f"the final dvc repro ran {len(final.ran)} per-batch stages instead of restoring "
+            f"the final dvc repro ran {len(final.ran)} group stages instead of restoring "
             f"them from the run-cache: {', '.join(final.ran)}"
         )
 
@@ -277,6 +293,17 @@ def parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="infer contract.yaml again in an initialised project"
     )
     ini.set_defaults(func=init)
+    pip = commands.add_parser("pipeline", help="the generated stage files, pipeline/<group>/")
+    pip_commands = pip.add_subparsers(dest="pipeline_command", required=True)
+    syn = pip_commands.add_parser(
+        "sync",
+        help="write pipeline/<group>/dvc.yaml (one prepare and one score stage per month of "
+        "batches) from params.yaml 'batches', and remove those of groups no longer registered",
+    )
+    syn.add_argument(
+        "--check", action="store_true", help="only compare; exit 2 naming each mismatch"
+    )
+    syn.set_defaults(func=pipeline_sync)
     ing = commands.add_parser(
         "ingest",
         help="check a batch against the data contract and add it (or --from a "
@@ -336,12 +363,14 @@ def parser() -> argparse.ArgumentParser:
     ret.set_defaults(func=retrain)
 
     bkf = commands.add_parser(
-        "backfill", help="fan the per-batch stages out across CI runners (docs/backfill.md)"
+        "backfill",
+        help="fan the group stages (prepare@ and score@ of each month) out across CI runners "
+        "(docs/backfill.md)",
     )
     bkf_commands = bkf.add_subparsers(dest="backfill_command", required=True)
     bkp = bkf_commands.add_parser(
         "plan",
-        help="the per-batch stages DVC would rerun, split into shards: JSON with a GitHub "
+        help="the group stages DVC would rerun, split into shards: JSON with a GitHub "
         "Actions matrix",
     )
     bkp.add_argument("--shards", type=int, required=True, help="how many runners (k)")
@@ -355,7 +384,7 @@ def parser() -> argparse.ArgumentParser:
     )
     bku.set_defaults(func=backfill_push)
     bkc = bkf_commands.add_parser(
-        "check", help="fail if a `dvc repro` log shows a per-batch stage that ran"
+        "check", help="fail if a `dvc repro` log shows a group stage that ran"
     )
     bkc.add_argument("log", help="the final job's `dvc repro` output")
     bkc.set_defaults(func=backfill_check)

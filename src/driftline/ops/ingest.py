@@ -3,7 +3,8 @@
 Every file is checked against the data contract in one streamed pass, which also writes its
 canonical CSV to a temp file beside its destination and hashes it. Only when every file is
 accepted does anything change: the files are renamed into ``data/raw``, tracked with one
-``dvc add``, and registered in params.yaml. If any of that fails, it is undone. A lock file
+``dvc add``, registered in params.yaml, and the group stage files (``pipeline/<group>/dvc.yaml``)
+rewritten. If any of that fails, it is undone. A lock file
 keeps two ingests from interleaving, and a journal written before the first change lets the
 next ingest undo one that was killed half-way (SIGKILL, power loss), so a batch is always
 either wholly added or not at all.
@@ -26,13 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from driftline.core import paths
-from driftline.core.config import PARAMS_FILE, load_contract, load_params
+from driftline.core.config import PARAMS_FILE, batch_list, load_contract, load_params
 from driftline.core.contract import BatchSummary, scan_batch
 from driftline.core.errors import DriftlineError
 from driftline.core.failpoint import failpoint
 from driftline.core.io import write_bytes, write_text
 from driftline.core.log import get_logger
 from driftline.core.raw_batch import dvc_file
+from driftline.ops import pipeline_files
 from driftline.ops.batches import (
     Batch,
     add_meta,
@@ -255,20 +257,21 @@ def _conflicts(taken: list[Candidate], existing: list[Batch]) -> list[str]:
 
 
 def _commit(taken: list[Candidate]) -> None:
-    """Move the staged files into data/raw, ``dvc add`` them, record their meta and register
-    them; on any failure, or at the next ingest after a kill, restore data/raw and params.yaml
-    as they were (from the journal)."""
+    """Move the staged files into data/raw, ``dvc add`` them, record their meta, register
+    them and rewrite the group stage files; on any failure, or at the next ingest after a
+    kill, restore data/raw, params.yaml and pipeline/ as they were (from the journal)."""
     params_file = Path(PARAMS_FILE)
     gitignore = paths.RAW / ".gitignore"
+    registry = batch_list(load_params(params_file, check_window=False))
+    stage_files = pipeline_files.plan([*registry, *(c.name for c in taken)])
+    kept = [params_file, gitignore, *stage_files.touched]
     journal = {
         "batches": [c.name for c in taken],
         "created": [str(p) for c in taken for p in (paths.raw(c.name), dvc_file(c.name))],
         "saved": {
-            str(p): base64.b64encode(p.read_bytes()).decode("ascii")
-            for p in (params_file, gitignore)
-            if p.is_file()
+            str(p): base64.b64encode(p.read_bytes()).decode("ascii") for p in kept if p.is_file()
         },
-        "absent": [] if gitignore.is_file() else [str(gitignore)],
+        "absent": [str(p) for p in kept if not p.is_file()],
     }
     write_text(JOURNAL, json.dumps(journal))
     try:
@@ -287,6 +290,7 @@ def _commit(taken: list[Candidate]) -> None:
                 },
             )
         register([c.name for c in taken], params_file)
+        pipeline_files.apply(stage_files)
     except BaseException as exc:
         _undo(journal)
         if isinstance(exc, DriftlineError):

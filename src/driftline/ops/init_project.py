@@ -1,7 +1,8 @@
 """``driftline init``: turn the demo clone into an empty project for your own data.
 
 It removes the demo batches, their .dvc files, every output built from them (data, model,
-metrics, plots, report, locks) and the ``demo`` block; writes a starter ``contract.yaml``
+metrics, plots, report, locks), the group stage files (``pipeline/<group>/``) and the ``demo``
+block; writes a starter ``contract.yaml``
 inferred from a sample file; sets the target from the options, ``features`` to every
 candidate, ``batches: []`` and an empty training window; and says what to review next.
 Everything is checked before anything is written. A project that already holds batches of
@@ -11,6 +12,7 @@ its own is refused, unchanged.
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,7 @@ import pandas as pd
 import yaml
 
 from driftline.core import paths
+from driftline.core.batch_groups import PIPELINE, grouped
 from driftline.core.config import (
     CONTRACT_FILE,
     PARAMS_FILE,
@@ -34,15 +37,13 @@ from driftline.core.errors import DriftlineError
 from driftline.core.io import write_text
 from driftline.core.raw_batch import dvc_file
 from driftline.core.target import NUMERIC_RULES
-from driftline.ops import demo
+from driftline.ops import demo, pipeline_files
 from driftline.ops.contract_inference import column_spec, contract_text, find_time, infer_period
 from driftline.ops.params_text import replace_block, set_window
 
 # What the demo's runs left that no other project has: the locks and every git-tracked output.
 BUILT_FILES = (
     Path("dvc.lock"),
-    Path("pipeline/prepare/dvc.lock"),
-    Path("pipeline/score/dvc.lock"),
     paths.WINDOW,
     paths.REFERENCE,
     paths.MODEL,
@@ -153,19 +154,18 @@ def plan(
     )
     new_params = yaml.safe_load(params_yaml)
     _check_params(params_yaml, new_params, contract)
-    remove = [
-        path
-        for name in batch_list(params)
-        for path in (
-            paths.raw(name),
-            dvc_file(name),
-            paths.prepared(name),
-            paths.profile(name),
-            paths.scores(name),
-            paths.batch_metrics(name),
+    remove = [path for name in batch_list(params) for path in (paths.raw(name), dvc_file(name))]
+    remove += [
+        folder(group)
+        for group in grouped(batch_list(params))
+        for folder in (
+            paths.prepared_dir,
+            paths.profiles_dir,
+            paths.scores_dir,
+            paths.batch_metrics_dir,
         )
     ]
-    remove += list(BUILT_FILES)
+    remove += list(BUILT_FILES) + pipeline_files.plan([]).remove
     return Plan(contract_yaml, contract, params_yaml, [p for p in remove if p.exists()])
 
 
@@ -200,13 +200,20 @@ def params_text(
 
 def apply(p: Plan) -> list[str]:
     """Write the plan: contract and params first (each atomically), then remove the demo's
-    files and their lines in DVC's .gitignore files."""
+    files and folders, their lines in DVC's .gitignore files, and the group stage files."""
     write_text(CONTRACT_FILE, p.contract)
     write_text(PARAMS_FILE, p.params)
     for path in p.remove:
-        path.unlink()
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    for folder in sorted({path.parent for path in p.remove if path.parent.parent == PIPELINE}):
+        if not any(folder.iterdir()):
+            folder.rmdir()  # a group's folder of stage files, now empty
     names = {path.name for path in p.remove}
-    for ignore in sorted(Path(".").glob("data/**/.gitignore")) + [Path("models/.gitignore")]:
+    ignores = [*Path(".").glob("data/**/.gitignore"), *Path(".").glob("metrics/**/.gitignore")]
+    for ignore in sorted(ignores) + [Path("models/.gitignore")]:
         if not ignore.is_file():
             continue
         lines = ignore.read_text(encoding="utf-8").splitlines(keepends=True)

@@ -1,5 +1,6 @@
 """Thin stage entry points run by ``dvc.yaml``: read params, call the pure functions, write
-outputs atomically. Each is ``python -m driftline.core.stages.<stage> [batch]``."""
+outputs atomically. Each is ``python -m driftline.core.stages.<stage> [batch ...]``: the group
+stages, prepare and score, take the batches of one group (driftline.core.batch_groups)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import errno
 import sys
 from collections.abc import Callable
 
+from driftline.core.batch_groups import SYNC_COMMAND, group_of
 from driftline.core.errors import DriftlineError
 from driftline.core.log import get_logger, timed
 
@@ -46,7 +48,14 @@ def run(label: str, body: Callable[[list[str]], None], argv: list[str] | None = 
         sys.exit(2)
 
 
-def one_batch(argv: list[str]) -> str:
-    if len(argv) != 1:
-        raise DriftlineError("expected exactly one argument: the batch name, e.g. 2013-01")
-    return argv[0]
+def one_group(argv: list[str]) -> tuple[str, list[str]]:
+    """The group and its batches from a group stage's arguments: one group's batch names."""
+    if not argv:
+        raise DriftlineError("expected the batch names of one group, e.g. 2013-01-01 2013-01-02")
+    groups = sorted({group_of(batch) for batch in argv})
+    if len(groups) != 1:
+        raise DriftlineError(
+            f"expected the batches of one group, got batches of {', '.join(groups)}: "
+            f"run '{SYNC_COMMAND}' to regenerate pipeline/<group>/dvc.yaml"
+        )
+    return groups[0], list(argv)

@@ -1,25 +1,56 @@
-"""prepare@<batch>: raw CSV -> validated, typed parquet plus the batch's drift profile
-(of every candidate feature and the label)."""
+"""prepare@<group>: each raw CSV of the group -> validated, typed parquet plus the batch's drift
+profile (of every candidate feature and the label). Batches whose outputs are known already
+are restored, not recomputed (driftline.core.known_outputs)."""
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+from typing import Any
+
 from driftline.core import paths
-from driftline.core.config import check_against_contract, load_contract, load_params
+from driftline.core.batch_groups import PARAMS, group_lock
+from driftline.core.config import (
+    CONTRACT_FILE,
+    check_against_contract,
+    load_contract,
+    load_params,
+)
 from driftline.core.contract import read_batch
 from driftline.core.dataset import TARGET, prepare_frame, profile_spec
 from driftline.core.io import write_json, write_parquet
+from driftline.core.known_outputs import GroupStage, batch_key, build, code_fingerprint, declared
 from driftline.core.log import get_logger
 from driftline.core.profile import profile_frame
-from driftline.core.raw_batch import verify_raw
-from driftline.core.stages import one_batch, run
+from driftline.core.raw_batch import recorded_md5, verify_raw
+from driftline.core.stages import one_group, run
 
 
 def prepare(argv: list[str]) -> None:
-    batch = one_batch(argv)
+    group, batches = one_group(argv)
     params = load_params()
     contract = load_contract()
     check_against_contract(params, contract)
-    verify_raw(batch)
+    for batch in batches:
+        verify_raw(batch)
+    common = {
+        "stage": "prepare",
+        "params": declared(params, PARAMS["prepare"]),
+        "contract": hashlib.sha256(Path(CONTRACT_FILE).read_bytes()).hexdigest(),
+        "code": code_fingerprint(),
+    }
+    keys = {b: batch_key({**common, "batch": b, "raw": recorded_md5(b)}) for b in batches}
+    stage = GroupStage(
+        "prepare",
+        group,
+        group_lock(group),
+        {paths.prepared_dir(group): paths.prepared, paths.profiles_dir(group): paths.profile},
+        lambda batch: prepare_batch(batch, params, contract),
+    )
+    build(stage, keys)
+
+
+def prepare_batch(batch: str, params: dict[str, Any], contract: dict[str, Any]) -> None:
     raw = read_batch(paths.raw(batch), contract)
     prepared, unlabelled = prepare_frame(raw, params, contract)
     target = params["target"]

@@ -1,18 +1,40 @@
-"""score@<batch>: the current model's scores on one batch, and that batch's monitoring row:
-its quality, and its data, label and prediction drift against the training reference."""
+"""score@<group>: the current model's scores on each batch of the group, and each batch's
+monitoring row: its quality, and its data, label and prediction drift against the training
+reference. Batches whose outputs are known already are restored, not recomputed
+(driftline.core.known_outputs)."""
 
 from __future__ import annotations
+
+from functools import cache
+from typing import Any
 
 import pandas as pd
 
 from driftline.core import paths
+from driftline.core.batch_groups import PARAMS, group_lock
 from driftline.core.config import batch_list, load_params
 from driftline.core.dataset import TARGET
 from driftline.core.io import read_json, write_json, write_parquet
+from driftline.core.known_outputs import (
+    GroupStage,
+    batch_key,
+    build,
+    code_fingerprint,
+    declared,
+    file_md5,
+)
 from driftline.core.model_store import load_model
 from driftline.core.monitoring import monitor_batch
 from driftline.core.quality import quality
-from driftline.core.stages import one_batch, run
+from driftline.core.stages import one_group, run
+
+# The inputs every batch's outputs depend on, besides its own prepared file and profile.
+SHARED_INPUTS = {
+    "reference": paths.REFERENCE,
+    "model": paths.MODEL,
+    "meta": paths.MODEL_META,
+    "score_profile": paths.SCORE_PROFILE,
+}
 
 
 def position(batch: str, batches: list[str], window: list[str]) -> str:
@@ -23,15 +45,50 @@ def position(batch: str, batches: list[str], window: list[str]) -> str:
 
 
 def score(argv: list[str]) -> None:
-    batch = one_batch(argv)
+    group, batches = one_group(argv)
     params = load_params()
     meta = read_json(paths.MODEL_META)
-    model = load_model()
+    registry = batch_list(params)
+    common = {
+        "stage": "score",
+        "params": declared(params, PARAMS["score"]),
+        "code": code_fingerprint(),
+        **{name: file_md5(path) for name, path in SHARED_INPUTS.items()},
+    }
+    keys = {
+        batch: batch_key(
+            {
+                **common,
+                "batch": batch,
+                "prepared": file_md5(paths.prepared(batch)),
+                "profile": file_md5(paths.profile(batch)),
+                "position": position(batch, registry, meta["window"]),
+            }
+        )
+        for batch in batches
+    }
+    model = cache(load_model)  # loaded once, and only if a batch is computed
+    stage = GroupStage(
+        "score",
+        group,
+        group_lock(group),
+        {
+            paths.scores_dir(group): paths.scores,
+            paths.batch_metrics_dir(group): paths.batch_metrics,
+        },
+        lambda batch: score_batch(batch, params, meta, registry, model()),
+    )
+    build(stage, keys)
+
+
+def score_batch(
+    batch: str, params: dict[str, Any], meta: dict[str, Any], registry: list[str], model
+) -> None:
     features = meta["features"]["categorical"] + meta["features"]["numeric"]
     frame = pd.read_parquet(paths.prepared(batch))
     scores = model.predict_proba(frame[features])[:, 1]
     row = quality(frame[TARGET].to_numpy(), scores, params["evaluate"]["threshold"])
-    row.update(batch=batch, position=position(batch, batch_list(params), meta["window"]))
+    row.update(batch=batch, position=position(batch, registry, meta["window"]))
     row.update(drift_summary(params, batch, scores))
     write_parquet(paths.scores(batch), pd.DataFrame({TARGET: frame[TARGET], "score": scores}))
     write_json(paths.batch_metrics(batch), row)

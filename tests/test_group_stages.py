@@ -1,0 +1,175 @@
+"""Daily batches under real DVC: one prepare@<month> and one score@<month> stage per month
+(pipeline/<month>/dvc.yaml), each computing only the days whose outputs it does not know.
+
+The project holds demo days (contract.yaml ``period: day``, as bench/bench_daily.py builds
+it): January 1-5 and February 1-3, trained on January 1-3. Adding February 4 must touch
+February's stages alone, reuse its three known days, and give the bytes a build from scratch
+gives; a params change, a missing or a corrupted cache object means computing; a registry
+the stage files do not match is refused, naming the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from driftline.core import paths
+from driftline.ops.demo import batch_csv_bytes
+from driftline.ops.params_text import set_window
+from helpers import copy_of, run
+
+pytestmark = pytest.mark.integration
+
+DAYS = [f"2013-01-0{d}" for d in range(1, 6)] + [f"2013-02-0{d}" for d in range(1, 4)]
+FEBRUARY = "pipeline/2013-02/dvc.yaml"
+
+
+def day_csv(demo_months: dict, day: str, folder: Path) -> Path:
+    month = demo_months[day[:7]]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{day}.csv"
+    path.write_bytes(batch_csv_bytes(month[month["day"].astype(int) == int(day[8:])]))
+    return path
+
+
+def ran(output: str) -> set[str]:
+    return set(re.findall(r"Running stage '([^']+)'", output))
+
+
+def repro(repo: Path, *args: str) -> str:
+    done = run(repo, "dvc", "repro", *args)
+    return done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def daily(committed, demo_months, tmp_path_factory) -> Path:
+    """The daily project, reproduced and committed."""
+    tmp = tmp_path_factory.mktemp("daily")
+    repo = copy_of(committed, tmp / "repo")
+    contract = repo / "contract.yaml"
+    contract.write_text(re.sub(r"(?m)^period: month\b", "period: day", contract.read_text()))
+    for record in (repo / "data/raw").glob("*.csv.dvc"):
+        record.unlink()
+    params = repo / "params.yaml"
+    text = re.sub(r"(?m)^batches:\n(?:  - .*\n)+", "batches: []\n", params.read_text())
+    params.write_text(set_window(text, DAYS[0], DAYS[2]))
+    for day in DAYS:
+        day_csv(demo_months, day, tmp / "landing")
+    run(repo, "driftline", "ingest", "--from", str(tmp / "landing"))
+    assert sorted(p.parent.name for p in repo.glob("pipeline/*/dvc.yaml")) == [
+        "2013-01",
+        "2013-02",
+    ]
+    repro(repo)
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "daily project")
+    return repo
+
+
+@pytest.fixture(scope="module")
+def added(daily, demo_months, tmp_path_factory) -> dict:
+    """February 4 ingested: what `dvc status` said, then what `dvc repro` ran and logged."""
+    repo = copy_of(daily, tmp_path_factory.mktemp("added") / "repo")
+    run(repo, "driftline", "ingest", str(day_csv(demo_months, "2013-02-04", repo.parent)))
+    status = json.loads(run(repo, "dvc", "status", "--json").stdout)
+    return {"repo": repo, "status": status, "log": repro(repo)}
+
+
+def changed_deps(status: dict, stage: str) -> dict[str, str]:
+    entries = [e for e in status.get(stage, []) if isinstance(e, dict)]
+    return {k: v for entry in entries for k, v in entry.get("changed deps", {}).items()}
+
+
+def test_status_names_the_new_day_under_its_months_prepare_stage(added):
+    status = added["status"]
+    groups = {s for s in status if s.startswith("pipeline/")}
+    # score@2013-02's command names the new day too; January is untouched.
+    assert groups <= {f"{FEBRUARY}:prepare@2013-02", f"{FEBRUARY}:score@2013-02"}
+    prepare = changed_deps(status, f"{FEBRUARY}:prepare@2013-02")
+    assert prepare == {"data/raw/2013-02-04.csv": "modified"}
+    assert changed_deps(status, f"{FEBRUARY}:score@2013-02") == {}
+
+
+def test_repro_runs_the_months_stages_only_and_reuses_its_known_days(added):
+    log = added["log"]
+    groups = {s for s in ran(log) if s.startswith("pipeline/")}
+    assert groups == {f"{FEBRUARY}:prepare@2013-02", f"{FEBRUARY}:score@2013-02"}
+    assert log.count("2013-02: 4 batches, 3 reused, 1 computed") == 2  # prepare, then score
+    assert "2013-01:" not in log
+    assert "Running stage" not in repro(added["repo"])
+
+
+def test_the_months_outputs_are_those_of_a_build_from_scratch(added, tmp_path):
+    scratch = copy_of(added["repo"], tmp_path / "scratch")
+    (scratch / "pipeline/2013-02/dvc.lock").unlink()  # no previous run to reuse
+    log = repro(scratch, "--no-run-cache", FEBRUARY)
+    assert log.count("2013-02: 4 batches, 0 reused, 4 computed") == 2
+    lock = "pipeline/2013-02/dvc.lock"
+    assert (scratch / lock).read_bytes() == (added["repo"] / lock).read_bytes()
+    for folder in ("data/prepared", "data/profiles", "data/scores", "metrics/batches"):
+        mine, theirs = added["repo"] / folder / "2013-02", scratch / folder / "2013-02"
+        assert sorted(p.name for p in mine.iterdir()) == sorted(p.name for p in theirs.iterdir())
+        for path in mine.iterdir():
+            assert path.read_bytes() == (theirs / path.name).read_bytes(), path
+
+
+def test_a_params_change_recomputes_every_batch(daily, tmp_path):
+    repo = copy_of(daily, tmp_path / "repo")
+    params = repo / "params.yaml"
+    params.write_text(params.read_text().replace("share: 0.5 ", "share: 0.6 ", 1))
+    log = repro(repo)
+    assert {s for s in ran(log) if s.startswith("pipeline/")} == {
+        "pipeline/2013-01/dvc.yaml:score@2013-01",
+        f"{FEBRUARY}:score@2013-02",
+    }
+    assert "2013-01: 5 batches, 0 reused, 5 computed" in log
+    assert "2013-02: 3 batches, 0 reused, 3 computed" in log
+
+
+def cache_object(repo: Path, folder: str, name: str) -> Path:
+    """The DVC cache object of one file of a group folder, as the group lock records it."""
+    lock = yaml.safe_load((repo / "pipeline/2013-02/dvc.lock").read_text())
+    stage = "prepare@2013-02" if folder.startswith("data/pr") else "score@2013-02"
+    (dir_md5,) = [o["md5"] for o in lock["stages"][stage]["outs"] if o["path"] == folder]
+    cache = repo / ".dvc/cache/files/md5"
+    listing = json.loads((cache / dir_md5[:2] / dir_md5[2:]).read_text())
+    (md5,) = [e["md5"] for e in listing if e["relpath"] == name]
+    return cache / md5[:2] / md5[2:]
+
+
+def test_a_missing_or_corrupted_cache_object_is_computed_again(daily, demo_months, tmp_path):
+    repo = copy_of(daily, tmp_path / "repo")
+    expected = {
+        path: (repo / path).read_bytes()
+        for path in (paths.prepared("2013-02-01"), paths.profile("2013-02-02"))
+    }
+    corrupted = cache_object(repo, "data/prepared/2013-02", "2013-02-01.parquet")
+    corrupted.chmod(0o644)
+    corrupted.write_bytes(b"bit rot")
+    cache_object(repo, "data/profiles/2013-02", "2013-02-02.json").unlink()
+    run(repo, "driftline", "ingest", str(day_csv(demo_months, "2013-02-04", tmp_path)))
+    log = repro(repo)
+    assert "2013-02: 4 batches, 1 reused, 3 computed" in log  # only 2013-02-03 was intact
+    for path, data in expected.items():
+        assert (repo / path).read_bytes() == data, path  # computed again, the same bytes
+    assert "2013-02: 4 batches, 3 reused, 1 computed" in log  # score: its cache is intact
+
+
+def test_a_registry_the_stage_files_do_not_match_is_refused_naming_the_fix(daily, tmp_path):
+    repo = copy_of(daily, tmp_path / "repo")
+    params = repo / "params.yaml"
+    text = params.read_text()
+    params.write_text(text.replace('  - "2013-02-03"\n', '  - "2013-02-03"\n  - "2013-03-01"\n'))
+    done = run(repo, "dvc", "repro", check=False)
+    said = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "group 2013-03 (2013-03-01...) has no pipeline/2013-03/dvc.yaml" in said
+    assert "Run 'driftline pipeline sync' to regenerate them" in said and "Traceback" not in said
+    check = run(repo, "driftline", "pipeline", "sync", "--check", check=False)
+    assert check.returncode == 2 and "pipeline/2013-03/dvc.yaml: missing" in check.stderr
+    run(repo, "driftline", "pipeline", "sync")
+    assert (repo / "pipeline/2013-03/dvc.yaml").is_file()
