@@ -33,15 +33,6 @@ DVC_DIR = Path(".dvc")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def file_md5(path: str | Path) -> str:
-    """The md5 of a file's bytes, as DVC 3 records it."""
-    digest = hashlib.md5(usedforsecurity=False)
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def code_fingerprint(package: Path = CODE) -> str:
     """A sha256 over every .py file of a package, by relative path, sorted; by default the
     stages' code as DVC tracks it (``src/driftline/core``, the code dep of every stage), so

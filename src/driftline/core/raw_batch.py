@@ -3,13 +3,13 @@ bytes are the ones it records. ``prepare@`` reads them; ``driftline ingest`` wri
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from driftline.core import paths
+from driftline.core.dvc_md5 import file_md5
 from driftline.core.errors import DriftlineError
 
 # The C loader when PyYAML has one: a registry can hold hundreds of .dvc files.
@@ -34,15 +34,12 @@ def verify_raw(name: str) -> None:
     """Refuse a raw batch whose bytes differ from the md5 its .dvc file records: the file, or
     the DVC cache copy it was checked out from, is corrupted, and must not be used."""
     expected = recorded_md5(name)
-    digest = hashlib.md5(usedforsecurity=False)
-    with paths.raw(name).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != expected:
+    actual = file_md5(paths.raw(name))
+    if actual != expected:
         cached = Path(".dvc/cache/files/md5") / str(expected)[:2] / str(expected)[2:]
         raise DriftlineError(
             f"{paths.raw(name)} does not match the md5 recorded in {dvc_file(name)} (got "
-            f"{digest.hexdigest()}, expected {expected}): the file or its copy in the DVC cache "
+            f"{actual}, expected {expected}): the file or its copy in the DVC cache "
             f"is corrupted, and it was not used. Repair: delete both copies and fetch a good "
             f"one from the remote: rm -f {paths.raw(name)} {cached}; dvc pull {paths.raw(name)}"
             " (without a remote: put the original file back and run 'dvc add' on it)"
