@@ -37,7 +37,7 @@ from common import ROOT, copy_repo, run  # noqa: E402
 from driftline.ops.backfill import read_final_log, split  # noqa: E402
 from driftline.ops.demo import batch_csv_bytes, load_months  # noqa: E402
 
-COMMITTED = 6  # the demo batches params.yaml registers
+COMMITTED = 6  # the demo batches pipeline/batches.yaml registers
 
 
 def base_repo(batches: int, workdir: Path, remote: Path) -> Path:

@@ -12,14 +12,14 @@ measures it). Layouts:
 
 - ``per-batch``, the layout before the month groups: one prepare@ and one score@ stage per
   batch (foreach), the batch list in params.yaml, one ``data/raw/<day>.csv.dvc`` per batch;
-- ``month-groups``: one prepare and one score stage per month of days, each month in its own
-  ``pipeline/<month>/dvc.yaml`` with its own lock, listing each day's raw file as a dep and
-  writing one folder per output; the batch list apart from params.yaml
+- ``month-groups``, the layout built now: one prepare and one score stage per month of days,
+  each month in its own ``pipeline/<month>/dvc.yaml`` with its own lock, listing each day's
+  raw file as a dep and writing one folder per output; the batch list apart from params.yaml
   (``pipeline/batches.yaml``); one tracked raw folder per month (``data/raw/<month>.dvc``);
 - ``month-groups+params``: the same, but the batch list in params.yaml;
 - ``month-groups+raw-dvc``: the same, but one ``.dvc`` file per raw day, and
-- ``month-groups+params+raw-dvc``: the stages grouped, and nothing else changed (today's
-  layout: the raw tracking and the batch list are the next step).
+- ``month-groups+params+raw-dvc``: the stages grouped, and nothing else changed (the layout
+  of 2026-12-03, before the batch list and the raw tracking moved).
   The last three show what each choice is worth at 1,000 batches.
 
 Per layout and size: no-op ``dvc status`` and ``dvc repro``; then one day is added (its raw
@@ -222,7 +222,9 @@ def group_file(layout: Layout, group: str, days: list[str]) -> dict:
 def register(repo: Path, layout: Layout, days: list[str]) -> None:
     """The batch list and the per-batch stage files for ``days``, as ingest would write them."""
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["batches"] = days if layout.registry_in_params else []
+    params.pop("batches", None)
+    if layout.registry_in_params:
+        params = {"batches": days, **params}
     params["train"]["window"] = {"start": days[0], "end": days[6]}
     write(repo / "params.yaml", yaml.safe_dump(params, sort_keys=False))
     if not layout.registry_in_params:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -30,6 +30,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_ingest import DEMO_YEAR, measured, month_names, shifted  # noqa: E402
 from common import ROOT, copy_repo, stage_figures  # noqa: E402
+from driftline.core.config import REGISTRY_FILE  # noqa: E402
 from driftline.ops.demo import batch_csv_bytes, load_months  # noqa: E402
 from driftline.ops.params_text import set_window  # noqa: E402
 
@@ -51,11 +52,12 @@ def land(months: dict, years: int, copies: int, landing: Path) -> dict:
 
 def empty_project(repo: Path, names: list[str]) -> None:
     """Unregister the committed demo batches and set the window to the last batches."""
-    for dvc_file in (repo / "data" / "raw").glob("*.csv.dvc"):
+    (repo / REGISTRY_FILE).write_text("batches: []\n")
+    for dvc_file in (repo / "data" / "raw").glob("*.dvc"):
+        shutil.rmtree(dvc_file.with_suffix(""), ignore_errors=True)
         dvc_file.unlink()
     params = repo / "params.yaml"
-    text = re.sub(r"(?m)^batches:\n(?:  - .*\n)+", "batches: []\n", params.read_text())
-    params.write_text(set_window(text, names[-WINDOW], names[-1]))
+    params.write_text(set_window(params.read_text(), names[-WINDOW], names[-1]))
 
 
 def one_run(years: int, copies: int, months: dict, workdir: Path) -> dict:

@@ -123,3 +123,19 @@ def pipeline_stages(root: Path = ROOT) -> dict[str, dict]:
     for name in pipelines(root):
         found.update(yaml.safe_load((root / name).read_text())["stages"])
     return found
+
+
+REGISTRY = "pipeline/batches.yaml"
+
+
+def registered(repo: Path) -> list[str]:
+    """The batch names a project's registry lists, oldest first, as the file holds them."""
+    return yaml.safe_load((repo / REGISTRY).read_text())["batches"] or []
+
+
+def unregister_all(repo: Path) -> None:
+    """A project with no batch: its registry emptied, its raw folders and their .dvc gone."""
+    (repo / REGISTRY).write_text("batches: []\n")
+    for record in (repo / "data/raw").glob("*.dvc"):
+        shutil.rmtree(record.with_suffix(""), ignore_errors=True)
+        record.unlink()

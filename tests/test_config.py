@@ -8,8 +8,13 @@ from driftline.core.errors import DriftlineError
 
 
 def write(tmp_path, params):
+    """params.yaml, and the batch list apart in pipeline/batches.yaml, as a project has them."""
+    settings = {k: v for k, v in params.items() if k != "batches"}
+    (tmp_path / "pipeline").mkdir(exist_ok=True)
+    registry = tmp_path / "pipeline/batches.yaml"
+    registry.write_text(yaml.safe_dump({"batches": params["batches"]}), encoding="utf-8")
     path = tmp_path / "params.yaml"
-    path.write_text(yaml.safe_dump(params), encoding="utf-8")
+    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
     return path
 
 
@@ -27,7 +32,7 @@ def test_repository_params_load_and_window_resolves(params):
         (lambda p: p["train"].update(holdout_fraction=1.5), "'train.holdout_fraction'"),
         (lambda p: p["evaluate"].update(threshold=True), "'evaluate.threshold' must be"),
         (lambda p: p.pop("drift"), "missing key 'drift.share'"),
-        (lambda p: p["batches"].append("2013-01"), "lists a batch twice"),
+        (lambda p: p["batches"].append("2013-01"), "pipeline/batches.yaml: lists 2013-01 twice"),
         (lambda p: p["target"].update(missing="keep"), "'target.missing' is 'keep'"),
         (lambda p: p["target"].update(positive={"over": 15}), "one rule, one of above"),
         (lambda p: p["target"].update(positive={"above": "x"}), "'target.positive.above'"),
@@ -63,13 +68,33 @@ def test_bad_params_name_the_key(tmp_path, params, change, message):
     assert message in str(info.value)
 
 
-def test_missing_and_malformed_files(tmp_path):
+def test_missing_and_malformed_files(tmp_path, params):
     with pytest.raises(DriftlineError, match="params.yaml: file not found"):
         load_params(tmp_path / "params.yaml")
     path = tmp_path / "params.yaml"
-    path.write_text("batches: [unclosed\n", encoding="utf-8")
-    with pytest.raises(DriftlineError, match="not valid YAML"):
+    path.write_text("train: [unclosed\n", encoding="utf-8")
+    with pytest.raises(DriftlineError, match="params.yaml: not valid YAML"):
         load_params(path)
+    write(tmp_path, params)
+    (tmp_path / "pipeline/batches.yaml").write_text("batches: [unclosed\n", encoding="utf-8")
+    with pytest.raises(DriftlineError, match="pipeline/batches.yaml: not valid YAML"):
+        load_params(path)
+    (tmp_path / "pipeline/batches.yaml").unlink()
+    with pytest.raises(DriftlineError, match="pipeline/batches.yaml: file not found") as info:
+        load_params(path)
+    assert "driftline init" in str(info.value) and "driftline pipeline sync" in str(info.value)
+
+
+def test_a_batch_list_left_in_params_yaml_is_refused_naming_the_command_that_moves_it(
+    tmp_path, params
+):
+    path = write(tmp_path, params)
+    old = yaml.safe_load(path.read_text())
+    path.write_text(yaml.safe_dump({"batches": params["batches"], **old}), encoding="utf-8")
+    with pytest.raises(DriftlineError) as info:
+        load_params(path)
+    assert "now lives in pipeline/batches.yaml" in str(info.value)
+    assert "run 'driftline pipeline sync' to move it" in str(info.value)
 
 
 def test_repository_contract_loads(contract):

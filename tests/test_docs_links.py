@@ -32,8 +32,9 @@ PAGES = sorted(["README.md", *(f"docs/{p.name}" for p in (ROOT / "docs").glob("*
 
 # Paths the pages name that are written at run time, never committed: pattern -> what writes it.
 GENERATED = {
-    "data/raw/*.csv": "raw batches: `driftline demo materialize` or `ingest` (DVC-tracked)",
-    "data/raw/2013-07.csv.dvc": "the README's example ingest of July",
+    "data/raw/*/*.csv": "raw batches: `driftline demo materialize` or `ingest` (DVC-tracked)",
+    "data/raw/*": "a group's raw folder: `driftline demo materialize` or `ingest` (DVC-tracked)",
+    "data/raw/2013-07.dvc": "the README's example ingest of July",
     "data/incoming/*": "`driftline demo next`: the demo's landing folder (git-ignored)",
     "data/prepared/*": "DVC outputs of prepare@<group>: a folder per group",
     "data/prepared/*/*": "DVC outputs of prepare@<group>",

@@ -18,7 +18,7 @@ import yaml
 
 from driftline.core.io import write_json
 from driftline.core.stages import run as run_stage
-from helpers import ENV, SAME_PYTHON_AS_THE_LOCKS, copy_of, run
+from helpers import ENV, SAME_PYTHON_AS_THE_LOCKS, copy_of, registered, run
 from test_ingest import STAGING, csv_file, snapshot
 
 pytestmark = pytest.mark.e2e
@@ -74,24 +74,25 @@ def test_ingest_killed_mid_way_is_undone_and_can_be_rerun(tmp_path, materialized
     repo = copy_of(materialized, tmp_path / "repo")
     before = snapshot(repo)
     batch = csv_file(tmp_path / "in", demo_months["2013-07"])
-    # Killed in its commit: the journal written, the file moved into data/raw, `dvc add` next.
+    # Killed in its commit: the journal written, the file moved into its month's folder in
+    # data/raw, `dvc add` next.
     run_until_killed(repo, ["driftline", "ingest", str(batch)], {**ENV, FAILPOINT: "ingest-moved"})
     assert (repo / ".dvc/tmp/driftline-ingest.journal").is_file(), "killed outside the commit"
-    assert (repo / "data/raw/2013-07.csv").is_file()  # half-done: moved, not registered
+    assert (repo / "data/raw/2013-07/2013-07.csv").is_file()  # half-done: moved, not registered
     done = run(repo, "driftline", "ingest", str(batch))
     assert "undid an interrupted ingest of 2013-07" in done.stderr
     assert not any((repo / STAGING).glob("batch-*"))
-    assert yaml.safe_load((repo / "params.yaml").read_text())["batches"][-1] == "2013-07"
-    assert "up to date" in run(repo, "dvc", "status", "data/raw/2013-07.csv.dvc").stdout
-    # Besides the new batch's files, its month's stage file, params.yaml and
+    assert registered(repo)[-1] == "2013-07"
+    assert "up to date" in run(repo, "dvc", "status", "data/raw/2013-07.dvc").stdout
+    # Besides the new batch's files, its month's stage file, the registry and
     # data/raw/.gitignore, nothing changed.
     after, _ = snapshot(repo)
     changed = {k for k in before[0].keys() | after.keys() if before[0].get(k) != after.get(k)}
     assert changed == {
-        "params.yaml",
+        "pipeline/batches.yaml",
         "data/raw/.gitignore",
-        "data/raw/2013-07.csv",
-        "data/raw/2013-07.csv.dvc",
+        "data/raw/2013-07/2013-07.csv",
+        "data/raw/2013-07.dvc",
         "pipeline/2013-07/dvc.yaml",
     }
 
@@ -155,8 +156,11 @@ def test_outputs_depend_on_neither_the_clock_nor_the_time_zone(tmp_path, materia
 def test_a_corrupted_cache_object_is_refused_and_repaired_from_the_remote(tmp_path, materialized):
     repo = copy_of(materialized, tmp_path / "repo")
     run(repo, "dvc", "push")  # the default remote: a folder beside the repository
-    raw = repo / "data/raw/2013-02.csv"
-    md5 = yaml.safe_load((repo / "data/raw/2013-02.csv.dvc").read_text())["outs"][0]["md5"]
+    raw = repo / "data/raw/2013-02/2013-02.csv"
+    folder = yaml.safe_load((repo / "data/raw/2013-02.dvc").read_text())["outs"][0]["md5"]
+    listing = repo / ".dvc/cache/files/md5" / folder[:2] / folder[2:]
+    (entry,) = json.loads(listing.read_text())
+    md5 = entry["md5"]
     cached = repo / ".dvc/cache/files/md5" / md5[:2] / md5[2:]
     cached.chmod(0o644)
     with cached.open("r+b") as handle:  # one byte changed in DVC's cache
@@ -164,17 +168,19 @@ def test_a_corrupted_cache_object_is_refused_and_repaired_from_the_remote(tmp_pa
         handle.write(b"9" if handle.read(1) != b"9" else b"8")
     raw.unlink()
     run(repo, "dvc", "checkout", str(raw.relative_to(repo)))  # DVC restores the bad bytes
-    assert "not in cache" in run(repo, "dvc", "status", "data/raw/2013-02.csv.dvc").stdout
+    assert "not in cache" in run(repo, "dvc", "status", "data/raw/2013-02.dvc").stdout
     done = run(repo, "dvc", "repro", "pipeline/2013-02/dvc.yaml:prepare@2013-02", check=False)
     assert done.returncode != 0
-    assert "data/raw/2013-02.csv does not match the md5 recorded" in done.stdout + done.stderr
+    assert (
+        "data/raw/2013-02/2013-02.csv does not match the md5 recorded" in done.stdout + done.stderr
+    )
     repair = re.search(r"Repair: .*?: (rm -f .*?); (dvc pull \S+)", done.stdout + done.stderr)
     assert repair, done.stdout + done.stderr
     assert not (repo / "data/prepared/2013-02/2013-02.parquet").exists()  # nothing built from it
     # The repair the message gives: drop both bad copies, fetch a good one from the remote.
     run(repo, *repair.group(1).split())
     run(repo, *repair.group(2).split())
-    assert "up to date" in run(repo, "dvc", "status", "data/raw/2013-02.csv.dvc").stdout
+    assert "up to date" in run(repo, "dvc", "status", "data/raw/2013-02.dvc").stdout
     run(repo, "dvc", "repro", "pipeline/2013-02/dvc.yaml:prepare@2013-02")
 
 
@@ -244,7 +250,7 @@ def test_dvc_repro_while_an_ingest_runs_ends_clean_after_one_more_repro(
         return {p.name: p.read_bytes() for p in (repo / "metrics").glob("*.*")}
 
     before = metrics()
-    # The ingest is held half-way: its journal written, the six files moved into data/raw,
+    # The ingest is held half-way: its journal written, the six files moved into data/raw/,
     # not yet tracked (`dvc add`) or registered.
     go = tmp_path / "go"
     ingest = start(
@@ -254,7 +260,7 @@ def test_dvc_repro_while_an_ingest_runs_ends_clean_after_one_more_repro(
     )
     try:
         held(ingest, "ingest-moved")
-        assert all((repo / f"data/raw/{month}.csv").is_file() for month in months)
+        assert all((repo / f"data/raw/{month}/{month}.csv").is_file() for month in months)
         repro = run(repo, "dvc", "repro", check=False)
     finally:
         go.touch()

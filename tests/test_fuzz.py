@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from driftline.core.batch_groups import group_of
 from driftline.core.contract import read_batch, scan_batch
 from driftline.core.errors import DriftlineError
 from driftline.ops.demo import batch_csv_bytes
@@ -126,7 +127,7 @@ def test_ingest_adds_or_refuses_and_leaves_no_trace(tmp_path_factory, materializ
     if done.returncode == 0:
         added = batches(repo)[-1]
         assert batches(repo)[:-1] == batches(materialized), "an accepted batch is registered last"
-        tracked = f"data/raw/{added}.csv.dvc"
+        tracked = f"data/raw/{group_of(added)}.dvc"
         assert "up to date" in run(repo, "dvc", "status", tracked).stdout
     else:
         assert done.returncode == 2, done.stderr

@@ -20,7 +20,7 @@ import yaml
 from driftline.core import paths
 from driftline.ops.demo import batch_csv_bytes
 from driftline.ops.params_text import set_window
-from helpers import copy_of, run
+from helpers import copy_of, run, unregister_all
 
 pytestmark = pytest.mark.integration
 
@@ -52,11 +52,9 @@ def daily(committed, demo_months, tmp_path_factory) -> Path:
     repo = copy_of(committed, tmp / "repo")
     contract = repo / "contract.yaml"
     contract.write_text(re.sub(r"(?m)^period: month\b", "period: day", contract.read_text()))
-    for record in (repo / "data/raw").glob("*.csv.dvc"):
-        record.unlink()
+    unregister_all(repo)  # the demo months
     params = repo / "params.yaml"
-    text = re.sub(r"(?m)^batches:\n(?:  - .*\n)+", "batches: []\n", params.read_text())
-    params.write_text(set_window(text, DAYS[0], DAYS[2]))
+    params.write_text(set_window(params.read_text(), DAYS[0], DAYS[2]))
     for day in DAYS:
         day_csv(demo_months, day, tmp / "landing")
     run(repo, "driftline", "ingest", "--from", str(tmp / "landing"))
@@ -90,7 +88,7 @@ def test_status_names_the_new_day_under_its_months_prepare_stage(added):
     # score@2013-02's command names the new day too; January is untouched.
     assert groups <= {f"{FEBRUARY}:prepare@2013-02", f"{FEBRUARY}:score@2013-02"}
     prepare = changed_deps(status, f"{FEBRUARY}:prepare@2013-02")
-    assert prepare == {"data/raw/2013-02-04.csv": "modified"}
+    assert prepare == {"data/raw/2013-02/2013-02-04.csv": "modified"}
     assert changed_deps(status, f"{FEBRUARY}:score@2013-02") == {}
 
 
@@ -161,9 +159,9 @@ def test_a_missing_or_corrupted_cache_object_is_computed_again(daily, demo_month
 
 def test_a_registry_the_stage_files_do_not_match_is_refused_naming_the_fix(daily, tmp_path):
     repo = copy_of(daily, tmp_path / "repo")
-    params = repo / "params.yaml"
-    text = params.read_text()
-    params.write_text(text.replace('  - "2013-02-03"\n', '  - "2013-02-03"\n  - "2013-03-01"\n'))
+    registry = repo / "pipeline/batches.yaml"  # a day added by hand, the stage files left
+    text = registry.read_text()
+    registry.write_text(text.replace('  - "2013-02-03"\n', '  - "2013-02-03"\n  - "2013-03-01"\n'))
     done = run(repo, "dvc", "repro", check=False)
     said = done.stdout + done.stderr
     assert done.returncode != 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 import yaml
 
 from driftline.ops.demo import batch_csv_bytes
-from helpers import ENV, S3_ENV, copy_of, run
+from helpers import ENV, S3_ENV, copy_of, registered, run, unregister_all
 
 STAGING = Path(".dvc/tmp/driftline-ingest")
 
@@ -48,8 +49,15 @@ def snapshot(repo: Path) -> tuple[dict[str, str], str]:
     return files, run(repo, "git", "status", "--porcelain").stdout
 
 
+def listing(repo: Path, record: dict) -> dict[str, str]:
+    """A tracked folder's files and md5s, from the .dir object its .dvc record names."""
+    md5 = record["outs"][0]["md5"].removesuffix(".dir")
+    entries = json.loads((repo / ".dvc/cache/files/md5" / md5[:2] / f"{md5[2:]}.dir").read_text())
+    return {e["relpath"]: e["md5"] for e in entries}
+
+
 def batches(repo: Path) -> list[str]:
-    return yaml.safe_load((repo / "params.yaml").read_text())["batches"]
+    return registered(repo)
 
 
 def refused(repo: Path, *args: str) -> str:
@@ -172,21 +180,28 @@ def test_ingest_adds_tracks_and_registers_the_batch(repo, july):
     done = run(repo, "driftline", "ingest", str(path))
     assert "dvc repro" in done.stdout and "dvc push" in done.stdout
     assert batches(repo)[-1] == "2013-07"
-    record = yaml.safe_load((repo / "data/raw/2013-07.csv.dvc").read_text())
-    raw = (repo / "data/raw/2013-07.csv").read_bytes()
-    assert record["outs"][0]["md5"] == hashlib.md5(raw).hexdigest()
+    # The month's folder is tracked as one: its .dvc holds the folder's hash, each batch's
+    # meta, and its .dir listing in the cache each file's md5.
+    record = yaml.safe_load((repo / "data/raw/2013-07.dvc").read_text())
+    raw = (repo / "data/raw/2013-07/2013-07.csv").read_bytes()
+    assert listing(repo, record) == {"2013-07.csv": hashlib.md5(raw).hexdigest()}
     assert record["meta"] == {
-        "period": "2013-07",
-        "rows": 29425,
-        "source": "2013-07.csv",
-        "unseen_category_rows": 0,
+        "batches": {
+            "2013-07": {
+                "period": "2013-07",
+                "rows": 29425,
+                "source": "2013-07.csv",
+                "unseen_category_rows": 0,
+            }
+        }
     }
     # The canonical bytes are those `driftline demo materialize` writes on a fresh clone.
     assert raw == path.read_bytes()
-    assert "2013-07.csv" in (repo / "data/raw/.gitignore").read_text()
-    assert "params.yaml" in run(repo, "git", "status", "--porcelain").stdout
-    # Comments in params.yaml survive the registration.
-    assert "# Every setting the pipeline uses" in (repo / "params.yaml").read_text()
+    assert "/2013-07\n" in (repo / "data/raw/.gitignore").read_text()
+    # Registered in the registry; the settings are left as they are.
+    status = run(repo, "git", "status", "--porcelain").stdout
+    assert " M pipeline/batches.yaml" in status and "params.yaml" not in status
+    assert (repo / "pipeline/batches.yaml").read_text().startswith("# The registered raw batches")
 
 
 def test_parquet_input_and_dropped_extra_columns(repo, july, tmp_path):
@@ -200,7 +215,7 @@ def test_parquet_input_and_dropped_extra_columns(repo, july, tmp_path):
     done = run(repo, "driftline", "ingest", str(path))
     assert "dropped columns ['gate']" in done.stderr
     assert batches(repo)[-1] == "2013-07"
-    assert "gate" not in (repo / "data/raw/2013-07.csv").read_text().splitlines()[0]
+    assert "gate" not in (repo / "data/raw/2013-07/2013-07.csv").read_text().splitlines()[0]
 
 
 def test_unseen_categories_are_counted_not_refused(repo, july):
@@ -208,7 +223,7 @@ def test_unseen_categories_are_counted_not_refused(repo, july):
     done = run(repo, "driftline", "ingest", str(path))
     assert "2 rows with unseen categories" in done.stderr
     assert (
-        yaml.safe_load((repo / "data/raw/2013-07.csv.dvc").read_text())["meta"][
+        yaml.safe_load((repo / "data/raw/2013-07.dvc").read_text())["meta"]["batches"]["2013-07"][
             "unseen_category_rows"
         ]
         == 2
@@ -305,8 +320,8 @@ def test_two_ingests_at_once_never_corrupt_the_registry(repo, demo_months, tmp_p
     # Both went in, one after the other, in time order.
     assert new == ["2013-07", "2013-08"]
     for name in registered:
-        assert (repo / f"data/raw/{name}.csv.dvc").is_file()
-        assert (repo / f"data/raw/{name}.csv").is_file()
+        assert (repo / f"data/raw/{name}.dvc").is_file()
+        assert (repo / f"data/raw/{name}/{name}.csv").is_file()
     assert not any((repo / STAGING).glob("*"))
 
 
@@ -330,13 +345,7 @@ def test_ingest_from_an_s3_landing_location(repo, demo_months, s3_endpoint, monk
 
 
 def test_a_new_project_ingests_its_first_batch_before_any_window(repo, july):
-    params = repo / "params.yaml"
-    text = params.read_text()
-    head, rest = text.split("batches:\n", 1)
-    rest = rest[rest.index("\n\n") :]  # drop the registered items
-    params.write_text(head + "batches: []\n" + rest)
-    for dvc in (repo / "data/raw").glob("*.dvc"):
-        dvc.unlink()
+    unregister_all(repo)
     path = csv_file(repo / "incoming", july)
     run(repo, "driftline", "ingest", str(path))
     assert batches(repo) == ["2013-07"]

@@ -12,13 +12,13 @@ import pytest
 import yaml
 
 from driftline.core.batch_groups import check_group_files, group_of, grouped
+from driftline.core.dvc_cache import cache_dir
 from driftline.core.errors import DriftlineError
 from driftline.core.known_outputs import (
     MANIFEST,
     GroupStage,
     batch_key,
     build,
-    cache_dir,
     code_fingerprint,
     declared,
     unchanged,
@@ -197,7 +197,10 @@ def test_a_group_file_lists_its_batches_and_is_the_same_bytes_every_time():
     prepare = stages["prepare"]["do"]
     assert stages["prepare"]["foreach"] == stages["score"]["foreach"] == ["2013-01"]
     assert prepare["cmd"] == "python -m driftline.core.stages.prepare 2013-01-01 2013-01-02"
-    assert prepare["deps"][:2] == ["data/raw/2013-01-01.csv", "data/raw/2013-01-02.csv"]
+    assert prepare["deps"][:2] == [
+        "data/raw/2013-01/2013-01-01.csv",
+        "data/raw/2013-01/2013-01-02.csv",
+    ]
     assert prepare["outs"] == ["data/prepared/2013-01", "data/profiles/2013-01"]
     assert stages["score"]["do"]["outs"] == ["data/scores/2013-01", "metrics/batches/2013-01"]
 

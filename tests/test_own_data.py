@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers import copy_of, run
+from helpers import copy_of, registered, run
 
 pytestmark = pytest.mark.e2e
 
@@ -110,7 +110,8 @@ def test_init_removes_the_demo_and_infers_the_contract(project):
     assert not list((project / "metrics" / "batches").glob("2013-*"))
     params = yaml.safe_load((project / "params.yaml").read_text())
     assert "demo" not in params
-    assert params["batches"] == MONTHS
+    assert "batches" not in params
+    assert registered(project) == MONTHS
     assert params["target"] == {
         "column": "rain_tomorrow",
         "positive": {"equals": "Yes"},

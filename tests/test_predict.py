@@ -129,7 +129,7 @@ def repo(served, tmp_path) -> Path:
 
 def labelled_rows(repo: Path, batch: str = BATCH) -> pd.DataFrame:
     """A raw batch's rows that prepare@ keeps (a target), as the text the file holds."""
-    raw = pd.read_csv(repo / f"data/raw/{batch}.csv", dtype=str, keep_default_na=False)
+    raw = pd.read_csv(repo / f"data/raw/{batch}/{batch}.csv", dtype=str, keep_default_na=False)
     return raw[raw[TARGET] != "NA"].reset_index(drop=True)
 
 
@@ -173,7 +173,7 @@ def test_a_csv_is_scored_as_the_pipeline_scores_it_in_the_input_order(repo, tmp_
 
 def test_a_parquet_file_with_its_target_and_every_column_is_scored_the_same(repo, tmp_path):
     raw = labelled_rows(repo)
-    typed = pd.read_csv(repo / f"data/raw/{BATCH}.csv").loc[lambda f: f[TARGET].notna()]
+    typed = pd.read_csv(repo / f"data/raw/{BATCH}/{BATCH}.csv").loc[lambda f: f[TARGET].notna()]
     typed.to_parquet(tmp_path / "in.parquet", index=False)
     predict(repo, tmp_path / "in.parquet", "-o", tmp_path / "out.parquet", "--keep", "flight")
     out = pd.read_parquet(tmp_path / "out.parquet")
@@ -244,7 +244,7 @@ def test_values_outside_the_contract_are_refused_naming_row_column_and_rule(repo
 
 
 def test_a_wrong_type_in_a_parquet_file_is_refused_naming_its_row(repo, tmp_path):
-    typed = pd.read_csv(repo / f"data/raw/{BATCH}.csv").head(3000)
+    typed = pd.read_csv(repo / f"data/raw/{BATCH}/{BATCH}.csv").head(3000)
     typed["distance"] = typed["distance"].astype("str")  # a text column in the file
     typed.loc[1234, "distance"] = "far"
     typed.to_parquet(tmp_path / "in.parquet", index=False)

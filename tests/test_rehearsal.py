@@ -551,7 +551,7 @@ def test_the_retraining_pull_request_gets_its_report_and_tests(world, scheduled)
     assert pull["branch"] == "driftline/retrain" and pull["base"] == "main"
     assert pull["token"] == "app"
     files = set(pull["files"])
-    assert {"data/raw/2013-07.csv.dvc", "params.yaml", "dvc.lock", "metrics/drift.json"} <= files
+    assert {"data/raw/2013-07.dvc", "params.yaml", "dvc.lock", "metrics/drift.json"} <= files
     assert "data/raw/.gitignore" in files  # DVC's new ignore entries are committed too
     # The new month's generated stage file and its lock (driftline ingest wrote the file).
     assert {"pipeline/2013-07/dvc.yaml", "pipeline/2013-07/dvc.lock"} <= files
@@ -567,7 +567,7 @@ def test_the_retraining_run_pushes_the_batch_to_s3_and_reads_it_from_a_custom_en
     # Ingest read the landing bucket from moto's endpoint, which only the workflow's
     # DVC_S3_ENDPOINT_URL names (the credentials stand-in, like the real action, sets none).
     (pull,) = world.recorded("pull-requests.json")
-    record = yaml.safe_load(world.origin_show(pull["branch"], "data/raw/2013-07.csv.dvc"))
+    record = yaml.safe_load(world.origin_show(pull["branch"], "data/raw/2013-07.dvc"))
     assert s3_object(record["outs"][0]["md5"]) in world.bucket()
 
 

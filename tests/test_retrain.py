@@ -11,7 +11,7 @@ from driftline.core.retrain_verdict import chosen_rules, verdict
 from driftline.core.rules import check_metric
 from driftline.ops.params_text import set_window
 from driftline.ops.retrain import moved_window
-from helpers import copy_of, run
+from helpers import REGISTRY, copy_of, registered, run
 
 BATCHES = [f"2013-{m:02d}" for m in range(1, 9)]
 
@@ -108,8 +108,10 @@ def test_set_window_changes_two_values_and_keeps_every_comment(repo_root):
 def project(tmp_path, repo_root):
     """A folder with the repo's params.yaml and a drift verdict for its newest batch."""
     shutil.copy(repo_root / "params.yaml", tmp_path / "params.yaml")
+    (tmp_path / "pipeline").mkdir()
+    shutil.copy(repo_root / REGISTRY, tmp_path / REGISTRY)
     (tmp_path / "metrics").mkdir()
-    newest = yaml.safe_load((repo_root / "params.yaml").read_text())["batches"][-1]
+    newest = registered(repo_root)[-1]
     write_verdict(tmp_path, newest, True)
     return tmp_path
 
@@ -132,15 +134,12 @@ def test_retrain_command_moves_the_window_and_says_why(demo):
     before = yaml.safe_load((project / "params.yaml").read_text())
     done = run(project, "driftline", "retrain")
     after = yaml.safe_load((project / "params.yaml").read_text())
-    newest = before["batches"][-1]
-    length = before["batches"].index(before["train"]["window"]["end"]) - before["batches"].index(
-        before["train"]["window"]["start"]
-    )
+    batches = registered(project)
+    newest = batches[-1]
+    window = before["train"]["window"]
+    length = batches.index(window["end"]) - batches.index(window["start"])
     assert after["train"]["window"]["end"] == newest
-    assert (
-        after["batches"].index(newest) - after["batches"].index(after["train"]["window"]["start"])
-        == length
-    )
+    assert batches.index(newest) - batches.index(after["train"]["window"]["start"]) == length
     assert "reason: dataset drift" in done.stdout and "(sliding)" in done.stdout
     assert (project / "models/champion/model.pkl.dvc").is_file()
     again = run(project, "driftline", "retrain")  # now already at the newest batch
@@ -153,7 +152,7 @@ def test_retrain_command_dry_run_and_not_advised_change_nothing(demo):
     dry = run(project, "driftline", "retrain", "--dry-run").stdout
     assert "Dry run: params.yaml and models/champion are unchanged." in dry
     assert not (project / "models/champion/model.pkl").exists()
-    newest = yaml.safe_load(original)["batches"][-1]
+    newest = registered(project)[-1]
     write_verdict(project, newest, False)
     assert "No retraining advised" in run(project, "driftline", "retrain").stdout
     assert (project / "params.yaml").read_bytes() == original

@@ -34,8 +34,8 @@ def dvc(repo: Path, *args: str, check: bool = True):
 
 
 def recorded_objects(repo: Path) -> dict[str, str]:
-    """The raw batches (their .dvc files) and the model and training window (dvc.lock), by
-    path, as the `<2 hex>/<rest>` object names DVC stores them under."""
+    """The raw batches' group folders (their .dvc files) and the model and training window
+    (dvc.lock), by path, as the `<2 hex>/<rest>` object names DVC stores them under."""
     recorded = {}
     for dvc_file in sorted((repo / "data" / "raw").glob("*.dvc")):
         (out,) = yaml.safe_load(dvc_file.read_text())["outs"]
@@ -94,7 +94,7 @@ def pushed(reproduced, s3, s3_endpoint, tmp_path_factory) -> Path:
 
 def test_push_sends_the_data_and_the_models_to_the_bucket(pushed, s3):
     recorded = recorded_objects(pushed)
-    assert "models/model.pkl" in recorded and "data/raw/2013-06.csv" in recorded
+    assert "models/model.pkl" in recorded and "data/raw/2013-06" in recorded
     in_bucket = bucket_objects(s3)
     assert {path for path, name in recorded.items() if name not in in_bucket} == set()
     assert "Cache and remote 's3' are in sync" in dvc(pushed, "status", "-c").stdout
@@ -117,7 +117,7 @@ def test_a_fresh_clone_pulls_data_and_models_and_has_nothing_to_reproduce(
     assert not (clone / "models" / "model.pkl").exists()
     use_s3_remote(clone, s3_endpoint)
     dvc(clone, "pull")
-    for name in ("models/model.pkl", "data/raw/2013-06.csv", "data/window/train.parquet"):
+    for name in ("models/model.pkl", "data/raw/2013-06/2013-06.csv", "data/window/train.parquet"):
         assert (clone / name).read_bytes() == (pushed / name).read_bytes(), name
     assert "Data and pipelines are up to date" in dvc(clone, "status").stdout
     repro = dvc(clone, "repro")
@@ -148,7 +148,10 @@ def test_remote_down_mid_push_keeps_the_cache_and_a_retry_sends_only_the_rest(
 
     out = failed.stdout + failed.stderr
     assert failed.returncode != 0, out
-    assert "failed to push data to the cloud" in out and "Could not connect" in out, out
+    # DVC names each object it could not send and why. (When a folder's .dir listing is among
+    # them, as the raw month folders' are, DVC 3.67 ends with "unexpected error" instead of
+    # its summary line, so only the per-object lines are asserted.)
+    assert "failed to transfer" in out and "Could not connect to the endpoint URL" in out, out
     landed = bucket_objects(s3, bucket)
     assert landed, "the relay went down before any object landed"
     for name in landed:  # an object is in the bucket whole, or not at all
@@ -183,7 +186,10 @@ def test_remote_down_mid_pull_leaves_no_partial_file_and_a_retry_completes(
 
     out = failed.stdout + failed.stderr
     assert failed.returncode != 0, out
-    assert "failed to pull data from the cloud" in out and "Could not connect" in out, out
+    # DVC names each object it could not send and why. (When a folder's .dir listing is among
+    # them, as the raw month folders' are, DVC 3.67 ends with "unexpected error" instead of
+    # its summary line, so only the per-object lines are asserted.)
+    assert "failed to transfer" in out and "Could not connect to the endpoint URL" in out, out
     fetched = cache_objects(clone)
     assert len(fetched) < len(expected)
     for name, path in fetched.items():  # no half-downloaded object in the cache
@@ -198,7 +204,7 @@ def test_remote_down_mid_pull_leaves_no_partial_file_and_a_retry_completes(
 
     dvc(clone, "pull")
 
-    for name in ("models/model.pkl", "data/raw/2013-06.csv", "data/window/train.parquet"):
+    for name in ("models/model.pkl", "data/raw/2013-06/2013-06.csv", "data/window/train.parquet"):
         assert (clone / name).read_bytes() == (pushed / name).read_bytes(), name
     assert "Data and pipelines are up to date" in dvc(clone, "status").stdout
     assert "Running stage" not in dvc(clone, "repro").stdout

@@ -73,7 +73,7 @@ def listed_batches(path: Path) -> list[str] | None:
 
 
 def check_group_files(batches: list[str], root: Path = Path(".")) -> None:
-    """Refuse a registry (params.yaml ``batches``) that the group stage files do not match:
+    """Refuse a registry (``pipeline/batches.yaml``) that the group stage files do not match:
     a group with no file, a file that lists other batches, or a file of no registered group.
 
     Raises
@@ -88,14 +88,14 @@ def check_group_files(batches: list[str], root: Path = Path(".")) -> None:
         if listed is None:
             problems.append(f"group {group} ({names[0]}...) has no {group_file(group)}")
         elif listed != names:
-            problems.append(f"{group_file(group)} lists {listed}, params.yaml {names}")
+            problems.append(f"{group_file(group)} lists {listed}, pipeline/batches.yaml {names}")
     for path in sorted((root / PIPELINE).glob("*/dvc.yaml")):
         group = path.parent.name
         if group not in groups and listed_batches(path) is not None:
             problems.append(f"{group_file(group)} is of group {group}, which no batch is in")
     if problems:
         raise DriftlineError(
-            "the per-group stage files do not match params.yaml 'batches':\n  "
+            "the per-group stage files do not match pipeline/batches.yaml:\n  "
             + "\n  ".join(problems)
             + f"\nRun '{SYNC_COMMAND}' to regenerate them, then 'dvc repro'"
         )

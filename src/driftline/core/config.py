@@ -1,7 +1,13 @@
-"""The one params loader: reads ``params.yaml`` and refuses, naming the key, what is wrong."""
+"""The one params loader: reads ``params.yaml`` and the batch registry,
+``pipeline/batches.yaml``, and refuses, naming the file and the key, what is wrong.
+
+The registry is apart from the settings: DVC parses params.yaml again for every stage that
+declares params (each group stage does), and the list grows by a batch a day; only the
+summary stages declare it (``pipeline/batches.yaml: [batches]`` in dvc.yaml)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -10,18 +16,26 @@ import yaml
 from driftline.core.errors import DriftlineError
 
 PARAMS_FILE = "params.yaml"
+# The registered batches, oldest first: written by `driftline ingest` and `driftline init`,
+# read here; the generated pipeline/<group>/dvc.yaml follow it (`driftline pipeline sync`).
+REGISTRY_FILE = "pipeline/batches.yaml"
+MIGRATE_COMMAND = "driftline pipeline sync"
+# The C loader when PyYAML has one: the registry can hold thousands of names.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 CONTRACT_FILE = "contract.yaml"
 CONTRACT_TYPES = ("int", "float", "str")
 
 
 def load_params(path: str | Path = PARAMS_FILE, check_window: bool = True) -> dict[str, Any]:
-    """Read ``params.yaml`` and check the keys every stage relies on.
+    """Read ``params.yaml`` and the registry beside it, and check the keys every stage
+    relies on. The registered batches are at ``params["batches"]``.
 
     Parameters
     ----------
     path : str or Path
         The params file, by default ``params.yaml`` in the working directory (DVC runs
-        stages from the repository root).
+        stages from the repository root); the registry is ``pipeline/batches.yaml`` in the
+        same folder.
     check_window : bool
         Check that ``train.window`` names registered batches. ``driftline ingest`` turns
         this off: a new project registers its first batches before it has a window.
@@ -38,8 +52,45 @@ def load_params(path: str | Path = PARAMS_FILE, check_window: bool = True) -> di
     """
     path = Path(path)
     params = _read_mapping(path)
-    _check(params, path, check_window)
+    if "batches" in params:
+        raise DriftlineError(
+            f"{path}: the batch list 'batches' now lives in {REGISTRY_FILE}, apart from the "
+            f"settings; run '{MIGRATE_COMMAND}' to move it"
+        )
+    registry = path.parent / REGISTRY_FILE
+    params["batches"] = load_registry(registry)
+    _check(params, path, registry, check_window)
     return params
+
+
+def load_registry(path: str | Path = REGISTRY_FILE) -> list[str]:
+    """The batch names the registry lists, oldest first.
+
+    Raises
+    ------
+    DriftlineError
+        If the file is missing or malformed, or lists a batch twice.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DriftlineError(
+            f"{path}: file not found. Run from the repository root; a new project gets it "
+            f"from 'driftline init', one from before it from '{MIGRATE_COMMAND}'"
+        )
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    except yaml.YAMLError as exc:
+        raise DriftlineError(f"{path}: not valid YAML: {exc}") from exc
+    names = data.get("batches") if isinstance(data, dict) else None
+    if names is None and isinstance(data, dict) and "batches" in data:
+        names = []  # `batches:` with no items yet
+    if not isinstance(names, list):
+        raise DriftlineError(f"{path}: expected 'batches:' and a list of batch names")
+    names = [str(name) for name in names]
+    twice = sorted(name for name, count in Counter(names).items() if count > 1)
+    if twice:
+        raise DriftlineError(f"{path}: lists {', '.join(twice)} twice")
+    return names
 
 
 def load_contract(path: str | Path = CONTRACT_FILE) -> dict[str, Any]:
@@ -111,7 +162,7 @@ def _read_mapping(path: Path) -> dict[str, Any]:
 
 
 def batch_list(params: dict[str, Any]) -> list[str]:
-    """The registered batches, oldest first, as listed under ``batches`` in params."""
+    """The registered batches, oldest first, as :func:`load_params` read them."""
     return [str(b) for b in params["batches"]]
 
 
@@ -192,19 +243,14 @@ def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
     return kind if isinstance(kind, tuple) else (kind,)
 
 
-def _check(params: dict[str, Any], path: Path, check_window: bool) -> None:
-    if params.get("batches", []) is None:  # `batches:` with no items yet
-        params["batches"] = []
-    batches = _require(params, "batches", list, path)
-    names = [str(b) for b in batches]
-    if len(set(names)) != len(names):
-        raise DriftlineError(f"{path}: key 'batches' lists a batch twice")
+def _check(params: dict[str, Any], path: Path, registry: Path, check_window: bool) -> None:
+    names = params["batches"]
     window = _require(params, "train.window", dict, path)
     for end in ("start", "end"):
         name = str(_require(params, f"train.window.{end}", str, path))
         if check_window and name not in names:
             raise DriftlineError(
-                f"{path}: key 'train.window.{end}' is {name!r}, which is not in 'batches'"
+                f"{path}: key 'train.window.{end}' is {name!r}, which {registry} does not list"
             )
     if check_window and names.index(str(window["start"])) > names.index(str(window["end"])):
         raise DriftlineError(f"{path}: key 'train.window' starts after it ends")

@@ -13,7 +13,6 @@ each checked against its md5 as it is copied; every other batch is computed. Any
 
 from __future__ import annotations
 
-import configparser
 import hashlib
 import json
 import time
@@ -24,12 +23,12 @@ from typing import Any
 
 import yaml
 
+from driftline.core.dvc_cache import cache_dir, cached_object, listing
 from driftline.core.io import write_bytes, write_json
 from driftline.core.log import get_logger
 from driftline.core.paths import CODE
 
 MANIFEST = "_keys.json"
-DVC_DIR = Path(".dvc")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -66,24 +65,6 @@ def unchanged(previous: dict[str, str], keys: dict[str, str]) -> list[str]:
     return [batch for batch, key in keys.items() if previous.get(batch) == key]
 
 
-def cache_dir(root: Path = Path(".")) -> Path:
-    """DVC's cache: ``cache.dir`` of ``.dvc/config.local`` or else ``.dvc/config`` (relative
-    to ``.dvc``), by default ``.dvc/cache``."""
-    found = None
-    for name in ("config", "config.local"):
-        config = configparser.ConfigParser(interpolation=None, strict=False)
-        try:
-            config.read(root / DVC_DIR / name, encoding="utf-8")
-        except configparser.Error:
-            continue
-        found = config.get("cache", "dir", fallback=found)
-    return root / DVC_DIR / (found or "cache")
-
-
-def cached_object(cache: Path, md5: str) -> Path:
-    return cache / "files" / "md5" / md5[:2] / md5[2:]
-
-
 def previous_folders(lock: Path, stage: str, folders: list[Path]) -> dict[Path, str]:
     """The ``.dir`` md5 of each folder among the outputs of ``stage``'s entry in ``lock``;
     folders it does not record are left out."""
@@ -98,16 +79,6 @@ def previous_folders(lock: Path, stage: str, folders: list[Path]) -> dict[Path, 
         for path, md5 in outs.items()
         if path in wanted and md5.endswith(".dir")
     }
-
-
-def listing(cache: Path, dir_md5: str) -> dict[str, str]:
-    """A folder's files, {relpath: md5}, from its ``.dir`` object in the cache; empty when the
-    object is missing or unreadable."""
-    try:
-        entries = json.loads(cached_object(cache, dir_md5 + ".dir").read_text(encoding="utf-8"))
-        return {str(e["relpath"]): str(e["md5"]) for e in entries}
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
 
 
 def cached_bytes(cache: Path, md5: str | None) -> bytes | None:

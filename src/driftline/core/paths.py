@@ -2,8 +2,10 @@
 out for DVC, and the generated ``pipeline/<group>/dvc.yaml`` the per-group ones;
 ``tests/test_dvc_yaml.py`` checks they agree.
 
-A per-batch output lies in its group's folder (``driftline.core.batch_groups``), e.g.
-``data/prepared/2013-01/2013-01-05.parquet``: each group's folder is one output of its stage."""
+A raw batch and each per-batch output lie in its group's folder
+(``driftline.core.batch_groups``), e.g. ``data/raw/2013-01/2013-01-05.csv`` (the raw folder is
+tracked by ``data/raw/2013-01.dvc``) and ``data/prepared/2013-01/2013-01-05.parquet`` (each
+group's output folder is one output of its stage)."""
 
 from __future__ import annotations
 
@@ -46,8 +48,13 @@ RULES_PNG = Path("plots/history_rules.png")
 DRIFT_REPORT = Path("reports/drift.md")
 
 
+def raw_dir(group: str) -> Path:
+    """A group's raw folder, e.g. data/raw/2013-01: one ``dvc add``-tracked folder."""
+    return RAW / group
+
+
 def raw(batch: str) -> Path:
-    return RAW / f"{batch}.csv"
+    return raw_dir(group_of(batch)) / f"{batch}.csv"
 
 
 def prepared_dir(group: str) -> Path:

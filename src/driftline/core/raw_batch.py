@@ -1,5 +1,10 @@
-"""A raw batch's DVC record, ``data/raw/<name>.csv.dvc``, and the check that the raw file's
-bytes are the ones it records. ``prepare@`` reads them; ``driftline ingest`` writes them."""
+"""A raw batch's DVC record and the check that its bytes are the ones DVC tracks.
+
+The raw batches of a group (a month, ``driftline.core.batch_groups``) lie in one folder,
+``data/raw/<group>/<batch>.csv``, tracked as one by ``data/raw/<group>.dvc``: its ``outs``
+hold the folder's hash, whose ``.dir`` listing in DVC's cache holds each file's md5, and its
+``meta.batches`` what ``driftline ingest`` recorded of each batch. ``prepare@`` reads them;
+``driftline ingest`` writes them."""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from typing import Any
 import yaml
 
 from driftline.core import paths
-from driftline.core.dvc_md5 import file_md5
+from driftline.core.batch_groups import group_of
+from driftline.core.dvc_cache import cache_dir, cached_object, file_md5, listing
 from driftline.core.errors import DriftlineError
 
 # The C loader when PyYAML has one: a registry can hold hundreds of .dvc files.
@@ -17,30 +23,73 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def dvc_file(name: str) -> Path:
-    return paths.raw(name).with_name(f"{name}.csv.dvc")
+    """The .dvc file that tracks a batch's group folder, e.g. data/raw/2013-01.dvc."""
+    return paths.RAW / f"{group_of(name)}.dvc"
 
 
 def dvc_record(name: str) -> dict[str, Any]:
-    """The parsed .dvc file of a batch (empty if the file is empty)."""
-    return yaml.load(dvc_file(name).read_text(encoding="utf-8"), Loader=_LOADER) or {}
+    """The parsed .dvc file of a batch's group (empty if the file is empty or missing)."""
+    path = dvc_file(name)
+    if not path.is_file():
+        return {}
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
 
 
-def recorded_md5(name: str) -> str | None:
-    """The md5 of the raw file that its .dvc file records."""
-    return ((dvc_record(name).get("outs") or [{}])[0]).get("md5")
+def batch_meta(name: str, record: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What ingest recorded of a batch (period, rows, source, ...): its entry under the
+    group's ``meta.batches``; empty when there is none (the demo's batches)."""
+    record = dvc_record(name) if record is None else record
+    return ((record.get("meta") or {}).get("batches") or {}).get(name) or {}
+
+
+def folder_md5(record: dict[str, Any]) -> str | None:
+    """The group folder's hash, without ``.dir``, as its .dvc record holds it."""
+    md5 = ((record.get("outs") or [{}])[0]).get("md5")
+    return md5.removesuffix(".dir") if isinstance(md5, str) and md5.endswith(".dir") else None
+
+
+def recorded_md5(name: str, record: dict[str, Any] | None = None) -> str | None:
+    """The md5 DVC tracks for a batch's raw file: its entry in the ``.dir`` listing of the
+    folder hash the group's .dvc file records. None when the batch is not tracked, or the
+    listing is not in the cache (a clone that has not pulled the folder)."""
+    md5 = folder_md5(dvc_record(name) if record is None else record)
+    if md5 is None:
+        return None
+    return listing(cache_dir(), md5).get(paths.raw(name).name)
 
 
 def verify_raw(name: str) -> None:
-    """Refuse a raw batch whose bytes differ from the md5 its .dvc file records: the file, or
-    the DVC cache copy it was checked out from, is corrupted, and must not be used."""
-    expected = recorded_md5(name)
-    actual = file_md5(paths.raw(name))
-    if actual != expected:
-        cached = Path(".dvc/cache/files/md5") / str(expected)[:2] / str(expected)[2:]
+    """Refuse a raw batch whose bytes differ from the md5 DVC tracks for it: the file, or the
+    DVC cache copy it was checked out from, is corrupted, and must not be used."""
+    raw = paths.raw(name)
+    record = dvc_record(name)
+    folder = folder_md5(record)
+    if folder is None and (paths.RAW / f"{name}.csv.dvc").is_file():
         raise DriftlineError(
-            f"{paths.raw(name)} does not match the md5 recorded in {dvc_file(name)} (got "
+            f"{paths.RAW / name}.csv is tracked on its own, as before raw batches were kept in "
+            "one folder per group: run 'driftline pipeline sync' to move them, then 'dvc repro'"
+        )
+    if folder is None:
+        raise DriftlineError(
+            f"{raw}: its folder is not tracked by DVC ({dvc_file(name)} is missing or holds no "
+            f"folder); ingest it with 'driftline ingest', or track it: dvc add {raw.parent}"
+        )
+    expected = recorded_md5(name, record)
+    if expected is None:
+        raise DriftlineError(
+            f"{raw}: DVC's cache has no listing of {raw.parent} as {dvc_file(name)} records "
+            f"it ({folder}.dir), or the listing has no {raw.name}: fetch it with "
+            f"'dvc pull {raw.parent}'"
+        )
+    if not raw.is_file():
+        raise DriftlineError(f"{raw} is missing from the workspace: fetch it with 'dvc pull {raw}'")
+    actual = file_md5(raw)
+    if actual != expected:
+        cached = cached_object(cache_dir(), expected)
+        raise DriftlineError(
+            f"{raw} does not match the md5 recorded in {dvc_file(name)} (got "
             f"{actual}, expected {expected}): the file or its copy in the DVC cache "
             f"is corrupted, and it was not used. Repair: delete both copies and fetch a good "
-            f"one from the remote: rm -f {paths.raw(name)} {cached}; dvc pull {paths.raw(name)}"
-            " (without a remote: put the original file back and run 'dvc add' on it)"
+            f"one from the remote: rm -f {raw} {cached}; dvc pull {raw}"
+            f" (without a remote: put the original file back and run 'dvc add {raw.parent}')"
         )

@@ -101,12 +101,12 @@ def make_plan(
     final job would run it."""
     for name, given in (("--from", first), ("--to", last)):
         if given is not None and given not in batches:
-            raise DriftlineError(f"{name} {given}: not a registered batch in params.yaml")
+            raise DriftlineError(f"{name} {given}: not a registered batch in pipeline/batches.yaml")
     groups = list(grouped(batches))
     lo = groups.index(group_of(first)) if first else 0
     hi = groups.index(group_of(last)) if last else len(groups) - 1
     if lo > hi:
-        raise DriftlineError(f"--from {first} comes after --to {last} in params.yaml's batches")
+        raise DriftlineError(f"--from {first} comes after --to {last} in pipeline/batches.yaml")
     trained_on = list(dict.fromkeys(group_of(b) for b in window))
     retrain = "train" in stale or any(address("prepare", g) in stale for g in trained_on)
     todo: dict[str, list[str]] = {}

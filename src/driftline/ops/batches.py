@@ -1,10 +1,11 @@
-"""The batch registry: the names listed under ``batches`` in params.yaml, oldest first, and
-what their ``data/raw/<name>.csv.dvc`` files record (content hash, period, rows); and its
+"""The batch registry: the names ``pipeline/batches.yaml`` lists, oldest first, and what
+their group's ``data/raw/<group>.dvc`` file records (content hash, period, rows); and its
 write half, which ``driftline ingest`` uses: ``dvc add``, the .dvc ``meta`` and registering a
-name in params.yaml."""
+name."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -14,14 +15,13 @@ from typing import Any
 
 import yaml
 
-from driftline.core.config import PARAMS_FILE, batch_list
+from driftline.core.config import REGISTRY_FILE, batch_list, load_registry
 from driftline.core.errors import DriftlineError
 from driftline.core.io import write_text
-from driftline.core.raw_batch import dvc_file, dvc_record
+from driftline.core.raw_batch import batch_meta, dvc_file, dvc_record, recorded_md5
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 PERIOD = re.compile(r"\d{4}-\d{2}(-\d{2})?")
-BATCHES_KEYS = ("batches:", "batches: []")
 
 
 @dataclass(frozen=True)
@@ -34,17 +34,22 @@ class Batch:
 def registered(params: dict[str, Any]) -> list[Batch]:
     """Every registered batch with its content hash and period, oldest first.
 
-    The period comes from the ``meta`` that ``driftline ingest`` writes into the .dvc file,
-    or from the name when it is a period itself (as the demo batches' names are).
+    The period comes from the ``meta`` that ``driftline ingest`` writes into the group's .dvc
+    file, or from the name when it is a period itself (as the demo batches' names are).
     """
     found = []
+    records: dict[Path, dict[str, Any]] = {}
     for name in batch_list(params):
-        record = dvc_record(name) if dvc_file(name).is_file() else {}
-        outs = record.get("outs") or [{}]
-        period = (record.get("meta") or {}).get("period")
+        path = dvc_file(name)
+        if path not in records:
+            records[path] = dvc_record(name)
+        record = records[path]
+        period = batch_meta(name, record).get("period")
         if period is None and PERIOD.fullmatch(name):
             period = name
-        found.append(Batch(name, None if period is None else str(period), outs[0].get("md5")))
+        found.append(
+            Batch(name, None if period is None else str(period), recorded_md5(name, record))
+        )
     return found
 
 
@@ -57,51 +62,57 @@ def check_name(name: str) -> str:
     return name
 
 
-def dvc_add(targets: list[Path]) -> None:
-    """Track files with ``dvc add``; if another dvc command (a ``dvc repro``) holds DVC's
-    repository lock, wait for it to finish."""
+def run_dvc(*args: str) -> None:
+    """Run a dvc command; if another dvc command (a ``dvc repro``) holds DVC's repository
+    lock, wait for it to finish."""
     dvc = shutil.which("dvc")
     if dvc is None:
         raise DriftlineError("dvc is not on PATH; activate the project's environment (.venv)")
-    done = subprocess.run(
-        [dvc, "--wait-for-lock", "add", "--quiet", *map(str, targets)],
-        capture_output=True,
-        text=True,
-    )
+    done = subprocess.run([dvc, "--wait-for-lock", *args], capture_output=True, text=True)
     if done.returncode != 0:
-        raise DriftlineError(f"'dvc add' failed:\n{done.stderr.strip() or done.stdout.strip()}")
+        raise DriftlineError(
+            f"'dvc {args[0]}' failed:\n{done.stderr.strip() or done.stdout.strip()}"
+        )
 
 
-def add_meta(name: str, meta: dict[str, Any]) -> None:
-    """Record ``meta`` in the batch's .dvc file (DVC keeps a ``meta`` section as it is)."""
-    record = dvc_record(name)
-    record["meta"] = meta
-    write_text(dvc_file(name), yaml.safe_dump(record, sort_keys=False))
+def dvc_add(targets: list[Path]) -> None:
+    """Track files or folders with ``dvc add``."""
+    run_dvc("add", "--quiet", *map(str, targets))
 
 
-def register(names: list[str], params_file: str | Path = PARAMS_FILE) -> None:
-    """Append batch names to the ``batches`` list of params.yaml, keeping every comment.
+def add_meta(meta: dict[str, dict[str, Any]]) -> None:
+    """Record each batch's ``meta`` under ``meta.batches`` in its group's .dvc file, beside
+    what it holds of the group's other batches (DVC keeps a ``meta`` section as it is)."""
+    by_file: dict[Path, dict[str, dict[str, Any]]] = {}
+    for name, entry in meta.items():
+        by_file.setdefault(dvc_file(name), {})[name] = entry
+    for path, entries in by_file.items():
+        record = dvc_record(next(iter(entries)))
+        kept = record.get("meta") or {}
+        record["meta"] = {**kept, "batches": {**(kept.get("batches") or {}), **entries}}
+        write_text(path, yaml.safe_dump(record, sort_keys=False))
 
-    The list is edited as text (a new ``  - "name"`` line after its last item) and the result
-    is parsed back and checked before it atomically replaces the file.
-    """
-    params_file = Path(params_file)
-    text = params_file.read_text(encoding="utf-8")
-    before = yaml.safe_load(text)["batches"] or []
-    lines = text.splitlines(keepends=True)
-    start = next(
-        (i for i, line in enumerate(lines) if line.split("#")[0].strip() in BATCHES_KEYS), None
-    )
-    if start is None:
-        raise DriftlineError(f"{params_file}: no top-level 'batches:' list to append to")
-    lines[start] = "batches:\n"
-    end = start + 1
-    while end < len(lines) and (lines[end].startswith("  - ") or not lines[end].strip()):
-        end += 1
-    while lines[end - 1].strip() == "":
-        end -= 1
-    added = [f'  - "{name}"\n' for name in names]
-    updated = "".join(lines[:end] + added + lines[end:])
-    if yaml.safe_load(updated)["batches"] != [*before, *names]:
-        raise DriftlineError(f"{params_file}: could not append to 'batches' safely")
-    write_text(params_file, updated)
+
+REGISTRY_HEADER = """\
+# The registered raw batches (data/raw/<group>/<name>.csv), oldest first: the newest is the
+# last. Written by `driftline ingest`, which appends each batch it adds; pipeline/<group>/
+# dvc.yaml are generated from it (`driftline pipeline sync` after an edit by hand).
+# It is apart from params.yaml, the settings, which DVC parses again for every stage that
+# declares params: of the stages, only window, evaluate and drift declare this list.
+"""
+
+
+def write_registry(names: list[str], registry_file: str | Path = REGISTRY_FILE) -> None:
+    """Write the registry with ``names``, atomically, after checking it reads back as them."""
+    registry_file = Path(registry_file)
+    text = REGISTRY_HEADER + "batches:" + (" []\n" if not names else "\n")
+    text += "".join(f"  - {json.dumps(check_name(name))}\n" for name in names)
+    if (yaml.safe_load(text) or {}).get("batches") != names:
+        raise DriftlineError(f"{registry_file}: could not write the batch list safely")
+    registry_file.parent.mkdir(parents=True, exist_ok=True)
+    write_text(registry_file, text)
+
+
+def register(names: list[str], registry_file: str | Path = REGISTRY_FILE) -> None:
+    """Append batch names to the registry, ``pipeline/batches.yaml``."""
+    write_registry([*load_registry(registry_file), *names], registry_file)

@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 from driftline.core import paths
-from driftline.core.config import batch_list, load_params
+from driftline.core.config import PARAMS_FILE, REGISTRY_FILE, batch_list, load_params
 from driftline.core.errors import DriftlineError
 from driftline.core.log import get_logger, timed
-from driftline.ops import demo, pipeline_files
+from driftline.ops import demo, pipeline_files, upgrade
 from driftline.ops.batches import dvc_add
 
 
@@ -52,35 +52,45 @@ def materialize(args: argparse.Namespace) -> None:
     collide = [name for name in own if name in months]
     if collide:
         raise DriftlineError(
-            f"params.yaml registers batches of your own under demo names ({', '.join(collide)}): "
+            f"{REGISTRY_FILE} registers batches of your own under demo names "
+            f"({', '.join(collide)}): "
             "writing the demo data would overwrite them, so nothing was written. Remove the "
             "'demo:' block from params.yaml (driftline init does) and run 'dvc repro' instead"
         )
     names = [b for b in batch_list(params) if b in months and b not in own]
     if not names:
-        raise DriftlineError(f"params.yaml: no batch of the demo year {year} in 'batches'")
+        raise DriftlineError(f"pipeline/batches.yaml: no batch of the demo year {year}")
     with timed(f"materialize {len(names)} demo batches"):
-        written = demo.write_batches(months, names, paths.RAW)
+        written = demo.write_batches(months, names, paths.raw)
         if not args.no_dvc:
-            dvc_add(written)
+            dvc_add(sorted({path.parent for path in written}))
         pipeline_files.sync()
     for path in written:
         print(path)
 
 
 def pipeline_sync(args: argparse.Namespace) -> None:
-    """Write pipeline/<group>/dvc.yaml from params.yaml's batches, or only compare (--check)."""
+    """Write pipeline/<group>/dvc.yaml from the registry, or only compare (--check); first
+    move a project from the layout before 2026-12 (driftline.ops.upgrade)."""
     if args.check:
         pipeline_files.check()
-        print("pipeline/<group>/dvc.yaml match params.yaml 'batches'")
+        print(f"pipeline/<group>/dvc.yaml match {REGISTRY_FILE}")
         return
+    moved = upgrade.move_raw()  # first: it checks every batch before it changes anything
+    if moved:
+        print(
+            f"moved {len(moved)} raw batches into one tracked folder per group (data/raw/<group>/)"
+        )
+    listed = upgrade.move_registry()
+    if listed is not None:
+        print(f"moved the batch list ({len(listed)} batches) from {PARAMS_FILE} to {REGISTRY_FILE}")
     changes = pipeline_files.sync()
     for path in changes.write:
         print(f"wrote {path}")
     for path in changes.remove:
         print(f"removed {path}")
     if not changes.touched:
-        print("pipeline/<group>/dvc.yaml already match params.yaml 'batches'")
+        print(f"pipeline/<group>/dvc.yaml already match {REGISTRY_FILE}")
 
 
 def next_batch(args: argparse.Namespace) -> None:
@@ -92,7 +102,7 @@ def next_batch(args: argparse.Namespace) -> None:
     pending = [name for name in sorted(months) if name not in registered]
     if not pending:
         raise DriftlineError(f"every month of {year} is already registered in params.yaml")
-    (target,) = demo.write_batches(months, pending[:1], paths.INCOMING)
+    (target,) = demo.write_batches(months, pending[:1], lambda name: paths.INCOMING / f"{name}.csv")
     print(target)
     get_logger().info("wrote %s; add it with: driftline ingest %s", target, target)
 
@@ -117,7 +127,10 @@ def init(args: argparse.Namespace) -> None:
     )
     removed = init_project.apply(plan)
     print(f"Removed {len(removed)} demo files (batches, their .dvc files, outputs, locks).")
-    print("Wrote contract.yaml (inferred) and params.yaml (no demo, batches: [], your target).")
+    print(
+        "Wrote contract.yaml (inferred), params.yaml (no demo, your target) and an empty "
+        f"{REGISTRY_FILE}."
+    )
     print(init_project.next_steps(plan.contract_data, Path(args.sample)))
 
 
@@ -259,7 +272,7 @@ def parser() -> argparse.ArgumentParser:
     demo_commands = demo_parser.add_subparsers(dest="demo_command", required=True)
     mat = demo_commands.add_parser(
         "materialize",
-        help="write the batches listed in params.yaml into data/raw (same bytes "
+        help="write the batches listed in pipeline/batches.yaml into data/raw (same bytes "
         "every time) and track them with DVC",
     )
     mat.add_argument("--no-dvc", action="store_true", help="write the files only; skip 'dvc add'")
@@ -298,7 +311,7 @@ def parser() -> argparse.ArgumentParser:
     syn = pip_commands.add_parser(
         "sync",
         help="write pipeline/<group>/dvc.yaml (one prepare and one score stage per month of "
-        "batches) from params.yaml 'batches', and remove those of groups no longer registered",
+        "batches) from pipeline/batches.yaml, and remove those of groups no longer registered",
     )
     syn.add_argument(
         "--check", action="store_true", help="only compare; exit 2 naming each mismatch"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from driftline.core.config import batch_list
 from driftline.core.contract import canonical_csv
 from driftline.core.errors import DriftlineError
 from driftline.core.io import write_bytes
-from driftline.core.raw_batch import dvc_file, dvc_record
+from driftline.core.raw_batch import recorded_md5
 
 # The weather at the origin airport that each flight is joined with.
 WEATHER = [
@@ -75,13 +76,16 @@ def batch_csv_bytes(frame: pd.DataFrame) -> bytes:
     return canonical_csv(frame).encode("utf-8")
 
 
-def write_batches(frames: dict[str, pd.DataFrame], names: list[str], folder: Path) -> list[Path]:
-    """Write the named batches as ``folder/<name>.csv`` atomically and return their paths."""
+def write_batches(
+    frames: dict[str, pd.DataFrame], names: list[str], place: Callable[[str], Path]
+) -> list[Path]:
+    """Write the named batches atomically, each where ``place(name)`` says (``paths.raw``:
+    data/raw/<group>/<name>.csv), and return their paths."""
     written = []
     for name in names:
         if name not in frames:
             raise DriftlineError(f"the demo data has no batch {name!r}")
-        target = folder / f"{name}.csv"
+        target = place(name)
         write_bytes(target, batch_csv_bytes(frames[name]))
         written.append(target)
     return written
@@ -104,8 +108,9 @@ def own_batches(params: dict[str, Any], months: dict[str, pd.DataFrame] | None) 
 
 
 def _content_md5(name: str) -> str | None:
-    if dvc_file(name).is_file():
-        return ((dvc_record(name).get("outs") or [{}])[0]).get("md5")
+    recorded = recorded_md5(name)
+    if recorded is not None:
+        return recorded
     if paths.raw(name).is_file():
         return _md5(paths.raw(name).read_bytes())
     return None

@@ -2,8 +2,9 @@
 
 Every file is checked against the data contract in one streamed pass, which also writes its
 canonical CSV to a temp file beside its destination and hashes it. Only when every file is
-accepted does anything change: the files are renamed into ``data/raw``, tracked with one
-``dvc add``, registered in params.yaml, and the group stage files (``pipeline/<group>/dvc.yaml``)
+accepted does anything change: the files are renamed into their group's folder,
+``data/raw/<group>/`` (a month), the folders tracked with one ``dvc add``, the batches
+registered in ``pipeline/batches.yaml``, and the group stage files (``pipeline/<group>/dvc.yaml``)
 rewritten. If any of that fails, it is undone. A lock file
 keeps two ingests from interleaving, and a journal written before the first change lets the
 next ingest undo one that was killed half-way (SIGKILL, power loss), so a batch is always
@@ -21,13 +22,13 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from driftline.core import paths
-from driftline.core.config import PARAMS_FILE, batch_list, load_contract, load_params
+from driftline.core.config import REGISTRY_FILE, batch_list, load_contract, load_params
 from driftline.core.contract import BatchSummary, scan_batch
 from driftline.core.errors import DriftlineError
 from driftline.core.failpoint import failpoint
@@ -193,7 +194,7 @@ def next_steps(report: Report) -> str:
             f"Ingested {', '.join(names)}. Next:",
             "  dvc repro                 # prepares and scores only the new batch(es)",
             # data: the new .dvc files and DVC's .gitignore entries (the data is ignored).
-            f"  git add data {PARAMS_FILE} dvc.lock pipeline metrics plots reports",
+            "  git add data pipeline dvc.lock metrics plots reports",
             "  dvc push                  # send the data to the DVC remote",
         ]
     )
@@ -257,17 +258,21 @@ def _conflicts(taken: list[Candidate], existing: list[Batch]) -> list[str]:
 
 
 def _commit(taken: list[Candidate]) -> None:
-    """Move the staged files into data/raw, ``dvc add`` them, record their meta, register
-    them and rewrite the group stage files; on any failure, or at the next ingest after a
-    kill, restore data/raw, params.yaml and pipeline/ as they were (from the journal)."""
-    params_file = Path(PARAMS_FILE)
+    """Move the staged files into their group folders, ``dvc add`` the folders, record the
+    batches' meta, register them and rewrite the group stage files; on any failure, or at the
+    next ingest after a kill, restore data/raw and pipeline/ (the registry and the stage
+    files) as they were (from the journal)."""
+    registry_file = Path(REGISTRY_FILE)
     gitignore = paths.RAW / ".gitignore"
-    registry = batch_list(load_params(params_file, check_window=False))
+    registry = batch_list(load_params(check_window=False))
     stage_files = pipeline_files.plan([*registry, *(c.name for c in taken)])
-    kept = [params_file, gitignore, *stage_files.touched]
+    folders = sorted({paths.raw(c.name).parent for c in taken})
+    records = sorted({dvc_file(c.name) for c in taken})
+    kept = [registry_file, gitignore, *records, *stage_files.touched]
     journal = {
         "batches": [c.name for c in taken],
-        "created": [str(p) for c in taken for p in (paths.raw(c.name), dvc_file(c.name))],
+        "created": [str(paths.raw(c.name)) for c in taken],
+        "folders": [str(f) for f in folders if not f.is_dir()],
         "saved": {
             str(p): base64.b64encode(p.read_bytes()).decode("ascii") for p in kept if p.is_file()
         },
@@ -276,20 +281,23 @@ def _commit(taken: list[Candidate]) -> None:
     write_text(JOURNAL, json.dumps(journal))
     try:
         for candidate in taken:
-            os.replace(candidate.staged, paths.raw(candidate.name))
+            target = paths.raw(candidate.name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(candidate.staged, target)
         failpoint("ingest-moved")
-        dvc_add([paths.raw(c.name) for c in taken])
-        for candidate in taken:
-            add_meta(
-                candidate.name,
-                {
+        dvc_add(folders)
+        add_meta(
+            {
+                candidate.name: {
                     "period": candidate.summary.period,
                     "rows": candidate.summary.rows,
                     "source": Path(candidate.source).name,
                     "unseen_category_rows": sum(candidate.summary.unseen.values()),
-                },
-            )
-        register([c.name for c in taken], params_file)
+                }
+                for candidate in taken
+            }
+        )
+        register([c.name for c in taken], registry_file)
         pipeline_files.apply(stage_files)
     except BaseException as exc:
         _undo(journal)
@@ -300,9 +308,12 @@ def _commit(taken: list[Candidate]) -> None:
 
 
 def _undo(journal: dict[str, Any]) -> None:
-    """Put data/raw and params.yaml back as the journal found them, then drop the journal."""
+    """Put data/raw and pipeline/ back as the journal found them, then drop the journal."""
     for name in journal["created"] + journal["absent"]:
         Path(name).unlink(missing_ok=True)
+    for name in journal.get("folders", []):
+        with suppress(OSError):  # only if empty: nothing but this ingest's files were in it
+            Path(name).rmdir()
     for name, content in journal["saved"].items():
         write_bytes(name, base64.b64decode(content))
     JOURNAL.unlink(missing_ok=True)

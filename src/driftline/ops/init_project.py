@@ -26,6 +26,7 @@ from driftline.core.batch_groups import PIPELINE, grouped
 from driftline.core.config import (
     CONTRACT_FILE,
     PARAMS_FILE,
+    REGISTRY_FILE,
     batch_list,
     check_against_contract,
     load_contract,
@@ -38,6 +39,7 @@ from driftline.core.io import write_text
 from driftline.core.raw_batch import dvc_file
 from driftline.core.target import NUMERIC_RULES
 from driftline.ops import demo, pipeline_files
+from driftline.ops.batches import write_registry
 from driftline.ops.contract_inference import column_spec, contract_text, find_time, infer_period
 from driftline.ops.params_text import replace_block, set_window
 
@@ -154,10 +156,15 @@ def plan(
     )
     new_params = yaml.safe_load(params_yaml)
     _check_params(params_yaml, new_params, contract)
-    remove = [path for name in batch_list(params) for path in (paths.raw(name), dvc_file(name))]
+    groups = grouped(batch_list(params))
+    remove = [
+        path
+        for names in groups.values()
+        for path in (paths.raw(names[0]).parent, dvc_file(names[0]))
+    ]
     remove += [
         folder(group)
-        for group in grouped(batch_list(params))
+        for group in groups
         for folder in (
             paths.prepared_dir,
             paths.profiles_dir,
@@ -175,7 +182,6 @@ def params_text(
     """params.yaml for a new project: no demo, no batches, no window yet, the target and
     every candidate feature; every other setting and comment as it was."""
     text = replace_block(text, "demo", None)
-    text = replace_block(text, "batches", "batches: []\n\n")
     text = replace_block(
         text,
         "target",
@@ -199,10 +205,12 @@ def params_text(
 
 
 def apply(p: Plan) -> list[str]:
-    """Write the plan: contract and params first (each atomically), then remove the demo's
+    """Write the plan: contract, params and an empty registry first (each atomically), then
+    remove the demo's
     files and folders, their lines in DVC's .gitignore files, and the group stage files."""
     write_text(CONTRACT_FILE, p.contract)
     write_text(PARAMS_FILE, p.params)
+    write_registry([])
     for path in p.remove:
         if path.is_dir():
             shutil.rmtree(path)
@@ -262,5 +270,6 @@ def _check_params(text: str, params: dict[str, Any], contract: dict[str, Any]) -
     with tempfile.TemporaryDirectory(prefix="driftline-init-") as tmp:
         path = Path(tmp) / PARAMS_FILE
         path.write_text(text, encoding="utf-8")
+        write_registry([], Path(tmp) / REGISTRY_FILE)
         load_params(path, check_window=False)
     check_against_contract(params, contract)

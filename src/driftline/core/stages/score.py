@@ -14,7 +14,7 @@ from driftline.core import paths
 from driftline.core.batch_groups import PARAMS, group_lock
 from driftline.core.config import batch_list, load_params
 from driftline.core.dataset import TARGET
-from driftline.core.dvc_md5 import file_md5
+from driftline.core.dvc_cache import file_md5
 from driftline.core.io import read_json, write_json, write_parquet
 from driftline.core.known_outputs import (
     GroupStage,
