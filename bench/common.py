@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from helpers import ENV, copy_repo  # noqa: E402,F401  (one way to copy the repository)
 
-STAGE_LINE = re.compile(r"done (\S+)(?: (\S+))? in ([\d.]+) s, peak (\d+) MiB")
+# A stage's closing log line: "done prepare@2013-01 in 0.41 s, peak 190 MiB".
+STAGE_LINE = re.compile(r"done (\S+) in ([\d.]+) s, peak (\d+) MiB")
 
 
 def run(cwd: Path, *args: str) -> tuple[float, str]:
@@ -29,6 +30,6 @@ def run(cwd: Path, *args: str) -> tuple[float, str]:
 def stage_figures(output: str) -> list[dict]:
     """Per-stage wall time and peak memory, from the stages' own closing log lines."""
     return [
-        {"stage": f"{m[1]}@{m[2]}" if m[2] else m[1], "seconds": float(m[3]), "peak_mib": int(m[4])}
+        {"stage": m[1], "seconds": float(m[2]), "peak_mib": int(m[3])}
         for m in STAGE_LINE.finditer(output)
     ]

@@ -18,8 +18,10 @@ def run(label: str, body: Callable[[list[str]], None], argv: list[str] | None = 
     input or a full disk becomes a one-line message on stderr and exit status 2, with no
     traceback."""
     argv = sys.argv[1:] if argv is None else argv
+    if argv:  # a group stage: named as DVC names it, prepare@2013-01, not by its 31 batches
+        label = f"{label}@{group_of(argv[0])}"
     try:
-        with timed(" ".join([label, *argv])):
+        with timed(label):
             body(argv)
     except DriftlineError as exc:
         get_logger().error("%s", exc)
