@@ -2,7 +2,7 @@
 365 and 1,000 registered batches, the no-op `dvc status` and `dvc repro`, the lock sizes and
 the peak memory.
 
-    python bench/bench_daily.py [--sizes 10 365 1000]
+    python bench/bench_daily.py [--sizes 10 365 1000] [--keep DIR]
 
 Each project holds real demo days: the 2013 flights cut into one batch per day (the contract's
 ``period: day``), and for more than 365, the same days moved to 2014 and 2015 as
@@ -155,10 +155,15 @@ def one_size(size: int, landed: list[tuple[str, bytes]], workdir: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 365, 1000])
+    parser.add_argument(
+        "--keep", type=Path, help="build the projects in this new folder and keep them (to profile)"
+    )
     args = parser.parse_args()
     landed = days(load_months(DEMO_YEAR), max(args.sizes) + 1)
     with tempfile.TemporaryDirectory(prefix="driftline-daily-") as tmp:
-        results = [one_size(n, landed, Path(tmp) / f"n{n}") for n in args.sizes]
+        where = args.keep or Path(tmp)
+        where.mkdir(parents=True, exist_ok=args.keep is None)
+        results = [one_size(n, landed, where / f"n{n}") for n in args.sizes]
     small = results[0]
     summary = {
         "cores": os.cpu_count(),

@@ -48,14 +48,17 @@ def folder_md5(record: dict[str, Any]) -> str | None:
     return md5.removesuffix(".dir") if isinstance(md5, str) and md5.endswith(".dir") else None
 
 
-def recorded_md5(name: str, record: dict[str, Any] | None = None) -> str | None:
+def recorded_md5(
+    name: str, record: dict[str, Any] | None = None, cache: Path | None = None
+) -> str | None:
     """The md5 DVC tracks for a batch's raw file: its entry in the ``.dir`` listing of the
-    folder hash the group's .dvc file records. None when the batch is not tracked, or the
-    listing is not in the cache (a clone that has not pulled the folder)."""
+    folder hash the group's .dvc file records (``record`` and ``cache``, when the caller has
+    them already). None when the batch is not tracked, or the listing is not in the cache (a
+    clone that has not pulled the folder)."""
     md5 = folder_md5(dvc_record(name) if record is None else record)
     if md5 is None:
         return None
-    return listing(cache_dir(), md5).get(paths.raw(name).name)
+    return listing(cache or cache_dir(), md5).get(paths.raw(name).name)
 
 
 def verify_raw(name: str) -> None:

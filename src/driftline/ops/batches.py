@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from driftline.core.config import REGISTRY_FILE, batch_list, load_registry
+from driftline.core.dvc_cache import cache_dir
 from driftline.core.errors import DriftlineError
 from driftline.core.io import write_text
 from driftline.core.raw_batch import batch_meta, dvc_file, dvc_record, recorded_md5
@@ -39,6 +40,7 @@ def registered(params: dict[str, Any]) -> list[Batch]:
     """
     found = []
     records: dict[Path, dict[str, Any]] = {}
+    cache = cache_dir()
     for name in batch_list(params):
         path = dvc_file(name)
         if path not in records:
@@ -48,7 +50,7 @@ def registered(params: dict[str, Any]) -> list[Batch]:
         if period is None and PERIOD.fullmatch(name):
             period = name
         found.append(
-            Batch(name, None if period is None else str(period), recorded_md5(name, record))
+            Batch(name, None if period is None else str(period), recorded_md5(name, record, cache))
         )
     return found
 
