@@ -5,6 +5,7 @@ import yaml
 
 from driftline.core.config import load_contract, load_params, window_batches
 from driftline.core.errors import DriftlineError
+from driftline.ops.upgrade import move_registry
 
 
 def write(tmp_path, params):
@@ -147,3 +148,21 @@ def test_time_is_one_date_column_or_the_year_month_day_columns(tmp_path, time, m
     with pytest.raises(DriftlineError) as info:
         load_contract(path)
     assert message in str(info.value)
+
+
+def test_moving_the_list_out_of_params_yaml_keeps_every_other_line_and_refuses_two_lists(
+    tmp_path, params
+):
+    path = write(tmp_path, params)
+    registry = tmp_path / "pipeline/batches.yaml"
+    settings = path.read_text()
+    path.write_text("# settings\n\n# the batches\nbatches:\n  - a\n  - b\n\n" + settings)
+    registry.write_text("batches: [c]\n")
+    with pytest.raises(DriftlineError, match="lists others"):
+        move_registry(path, registry)
+    assert registry.read_text() == "batches: [c]\n"  # nothing changed
+    registry.unlink()
+    assert move_registry(path, registry) == ["a", "b"]
+    assert path.read_text() == "# settings\n\n" + settings
+    assert yaml.safe_load(registry.read_text())["batches"] == ["a", "b"]
+    assert move_registry(path, registry) is None  # moved already: nothing to do

@@ -6,7 +6,8 @@ import yaml
 
 from driftline.core import paths
 from driftline.core.batch_groups import PARAMS, group_of, grouped
-from driftline.core.config import batch_list, load_params
+from driftline.core.config import REGISTRY_FILE, batch_list, load_params, load_registry
+from driftline.ops.batches import register, write_registry
 from helpers import pipeline_stages as stages
 from helpers import pipelines
 
@@ -102,3 +103,13 @@ def test_the_model_is_declared_as_a_registry_artifact(repo_root):
     declared = yaml.safe_load((repo_root / "dvc.yaml").read_text())["artifacts"][ARTIFACT]
     assert declared["path"] == str(paths.MODEL) and declared["type"] == "model"
     assert declared["desc"] and declared["labels"]
+
+
+def test_the_committed_registry_is_as_its_writer_writes_it(repo_root, tmp_path):
+    committed = repo_root / REGISTRY_FILE
+    written = tmp_path / "batches.yaml"
+    write_registry(load_registry(committed), written)
+    assert written.read_bytes() == committed.read_bytes()
+    register(["2013-07"], written)  # appended last, the header kept
+    assert load_registry(written) == [*load_registry(committed), "2013-07"]
+    assert written.read_text().startswith("# The registered raw batches")

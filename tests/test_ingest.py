@@ -164,6 +164,10 @@ def test_same_content_twice_and_name_collisions_are_refused(repo, july, demo_mon
         repo, str(august), "--name", "2013-07"
     )
     assert "is not allowed" in refused(repo, str(august), "--name", "../escape")
+    # A batch named so, in a group of its own, would need pipeline/batches.yaml/dvc.yaml.
+    assert "would be the registry file, pipeline/batches.yaml" in refused(
+        repo, str(august), "--name", "batches.yaml"
+    )
 
 
 def test_dry_run_checks_and_changes_nothing(repo, july):

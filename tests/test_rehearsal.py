@@ -552,6 +552,7 @@ def test_the_retraining_pull_request_gets_its_report_and_tests(world, scheduled)
     assert pull["token"] == "app"
     files = set(pull["files"])
     assert {"data/raw/2013-07.dvc", "params.yaml", "dvc.lock", "metrics/drift.json"} <= files
+    assert "pipeline/batches.yaml" in files  # the registry, which driftline ingest appended to
     assert "data/raw/.gitignore" in files  # DVC's new ignore entries are committed too
     # The new month's generated stage file and its lock (driftline ingest wrote the file).
     assert {"pipeline/2013-07/dvc.yaml", "pipeline/2013-07/dvc.lock"} <= files

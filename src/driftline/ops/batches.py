@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from driftline.core.batch_groups import PIPELINE, group_of
 from driftline.core.config import REGISTRY_FILE, batch_list, load_registry
 from driftline.core.dvc_cache import cache_dir
 from driftline.core.errors import DriftlineError
@@ -60,6 +61,11 @@ def check_name(name: str) -> str:
         raise DriftlineError(
             f"batch name {name!r} is not allowed: use letters, digits, '.', '_' or '-' "
             "(at most 64, starting with a letter or digit)"
+        )
+    if PIPELINE / group_of(name) == Path(REGISTRY_FILE):  # pipeline/<group>/dvc.yaml
+        raise DriftlineError(
+            f"batch name {name!r} is not allowed: its group's stage folder would be the "
+            f"registry file, {REGISTRY_FILE}; choose another --name"
         )
     return name
 

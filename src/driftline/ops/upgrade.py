@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from driftline.core import paths
-from driftline.core.config import PARAMS_FILE, REGISTRY_FILE
+from driftline.core.config import PARAMS_FILE, REGISTRY_FILE, load_registry
 from driftline.core.dvc_cache import file_md5
 from driftline.core.errors import DriftlineError
 from driftline.core.io import write_text
@@ -48,6 +48,12 @@ def move_registry(
     if "batches" not in settings:
         return None
     names = [str(name) for name in settings["batches"] or []]
+    if registry_file.is_file() and load_registry(registry_file) != names:
+        raise DriftlineError(
+            f"{params_file} lists batches and {registry_file} lists others: keep one list "
+            f"(delete 'batches' from {params_file}, or {registry_file}) and run this again; "
+            "nothing was changed"
+        )
     updated = remove_block(text, "batches")
     left = yaml.safe_load(updated) or {}
     if "batches" in left or left != {k: v for k, v in settings.items() if k != "batches"}:
