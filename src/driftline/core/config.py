@@ -20,8 +20,9 @@ PARAMS_FILE = "params.yaml"
 # read here; the generated pipeline/<group>/dvc.yaml follow it (`driftline pipeline sync`).
 REGISTRY_FILE = "pipeline/batches.yaml"
 MIGRATE_COMMAND = "driftline pipeline sync"
-# The C loader when PyYAML has one: the registry can hold thousands of names.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# The one YAML loader for what can grow with the batches (the registry, .dvc files, locks):
+# PyYAML's C loader when it has one.
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 CONTRACT_FILE = "contract.yaml"
 CONTRACT_TYPES = ("int", "float", "str")
 
@@ -78,7 +79,7 @@ def load_registry(path: str | Path = REGISTRY_FILE) -> list[str]:
             f"from 'driftline init', one from before it from '{MIGRATE_COMMAND}'"
         )
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     except yaml.YAMLError as exc:
         raise DriftlineError(f"{path}: not valid YAML: {exc}") from exc
     names = data.get("batches") if isinstance(data, dict) else None

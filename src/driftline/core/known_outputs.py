@@ -23,13 +23,13 @@ from typing import Any
 
 import yaml
 
+from driftline.core.config import YAML_LOADER
 from driftline.core.dvc_cache import cache_dir, cached_object, listing
 from driftline.core.io import write_bytes, write_json
 from driftline.core.log import get_logger
 from driftline.core.paths import CODE
 
 MANIFEST = "_keys.json"
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def code_fingerprint(package: Path = CODE) -> str:
@@ -69,7 +69,9 @@ def previous_folders(lock: Path, stage: str, folders: list[Path]) -> dict[Path, 
     """The ``.dir`` md5 of each folder among the outputs of ``stage``'s entry in ``lock``;
     folders it does not record are left out."""
     try:
-        entry = (yaml.load(lock.read_text(encoding="utf-8"), Loader=_LOADER) or {})["stages"][stage]
+        entry = (yaml.load(lock.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {})["stages"][
+            stage
+        ]
         outs = {str(out["path"]): str(out["md5"]) for out in entry["outs"]}
     except (OSError, yaml.YAMLError, KeyError, TypeError):
         return {}

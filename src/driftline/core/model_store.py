@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from driftline.core import paths
+from driftline.core.config import YAML_LOADER
 from driftline.core.errors import DriftlineError
 
 LOCK = Path("dvc.lock")
@@ -95,7 +96,7 @@ def recorded_md5(
     try:
         if text is None:
             text = lock.read_text()
-        stages = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        stages = yaml.load(text, Loader=YAML_LOADER)
         outs = stages["stages"][stage]["outs"]
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
         raise DriftlineError(

@@ -15,11 +15,9 @@ import yaml
 
 from driftline.core import paths
 from driftline.core.batch_groups import group_of
+from driftline.core.config import YAML_LOADER
 from driftline.core.dvc_cache import cache_dir, cached_object, file_md5, listing
 from driftline.core.errors import DriftlineError
-
-# The C loader when PyYAML has one: a registry can hold hundreds of .dvc files.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def dvc_file(name: str) -> Path:
@@ -32,7 +30,7 @@ def dvc_record(name: str) -> dict[str, Any]:
     path = dvc_file(name)
     if not path.is_file():
         return {}
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
 
 
 def batch_meta(name: str, record: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -61,11 +59,13 @@ def recorded_md5(
     return listing(cache or cache_dir(), md5).get(paths.raw(name).name)
 
 
-def verify_raw(name: str) -> None:
+def verify_raw(name: str, record: dict[str, Any] | None = None, cache: Path | None = None) -> str:
     """Refuse a raw batch whose bytes differ from the md5 DVC tracks for it: the file, or the
-    DVC cache copy it was checked out from, is corrupted, and must not be used."""
+    DVC cache copy it was checked out from, is corrupted, and must not be used. Returns that
+    md5 (``record`` and ``cache`` as :func:`recorded_md5` takes them)."""
     raw = paths.raw(name)
-    record = dvc_record(name)
+    record = dvc_record(name) if record is None else record
+    cache = cache or cache_dir()
     folder = folder_md5(record)
     if folder is None and (paths.RAW / f"{name}.csv.dvc").is_file():
         raise DriftlineError(
@@ -77,7 +77,7 @@ def verify_raw(name: str) -> None:
             f"{raw}: its folder is not tracked by DVC ({dvc_file(name)} is missing or holds no "
             f"folder); ingest it with 'driftline ingest', or track it: dvc add {raw.parent}"
         )
-    expected = recorded_md5(name, record)
+    expected = recorded_md5(name, record, cache)
     if expected is None:
         raise DriftlineError(
             f"{raw}: DVC's cache has no listing of {raw.parent} as {dvc_file(name)} records "
@@ -88,7 +88,7 @@ def verify_raw(name: str) -> None:
         raise DriftlineError(f"{raw} is missing from the workspace: fetch it with 'dvc pull {raw}'")
     actual = file_md5(raw)
     if actual != expected:
-        cached = cached_object(cache_dir(), expected)
+        cached = cached_object(cache, expected)
         raise DriftlineError(
             f"{raw} does not match the md5 recorded in {dvc_file(name)} (got "
             f"{actual}, expected {expected}): the file or its copy in the DVC cache "
@@ -96,3 +96,4 @@ def verify_raw(name: str) -> None:
             f"one from the remote: rm -f {raw} {cached}; dvc pull {raw}"
             f" (without a remote: put the original file back and run 'dvc add {raw.parent}')"
         )
+    return expected

@@ -18,11 +18,12 @@ from driftline.core.config import (
 )
 from driftline.core.contract import read_batch
 from driftline.core.dataset import TARGET, prepare_frame, profile_spec
+from driftline.core.dvc_cache import cache_dir
 from driftline.core.io import write_json, write_parquet
 from driftline.core.known_outputs import GroupStage, batch_key, build, code_fingerprint, declared
 from driftline.core.log import get_logger
 from driftline.core.profile import profile_frame
-from driftline.core.raw_batch import recorded_md5, verify_raw
+from driftline.core.raw_batch import dvc_record, verify_raw
 from driftline.core.stages import one_group, run
 
 
@@ -31,15 +32,16 @@ def prepare(argv: list[str]) -> None:
     params = load_params()
     contract = load_contract()
     check_against_contract(params, contract)
-    for batch in batches:
-        verify_raw(batch)
+    # One group: one .dvc record and one listing for all its batches, each file checked.
+    record, cache = dvc_record(batches[0]), cache_dir()
+    raw_md5 = {batch: verify_raw(batch, record, cache) for batch in batches}
     common = {
         "stage": "prepare",
         "params": declared(params, PARAMS["prepare"]),
         "contract": hashlib.sha256(Path(CONTRACT_FILE).read_bytes()).hexdigest(),
         "code": code_fingerprint(),
     }
-    keys = {b: batch_key({**common, "batch": b, "raw": recorded_md5(b)}) for b in batches}
+    keys = {b: batch_key({**common, "batch": b, "raw": raw_md5[b]}) for b in batches}
     stage = GroupStage(
         "prepare",
         group,
