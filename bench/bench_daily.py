@@ -30,25 +30,24 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_ingest import DEMO_YEAR, measured, shifted  # noqa: E402
 from bench_load import empty_project  # noqa: E402
 from common import ROOT, copy_repo, run, stage_figures  # noqa: E402
-from driftline.core.batch_groups import group_lock, group_of  # noqa: E402
 from driftline.ops.demo import batch_csv_bytes, load_months  # noqa: E402
 from driftline.ops.params_text import set_window  # noqa: E402
 
 WINDOW = 7
-# The top-level lock, and the lock of the month the new day lands in (one per month).
-LOCKS = ("dvc.lock", "newest group's dvc.lock")
 # Every stage's own code, in pipeline order, in one process (the set-up shortcut), in two
 # halves: score@ loads the model only as dvc.lock records it, so train is committed between.
 BUILD_MODEL = """
 from driftline.core.batch_groups import grouped
 from driftline.core.config import batch_list, load_params
 from driftline.core.stages import prepare, train, window
-for names in grouped(batch_list(load_params())).values():
-    prepare.prepare(names)
+for group in grouped(batch_list(load_params())):
+    prepare.prepare([group])
 window.window([])
 train.train([])
 """
@@ -56,8 +55,8 @@ BUILD_REST = """
 from driftline.core.batch_groups import grouped
 from driftline.core.config import batch_list, load_params
 from driftline.core.stages import drift, evaluate, promote, score
-for names in grouped(batch_list(load_params())).values():
-    score.score(names)
+for group in grouped(batch_list(load_params())):
+    score.score([group])
 evaluate.evaluate([])
 drift.drift([])
 promote.promote([])
@@ -65,11 +64,9 @@ promote.promote([])
 
 
 def group_stages(repo: Path, kind: str) -> list[str]:
-    """The addresses of every group's ``kind`` stage (prepare or score)."""
-    return [
-        f"pipeline/{path.parent.name}/dvc.yaml:{kind}@{path.parent.name}"
-        for path in sorted(repo.glob("pipeline/*/dvc.yaml"))
-    ]
+    """The names of every group's ``kind`` stage (prepare or score)."""
+    groups = yaml.safe_load((repo / "data/batches.yaml").read_text())["groups"]
+    return [f"{kind}@{group}" for group in groups]
 
 
 def days(months: dict, count: int) -> list[tuple[str, bytes]]:
@@ -143,10 +140,7 @@ def one_size(size: int, landed: list[tuple[str, bytes]], workdir: Path) -> dict:
         "stage_code_s": round(sum(s["seconds"] for s in stages), 2),
         "stage_seconds": {s["stage"]: s["seconds"] for s in stages},
         "peak_mib": max(status_peak, noop_peak, ingest_peak, repro_peak),
-        "lock_kib": {
-            LOCKS[0]: round((repo / "dvc.lock").stat().st_size / 1024, 1),
-            LOCKS[1]: round((repo / group_lock(group_of(extra_name))).stat().st_size / 1024, 1),
-        },
+        "lock_kib": round((repo / "dvc.lock").stat().st_size / 1024, 1),
     }
     print(f"  {json.dumps(result)}", flush=True)
     return result
@@ -196,9 +190,8 @@ def markdown(s: dict) -> str:
     lines += [
         f"| {label} | " + " | ".join(str(r[key]) for r in results) + " |" for label, key in rows
     ]
-    for lock in LOCKS:
-        cells = " | ".join(str(r["lock_kib"][lock]) for r in results)
-        lines.append(f"| `{lock}` (KiB) | {cells} |")
+    cells = " | ".join(str(r["lock_kib"]) for r in results)
+    lines.append(f"| `dvc.lock` (KiB) | {cells} |")
     ratio = s["add_one_ratio_largest_to_smallest"]
     lines.append(f"| **adding one, largest / smallest** | {ratio}x (goal at most 1.5x) |")
     return "\n".join(lines)

@@ -21,6 +21,12 @@ measures it). Layouts:
 - ``month-groups+params+raw-dvc``: the stages grouped, and nothing else changed (the layout
   of 2026-12-03, before the batch list and the raw tracking moved).
   The last three show what each choice is worth at 1,000 batches.
+- ``root``, the layout of 0.2.0: the month groups defined in the root ``dvc.yaml`` as a
+  ``foreach`` over the groups that ``data/batches.yaml`` lists (read through ``vars``), each
+  month's raw folder one dep, the registry a file dep of the summary stages, and each
+  stage's code deps its modules, as the repository's dvc.yaml lists them;
+- ``root+params``: the same, with the registry's batch list declared as a param of the
+  summary stages instead of a file dep.
 
 Per layout and size: no-op ``dvc status`` and ``dvc repro``; then one day is added (its raw
 file tracked, the registry and stage files updated, as ``driftline ingest`` would) and
@@ -56,6 +62,8 @@ LAYOUTS = (
     "month-groups+params",
     "month-groups+raw-dvc",
     "month-groups+params+raw-dvc",
+    "root",
+    "root+params",
 )
 PREPARE_PARAMS = ["target", "features.derive", "features.exclude", "profile.bins"]
 SCORE_PARAMS = [
@@ -68,6 +76,8 @@ SCORE_PARAMS = [
 ]
 MODEL_FILES = ["models/model.pkl", "models/meta.json", "models/score_profile.json"]
 CODE = "src/driftline/core"
+REGISTRY = "data/batches.yaml"
+REAL_STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
 
 
 def day_names(count: int) -> list[str]:
@@ -84,9 +94,19 @@ class Layout:
 
     def __init__(self, name: str):
         self.name = name
-        self.grouped = name.startswith("month-groups")
-        self.registry_in_params = not self.grouped or "+params" in name
+        self.root = name.startswith("root")
+        self.grouped = name.startswith("month-groups") or self.root
+        self.registry_in_params = not self.grouped or ("+params" in name and not self.root)
+        self.registry_as_param = self.root and "+params" in name
         self.raw_per_day = not self.grouped or "+raw-dvc" in name
+
+    def code(self, stage: str) -> list[str]:
+        """A stage's code deps: its modules as the repository's dvc.yaml lists them (root
+        layouts), else the whole stage package as one folder."""
+        if not self.root:
+            return [CODE]
+        body = REAL_STAGES[stage].get("do", REAL_STAGES[stage])
+        return [dep for dep in body["deps"] if dep.startswith("src/")]
 
     def raw(self, day: str) -> str:
         return f"data/raw/{month(day)}/{day}.csv" if self.grouped else f"data/raw/{day}.csv"
@@ -95,6 +115,8 @@ class Layout:
         """The params entry the summary stages declare for the batch list."""
         if self.registry_in_params:
             return "params.yaml", ["batches"]
+        if self.root:
+            return REGISTRY, ["batches"]
         return "pipeline/batches.yaml", ["batches"]
 
     def raw_targets(self, days: list[str]) -> list[str]:
@@ -116,23 +138,30 @@ def stub(*args: str) -> str:
 def summary_stages(layout: Layout) -> dict:
     registry_file, registry_keys = layout.registry()
     registry = [{registry_file: registry_keys}] if registry_file != "params.yaml" else ["batches"]
+    file_dep = []
+    if layout.root and not layout.registry_as_param:
+        registry, file_dep = [], [REGISTRY]
     return {
         "window": {
             "cmd": stub("window"),
-            "deps": ["data/prepared", "data/profiles", CODE],
+            "deps": [*file_dep, "data/prepared", "data/profiles", *layout.code("window")],
             "params": [*registry, "train.window"],
             "outs": ["data/window/train.parquet", "data/window/reference.json"],
         },
         "train": {
             "cmd": stub("train"),
-            "deps": ["data/window/train.parquet", "data/window/reference.json", CODE],
+            "deps": [
+                "data/window/train.parquet",
+                "data/window/reference.json",
+                *layout.code("train"),
+            ],
             "params": ["target", "features.categorical", "features.numeric", "train"],
             "outs": [*MODEL_FILES, "models/validation.parquet"],
             "metrics": [{"metrics/train.json": {"cache": False}}],
         },
         "evaluate": {
             "cmd": stub("evaluate"),
-            "deps": ["metrics/batches", "data/scores", CODE],
+            "deps": [*file_dep, "metrics/batches", "data/scores", *layout.code("evaluate")],
             "params": [*registry, "evaluate.threshold", "target.classes"],
             "outs": [{f"plots/e{i}.json": {"cache": False}} for i in range(6)]
             + [{"metrics/history.csv": {"cache": False}}],
@@ -141,12 +170,13 @@ def summary_stages(layout: Layout) -> dict:
         "drift": {
             "cmd": stub("drift"),
             "deps": [
+                *file_dep,
                 "data/window/reference.json",
                 "data/profiles",
                 "data/scores",
                 "models/score_profile.json",
                 "metrics/history.csv",
-                CODE,
+                *layout.code("drift"),
             ],
             "params": [*registry, "train.window", "drift", "profile.bins"],
             "outs": [{f"plots/d{i}.png": {"cache": False}} for i in range(5)],
@@ -219,6 +249,43 @@ def group_file(layout: Layout, group: str, days: list[str]) -> dict:
     }
 
 
+def root_stages(layout: Layout) -> dict:
+    """The group stages in the root dvc.yaml: a foreach over the registry's groups."""
+    return {
+        "prepare": {
+            "foreach": "${groups}",
+            "do": {
+                "cmd": stub("prepare-group", "${item}"),
+                "deps": ["data/raw/${item}", "contract.yaml", *layout.code("prepare")],
+                "params": PREPARE_PARAMS,
+                "outs": ["data/prepared/${item}", "data/profiles/${item}"],
+            },
+        },
+        "score": {
+            "foreach": "${groups}",
+            "do": {
+                "cmd": stub("score-group", "${item}"),
+                "deps": [
+                    "data/prepared/${item}",
+                    "data/profiles/${item}",
+                    "data/window/reference.json",
+                    *MODEL_FILES,
+                    *layout.code("score"),
+                ],
+                "params": SCORE_PARAMS,
+                "outs": ["data/scores/${item}", "metrics/batches/${item}"],
+            },
+        },
+    }
+
+
+def pipeline_file(layout: Layout) -> dict:
+    """The root dvc.yaml of a layout."""
+    if not layout.root:
+        return {"stages": summary_stages(layout)}
+    return {"vars": [REGISTRY], "stages": {**root_stages(layout), **summary_stages(layout)}}
+
+
 def register(repo: Path, layout: Layout, days: list[str]) -> None:
     """The batch list and the per-batch stage files for ``days``, as ingest would write them."""
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
@@ -227,6 +294,10 @@ def register(repo: Path, layout: Layout, days: list[str]) -> None:
         params = {"batches": days, **params}
     params["train"]["window"] = {"start": days[0], "end": days[6]}
     write(repo / "params.yaml", yaml.safe_dump(params, sort_keys=False))
+    if layout.root:
+        groups = sorted({month(day) for day in days})
+        write(repo / REGISTRY, yaml.safe_dump({"groups": groups, "batches": days}))
+        return
     if not layout.registry_in_params:
         write(repo / "pipeline/batches.yaml", yaml.safe_dump({"batches": days}))
     if not layout.grouped:
@@ -259,7 +330,7 @@ def build(repo: Path, layout: Layout, days: list[str]) -> float:
     shutil.copy(STUB, repo / "layout_stub.py")
     shutil.copy(ROOT / "contract.yaml", repo / "contract.yaml")
     shutil.copytree(ROOT / CODE, repo / CODE, ignore=shutil.ignore_patterns("__pycache__"))
-    write(repo / "dvc.yaml", yaml.safe_dump({"stages": summary_stages(layout)}, sort_keys=False))
+    write(repo / "dvc.yaml", yaml.safe_dump(pipeline_file(layout), sort_keys=False))
     register(repo, layout, days)
     for day in days:
         write(repo / layout.raw(day), f"{day},raw\n" * 50)
@@ -267,16 +338,22 @@ def build(repo: Path, layout: Layout, days: list[str]) -> float:
     per_batch = ["pipeline/prepare/dvc.yaml", "pipeline/score/dvc.yaml"]
     groups = sorted({month(d) for d in days})
     files = per_batch if not layout.grouped else [f"pipeline/{g}/dvc.yaml" for g in groups]
+    if layout.root:
+        files = [f"dvc.yaml:{kind}@{g}" for kind in ("prepare", "score") for g in groups]
     py = [sys.executable, "layout_stub.py"]
     build_all = "prepare-all" if not layout.grouped else "prepare-groups"
     subprocess.run([*py, build_all], cwd=repo, check=True, env=ENV)
     targets = files[:1] if not layout.grouped else [f"{f}:prepare" for f in files]
+    if layout.root:
+        targets = files[: len(groups)]
     dvc(repo, "commit", "--force", "--quiet", *targets)
     subprocess.run([*py, "window"], cwd=repo, check=True, env=ENV)
     subprocess.run([*py, "train"], cwd=repo, check=True, env=ENV)
     dvc(repo, "commit", "--force", "--quiet", "window", "train")
     subprocess.run([*py, build_all.replace("prepare", "score")], cwd=repo, check=True, env=ENV)
     targets = files[1:] if not layout.grouped else [f"{f}:score" for f in files]
+    if layout.root:
+        targets = files[len(groups) :]
     dvc(repo, "commit", "--force", "--quiet", *targets)
     for stage in ("evaluate", "drift"):
         subprocess.run([*py, stage], cwd=repo, check=True, env=ENV)
@@ -322,8 +399,10 @@ def one(layout_name: str, size: int, workdir: Path) -> dict:
     register(repo, layout, [*days, new])
     register_s = time.perf_counter() - start
     changed_s, _, said = measured(repo, "dvc", "status")
-    if layout.raw(new) not in said:
-        raise SystemExit(f"{layout_name} {size}: dvc status does not name {layout.raw(new)}")
+    # A root layout's group stage depends on the month's raw folder: status names that.
+    named = f"data/raw/{month(new)}" if layout.root else layout.raw(new)
+    if named not in said:
+        raise SystemExit(f"{layout_name} {size}: dvc status does not name {named}")
     repro_s, repro_peak, said = measured(repo, "dvc", "repro")
     ran = said.count("Running stage")
     own = stub_seconds(repo)

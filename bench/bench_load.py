@@ -52,7 +52,7 @@ def land(months: dict, years: int, copies: int, landing: Path) -> dict:
 
 def empty_project(repo: Path, names: list[str]) -> None:
     """Unregister the committed demo batches and set the window to the last batches."""
-    (repo / REGISTRY_FILE).write_text("batches: []\n")
+    (repo / REGISTRY_FILE).write_text("groups: []\nbatches: []\n")
     for dvc_file in (repo / "data" / "raw").glob("*.dvc"):
         shutil.rmtree(dvc_file.with_suffix(""), ignore_errors=True)
         dvc_file.unlink()

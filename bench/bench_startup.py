@@ -2,7 +2,7 @@
 stage's own code (which the stage times and logs itself), and what it adds up to when one
 batch is added.
 
-1. For every stage command in dvc.yaml and pipeline/*/dvc.yaml (`python -m MODULE ...`), it
+1. For every stage command in dvc.yaml (`python -m MODULE ...`), it
    imports MODULE in fresh Python processes and reports the median import time, the median
    wall time of the whole process (interpreter start-up included) and which heavy libraries
    the import loaded.

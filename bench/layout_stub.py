@@ -26,9 +26,10 @@ def put(path: str | Path, text: str) -> None:
 
 
 def registry() -> list[str]:
-    own = Path("pipeline/batches.yaml")
-    source = own if own.exists() else Path("params.yaml")
-    return yaml.safe_load(source.read_text())["batches"]
+    for source in (Path("data/batches.yaml"), Path("pipeline/batches.yaml"), Path("params.yaml")):
+        if source.exists():
+            return yaml.safe_load(source.read_text())["batches"]
+    raise SystemExit("no batch list")
 
 
 def prepare(day: str, folder: str = "") -> None:

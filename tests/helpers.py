@@ -109,23 +109,12 @@ SAME_PYTHON_AS_THE_LOCKS = pytest.mark.skipif(
 )
 
 
-def pipelines(root: Path = ROOT) -> list[str]:
-    """The top-level pipeline and the generated group ones, pipeline/<group>/dvc.yaml."""
-    groups = sorted(p.relative_to(root).as_posix() for p in root.glob("pipeline/*/dvc.yaml"))
-    return ["dvc.yaml", *groups]
-
-
 def pipeline_stages(root: Path = ROOT) -> dict[str, dict]:
-    """Every stage definition by name, from the top-level dvc.yaml and the group ones (a
-    group stage's body is under ``do``; every group's prepare and score have the same name
-    here, the last group's)."""
-    found = {}
-    for name in pipelines(root):
-        found.update(yaml.safe_load((root / name).read_text())["stages"])
-    return found
+    """Every stage definition of dvc.yaml by name (a group stage's body is under ``do``)."""
+    return yaml.safe_load((root / "dvc.yaml").read_text())["stages"]
 
 
-REGISTRY = "pipeline/batches.yaml"
+REGISTRY = "data/batches.yaml"
 
 
 def registered(repo: Path) -> list[str]:
@@ -135,7 +124,7 @@ def registered(repo: Path) -> list[str]:
 
 def unregister_all(repo: Path) -> None:
     """A project with no batch: its registry emptied, its raw folders and their .dvc gone."""
-    (repo / REGISTRY).write_text("batches: []\n")
+    (repo / REGISTRY).write_text("groups: []\nbatches: []\n")
     for record in (repo / "data/raw").glob("*.dvc"):
         shutil.rmtree(record.with_suffix(""), ignore_errors=True)
         record.unlink()

@@ -5,15 +5,18 @@ import yaml
 
 from driftline.core.config import load_contract, load_params, window_batches
 from driftline.core.errors import DriftlineError
-from driftline.ops.upgrade import move_registry
+from driftline.ops.batches import write_registry
 
 
 def write(tmp_path, params):
-    """params.yaml, and the batch list apart in pipeline/batches.yaml, as a project has them."""
+    """params.yaml, and the batch list apart in data/batches.yaml, as a project has them."""
     settings = {k: v for k, v in params.items() if k != "batches"}
-    (tmp_path / "pipeline").mkdir(exist_ok=True)
-    registry = tmp_path / "pipeline/batches.yaml"
-    registry.write_text(yaml.safe_dump({"batches": params["batches"]}), encoding="utf-8")
+    (tmp_path / "data").mkdir(exist_ok=True)
+    registry = tmp_path / "data/batches.yaml"
+    groups = list(dict.fromkeys(b[:7] for b in params["batches"]))
+    registry.write_text(
+        yaml.safe_dump({"groups": groups, "batches": params["batches"]}), encoding="utf-8"
+    )
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(settings), encoding="utf-8")
     return path
@@ -33,7 +36,7 @@ def test_repository_params_load_and_window_resolves(params):
         (lambda p: p["train"].update(holdout_fraction=1.5), "'train.holdout_fraction'"),
         (lambda p: p["evaluate"].update(threshold=True), "'evaluate.threshold' must be"),
         (lambda p: p.pop("drift"), "missing key 'drift.share'"),
-        (lambda p: p["batches"].append("2013-01"), "pipeline/batches.yaml: lists 2013-01 twice"),
+        (lambda p: p["batches"].append("2013-01"), "data/batches.yaml: lists 2013-01 twice"),
         (lambda p: p["target"].update(missing="keep"), "'target.missing' is 'keep'"),
         (lambda p: p["target"].update(positive={"over": 15}), "one rule, one of above"),
         (lambda p: p["target"].update(positive={"above": "x"}), "'target.positive.above'"),
@@ -77,25 +80,37 @@ def test_missing_and_malformed_files(tmp_path, params):
     with pytest.raises(DriftlineError, match="params.yaml: not valid YAML"):
         load_params(path)
     write(tmp_path, params)
-    (tmp_path / "pipeline/batches.yaml").write_text("batches: [unclosed\n", encoding="utf-8")
-    with pytest.raises(DriftlineError, match="pipeline/batches.yaml: not valid YAML"):
+    (tmp_path / "data/batches.yaml").write_text("batches: [unclosed\n", encoding="utf-8")
+    with pytest.raises(DriftlineError, match="data/batches.yaml: not valid YAML"):
         load_params(path)
-    (tmp_path / "pipeline/batches.yaml").unlink()
-    with pytest.raises(DriftlineError, match="pipeline/batches.yaml: file not found") as info:
+    (tmp_path / "data/batches.yaml").unlink()
+    with pytest.raises(DriftlineError, match="data/batches.yaml: file not found") as info:
         load_params(path)
-    assert "driftline init" in str(info.value) and "driftline pipeline sync" in str(info.value)
+    assert "driftline init" in str(info.value)
 
 
-def test_a_batch_list_left_in_params_yaml_is_refused_naming_the_command_that_moves_it(
-    tmp_path, params
-):
+def test_a_batch_list_in_params_yaml_is_refused_naming_where_it_lives(tmp_path, params):
     path = write(tmp_path, params)
     old = yaml.safe_load(path.read_text())
     path.write_text(yaml.safe_dump({"batches": params["batches"], **old}), encoding="utf-8")
     with pytest.raises(DriftlineError) as info:
         load_params(path)
-    assert "now lives in pipeline/batches.yaml" in str(info.value)
-    assert "run 'driftline pipeline sync' to move it" in str(info.value)
+    assert "'batches' is not a setting: the batch list lives in data/batches.yaml" in str(
+        info.value
+    )
+
+
+def test_a_registry_whose_groups_are_not_those_of_its_batches_is_refused(tmp_path, params):
+    path = write(tmp_path, params)
+    registry = tmp_path / "data/batches.yaml"
+    write_registry(["2013-01-30", "2013-01-31", "2013-02-01", "week-7"], registry)
+    assert yaml.safe_load(registry.read_text())["groups"] == ["2013-01", "2013-02", "week-7"]
+    text = registry.read_text()
+    registry.write_text(text.replace('  - "week-7"\n', "", 1))  # the group line, by hand
+    with pytest.raises(DriftlineError) as info:
+        load_params(path, check_window=False)
+    assert "data/batches.yaml: 'groups' lists ['2013-01', '2013-02']" in str(info.value)
+    assert "in ['2013-01', '2013-02', 'week-7']" in str(info.value)
 
 
 def test_repository_contract_loads(contract):
@@ -148,21 +163,3 @@ def test_time_is_one_date_column_or_the_year_month_day_columns(tmp_path, time, m
     with pytest.raises(DriftlineError) as info:
         load_contract(path)
     assert message in str(info.value)
-
-
-def test_moving_the_list_out_of_params_yaml_keeps_every_other_line_and_refuses_two_lists(
-    tmp_path, params
-):
-    path = write(tmp_path, params)
-    registry = tmp_path / "pipeline/batches.yaml"
-    settings = path.read_text()
-    path.write_text("# settings\n\n# the batches\nbatches:\n  - a\n  - b\n\n" + settings)
-    registry.write_text("batches: [c]\n")
-    with pytest.raises(DriftlineError, match="lists others"):
-        move_registry(path, registry)
-    assert registry.read_text() == "batches: [c]\n"  # nothing changed
-    registry.unlink()
-    assert move_registry(path, registry) == ["a", "b"]
-    assert path.read_text() == "# settings\n\n" + settings
-    assert yaml.safe_load(registry.read_text())["batches"] == ["a", "b"]
-    assert move_registry(path, registry) is None  # moved already: nothing to do

@@ -1,67 +1,55 @@
-"""dvc.yaml, the generated pipeline/<group>/dvc.yaml and src/driftline/core/paths.py name the
-same files, and each stage runs its entry point (tests/test_stage_deps.py checks that the code
-it runs is a dep)."""
+"""dvc.yaml and src/driftline/core/paths.py name the same files, the group stages run over
+the registry's groups, and each stage runs its entry point (tests/test_stage_deps.py checks
+that its code deps are exactly the code it runs)."""
 
+import pytest
 import yaml
 
 from driftline.core import paths
-from driftline.core.batch_groups import PARAMS, group_of, grouped
-from driftline.core.config import REGISTRY_FILE, batch_list, load_params, load_registry
+from driftline.core.config import REGISTRY_FILE, load_registry
 from driftline.ops.batches import register, write_registry
 from helpers import pipeline_stages as stages
-from helpers import pipelines
-
-
-def group_files(repo_root):
-    """Each registered group's stage file, parsed, by group."""
-    params = load_params(repo_root / "params.yaml")
-    return {
-        group: (names, yaml.safe_load((repo_root / f"pipeline/{group}/dvc.yaml").read_text()))
-        for group, names in grouped(batch_list(params)).items()
-    }
-
-
-def test_group_stages_run_from_the_root_one_item_each(repo_root):
-    files = group_files(repo_root)
-    assert pipelines(repo_root)[1:] == sorted(f"pipeline/{g}/dvc.yaml" for g in files)
-    for group, (_, pipeline) in files.items():
-        assert set(pipeline["stages"]) == {"prepare", "score"}
-        for stage in pipeline["stages"].values():
-            assert stage["foreach"] == [group] and stage["do"]["wdir"] == "../.."
+from helpers import run
 
 
 def entries(items):
     return [next(iter(i)) if isinstance(i, dict) else i for i in items]
 
 
-def test_group_paths_agree(repo_root):
-    for group, (names, pipeline) in group_files(repo_root).items():
-        prepare, score = pipeline["stages"]["prepare"]["do"], pipeline["stages"]["score"]["do"]
-        assert prepare["cmd"].split()[3:] == score["cmd"].split()[3:] == names
-        assert [str(paths.raw(b)) for b in names] == prepare["deps"][: len(names)]
-        assert entries(prepare["outs"]) == [
-            str(paths.prepared_dir(group)),
-            str(paths.profiles_dir(group)),
-        ]
-        assert entries(score["outs"]) == [
-            str(paths.scores_dir(group)),
-            str(paths.batch_metrics_dir(group)),
-        ]
-        assert entries(prepare["outs"]) == score["deps"][:2]
-        assert (prepare["params"], score["params"]) == (
-            list(PARAMS["prepare"]),
-            list(PARAMS["score"]),
-        )
-        for batch in names:
-            assert paths.prepared(batch).parent == paths.prepared_dir(group_of(batch))
-            assert paths.batch_metrics(batch).parent == paths.batch_metrics_dir(group)
+def test_the_group_stages_run_over_the_registry_groups(repo_root):
+    """prepare and score are in the root dvc.yaml, a foreach over the groups the registry
+    lists (read through vars), each group's paths those of paths.py."""
+    pipeline = yaml.safe_load((repo_root / "dvc.yaml").read_text())
+    assert pipeline["vars"] == [REGISTRY_FILE]
+    group = "2013-01"
+    for kind in ("prepare", "score"):
+        assert pipeline["stages"][kind]["foreach"] == "${groups}"
+    body = {kind: stages(repo_root)[kind]["do"] for kind in ("prepare", "score")}
+    resolved = {
+        kind: yaml.safe_load(yaml.safe_dump(b).replace("${item}", group))
+        for kind, b in body.items()
+    }
+    assert resolved["prepare"]["cmd"].split()[3:] == resolved["score"]["cmd"].split()[3:] == [group]
+    assert resolved["prepare"]["deps"][0] == str(paths.raw_dir(group))
+    assert entries(resolved["prepare"]["outs"]) == [
+        str(paths.prepared_dir(group)),
+        str(paths.profiles_dir(group)),
+    ]
+    assert entries(resolved["score"]["outs"]) == [
+        str(paths.scores_dir(group)),
+        str(paths.batch_metrics_dir(group)),
+    ]
+    assert entries(resolved["prepare"]["outs"]) == resolved["score"]["deps"][:2]
+    assert paths.prepared("2013-01-05").parent == paths.prepared_dir(group)
 
 
-def test_the_group_files_are_those_the_registry_generates(repo_root):
-    """The check `driftline pipeline sync --check` makes: the committed files are generated."""
-    from driftline.ops.pipeline_files import check
-
-    check(repo_root)
+@pytest.mark.integration
+def test_dvc_lists_one_prepare_and_one_score_stage_per_registered_group(repo_root):
+    listed = run(repo_root, "dvc", "stage", "list", "--name-only").stdout.split()
+    groups = yaml.safe_load((repo_root / REGISTRY_FILE).read_text())["groups"]
+    assert [s for s in listed if "@" in s] == [f"prepare@{g}" for g in groups] + [
+        f"score@{g}" for g in groups
+    ]
 
 
 def test_fixed_paths_agree(repo_root):
@@ -71,7 +59,7 @@ def test_fixed_paths_agree(repo_root):
         body = stage.get("do", stage)
         declared |= set(entries(body.get("outs", []))) | set(entries(body.get("metrics", [])))
     fixed = {str(v) for k, v in vars(paths).items() if k.isupper() and "." in str(v)}
-    assert fixed <= declared
+    assert fixed - {str(paths.LOCK)} <= declared
 
 
 def test_each_stage_runs_its_entry_point(repo_root):

@@ -47,7 +47,7 @@ def test_repro_killed_in_every_stage_resumes_to_the_committed_result(
     # The reruns happen 14 hours ahead of the machine (the committed lock was made in UTC).
     tz = {"TZ": "Pacific/Kiritimati"}
     for stage, output in (
-        ("pipeline/2013-02/dvc.yaml:prepare@2013-02", "data/profiles/2013-02/2013-02.json"),
+        ("prepare@2013-02", "data/profiles/2013-02/2013-02.json"),
         ("train", "models/score_profile.json"),
         ("evaluate", "metrics/evaluate.json"),
         ("drift", "reports/drift.md"),
@@ -84,16 +84,14 @@ def test_ingest_killed_mid_way_is_undone_and_can_be_rerun(tmp_path, materialized
     assert not any((repo / STAGING).glob("batch-*"))
     assert registered(repo)[-1] == "2013-07"
     assert "up to date" in run(repo, "dvc", "status", "data/raw/2013-07.dvc").stdout
-    # Besides the new batch's files, its month's stage file, the registry and
-    # data/raw/.gitignore, nothing changed.
+    # Besides the new batch's files, the registry and data/raw/.gitignore, nothing changed.
     after, _ = snapshot(repo)
     changed = {k for k in before[0].keys() | after.keys() if before[0].get(k) != after.get(k)}
     assert changed == {
-        "pipeline/batches.yaml",
+        "data/batches.yaml",
         "data/raw/.gitignore",
         "data/raw/2013-07/2013-07.csv",
         "data/raw/2013-07.dvc",
-        "pipeline/2013-07/dvc.yaml",
     }
 
 
@@ -169,7 +167,7 @@ def test_a_corrupted_cache_object_is_refused_and_repaired_from_the_remote(tmp_pa
     raw.unlink()
     run(repo, "dvc", "checkout", str(raw.relative_to(repo)))  # DVC restores the bad bytes
     assert "not in cache" in run(repo, "dvc", "status", "data/raw/2013-02.dvc").stdout
-    done = run(repo, "dvc", "repro", "pipeline/2013-02/dvc.yaml:prepare@2013-02", check=False)
+    done = run(repo, "dvc", "repro", "prepare@2013-02", check=False)
     assert done.returncode != 0
     assert (
         "data/raw/2013-02/2013-02.csv does not match the md5 recorded" in done.stdout + done.stderr
@@ -181,7 +179,7 @@ def test_a_corrupted_cache_object_is_refused_and_repaired_from_the_remote(tmp_pa
     run(repo, *repair.group(1).split())
     run(repo, *repair.group(2).split())
     assert "up to date" in run(repo, "dvc", "status", "data/raw/2013-02.dvc").stdout
-    run(repo, "dvc", "repro", "pipeline/2013-02/dvc.yaml:prepare@2013-02")
+    run(repo, "dvc", "repro", "prepare@2013-02")
 
 
 # What a stage says when it finds a batch that an ingest registered during this `dvc repro`.

@@ -23,10 +23,10 @@ def push(ref: str, *changed: str, actor: str = "user", message: str = "Edit") ->
 def test_a_branch_push_that_changes_the_pipeline_runs_it_and_the_tests(repo_root):
     for path in (
         "params.yaml",
-        "pipeline/batches.yaml",
+        "data/batches.yaml",
         "data/raw/2013-07.dvc",
         "dvc.lock",
-        "pipeline/2013-06/dvc.lock",
+        "dvc.yaml",
     ):
         event = push("refs/heads/tune", path)
         assert workflows_for(repo_root, event) == ["pipeline.yml", "tests.yml"], path

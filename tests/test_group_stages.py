@@ -1,11 +1,12 @@
 """Daily batches under real DVC: one prepare@<month> and one score@<month> stage per month
-(pipeline/<month>/dvc.yaml), each computing only the days whose outputs it does not know.
+(a foreach in dvc.yaml), each computing only the days whose outputs it does not know.
 
 The project holds demo days (contract.yaml ``period: day``, as bench/bench_daily.py builds
 it): January 1-5 and February 1-3, trained on January 1-3. Adding February 4 must touch
 February's stages alone, reuse its three known days, and give the bytes a build from scratch
 gives; a params change, a missing or a corrupted cache object means computing; a registry
-the stage files do not match is refused, naming the fix.
+edited out of shape, and a raw folder holding a file that is no batch, are refused, naming
+the fix.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from helpers import copy_of, run, unregister_all
 pytestmark = pytest.mark.integration
 
 DAYS = [f"2013-01-0{d}" for d in range(1, 6)] + [f"2013-02-0{d}" for d in range(1, 4)]
-FEBRUARY = "pipeline/2013-02/dvc.yaml"
+PREPARE, SCORE = "prepare@2013-02", "score@2013-02"
 
 
 def day_csv(demo_months: dict, day: str, folder: Path) -> Path:
@@ -58,9 +59,12 @@ def daily(committed, demo_months, tmp_path_factory) -> Path:
     for day in DAYS:
         day_csv(demo_months, day, tmp / "landing")
     run(repo, "driftline", "ingest", "--from", str(tmp / "landing"))
-    assert sorted(p.parent.name for p in repo.glob("pipeline/*/dvc.yaml")) == [
-        "2013-01",
-        "2013-02",
+    listed = run(repo, "dvc", "stage", "list", "--name-only").stdout.split()
+    assert [s for s in listed if "@" in s] == [
+        "prepare@2013-01",
+        PREPARE,
+        "score@2013-01",
+        SCORE,
     ]
     repro(repo)
     run(repo, "git", "add", "-A")
@@ -82,20 +86,19 @@ def changed_deps(status: dict, stage: str) -> dict[str, str]:
     return {k: v for entry in entries for k, v in entry.get("changed deps", {}).items()}
 
 
-def test_status_names_the_new_day_under_its_months_prepare_stage(added):
+def test_status_names_the_new_days_month_and_dvc_diff_names_the_day(added):
     status = added["status"]
-    groups = {s for s in status if s.startswith("pipeline/")}
-    # score@2013-02's command names the new day too; January is untouched.
-    assert groups <= {f"{FEBRUARY}:prepare@2013-02", f"{FEBRUARY}:score@2013-02"}
-    prepare = changed_deps(status, f"{FEBRUARY}:prepare@2013-02")
-    assert prepare == {"data/raw/2013-02/2013-02-04.csv": "modified"}
-    assert changed_deps(status, f"{FEBRUARY}:score@2013-02") == {}
+    groups = {s for s in status if "@" in s}
+    assert groups == {PREPARE}  # January is untouched; score@2013-02 follows its prepare
+    assert changed_deps(status, PREPARE) == {"data/raw/2013-02": "modified"}
+    said = run(added["repo"], "dvc", "diff").stdout
+    assert "data/raw/2013-02/2013-02-04.csv" in said
 
 
 def test_repro_runs_the_months_stages_only_and_reuses_its_known_days(added):
     log = added["log"]
-    groups = {s for s in ran(log) if s.startswith("pipeline/")}
-    assert groups == {f"{FEBRUARY}:prepare@2013-02", f"{FEBRUARY}:score@2013-02"}
+    groups = {s for s in ran(log) if "@" in s}
+    assert groups == {PREPARE, SCORE}
     assert log.count("2013-02: 4 batches, 3 reused, 1 computed") == 2  # prepare, then score
     assert "2013-01:" not in log
     assert "Running stage" not in repro(added["repo"])
@@ -103,11 +106,13 @@ def test_repro_runs_the_months_stages_only_and_reuses_its_known_days(added):
 
 def test_the_months_outputs_are_those_of_a_build_from_scratch(added, tmp_path):
     scratch = copy_of(added["repo"], tmp_path / "scratch")
-    (scratch / "pipeline/2013-02/dvc.lock").unlink()  # no previous run to reuse
-    log = repro(scratch, "--no-run-cache", FEBRUARY)
+    lock = yaml.safe_load((scratch / "dvc.lock").read_text())
+    entries = {stage: lock["stages"].pop(stage) for stage in (PREPARE, SCORE)}
+    (scratch / "dvc.lock").write_text(yaml.safe_dump(lock))  # no previous run to reuse
+    log = repro(scratch, "--no-run-cache", SCORE)
     assert log.count("2013-02: 4 batches, 0 reused, 4 computed") == 2
-    lock = "pipeline/2013-02/dvc.lock"
-    assert (scratch / lock).read_bytes() == (added["repo"] / lock).read_bytes()
+    rebuilt = yaml.safe_load((scratch / "dvc.lock").read_text())["stages"]
+    assert {stage: rebuilt[stage] for stage in entries} == entries
     for folder in ("data/prepared", "data/profiles", "data/scores", "metrics/batches"):
         mine, theirs = added["repo"] / folder / "2013-02", scratch / folder / "2013-02"
         assert sorted(p.name for p in mine.iterdir()) == sorted(p.name for p in theirs.iterdir())
@@ -120,18 +125,15 @@ def test_a_params_change_recomputes_every_batch(daily, tmp_path):
     params = repo / "params.yaml"
     params.write_text(params.read_text().replace("share: 0.5 ", "share: 0.6 ", 1))
     log = repro(repo)
-    assert {s for s in ran(log) if s.startswith("pipeline/")} == {
-        "pipeline/2013-01/dvc.yaml:score@2013-01",
-        f"{FEBRUARY}:score@2013-02",
-    }
+    assert {s for s in ran(log) if "@" in s} == {"score@2013-01", SCORE}
     assert "2013-01: 5 batches, 0 reused, 5 computed" in log
     assert "2013-02: 3 batches, 0 reused, 3 computed" in log
 
 
 def cache_object(repo: Path, folder: str, name: str) -> Path:
-    """The DVC cache object of one file of a group folder, as the group lock records it."""
-    lock = yaml.safe_load((repo / "pipeline/2013-02/dvc.lock").read_text())
-    stage = "prepare@2013-02" if folder.startswith("data/pr") else "score@2013-02"
+    """The DVC cache object of one file of a group folder, as dvc.lock records it."""
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())
+    stage = PREPARE if folder.startswith("data/pr") else SCORE
     (dir_md5,) = [o["md5"] for o in lock["stages"][stage]["outs"] if o["path"] == folder]
     cache = repo / ".dvc/cache/files/md5"
     listing = json.loads((cache / dir_md5[:2] / dir_md5[2:]).read_text())
@@ -157,17 +159,36 @@ def test_a_missing_or_corrupted_cache_object_is_computed_again(daily, demo_month
     assert "2013-02: 4 batches, 3 reused, 1 computed" in log  # score: its cache is intact
 
 
-def test_a_registry_the_stage_files_do_not_match_is_refused_naming_the_fix(daily, tmp_path):
+def test_a_registry_edited_out_of_shape_is_refused_naming_the_fix(daily, tmp_path):
     repo = copy_of(daily, tmp_path / "repo")
-    registry = repo / "pipeline/batches.yaml"  # a day added by hand, the stage files left
+    registry = repo / "data/batches.yaml"  # a day added by hand, its group not listed
     text = registry.read_text()
     registry.write_text(text.replace('  - "2013-02-03"\n', '  - "2013-02-03"\n  - "2013-03-01"\n'))
     done = run(repo, "dvc", "repro", check=False)
     said = done.stdout + done.stderr
-    assert done.returncode != 0
-    assert "group 2013-03 (2013-03-01...) has no pipeline/2013-03/dvc.yaml" in said
-    assert "Run 'driftline pipeline sync' to regenerate them" in said and "Traceback" not in said
-    check = run(repo, "driftline", "pipeline", "sync", "--check", check=False)
-    assert check.returncode == 2 and "pipeline/2013-03/dvc.yaml: missing" in check.stderr
-    run(repo, "driftline", "pipeline", "sync")
-    assert (repo / "pipeline/2013-03/dvc.yaml").is_file()
+    assert done.returncode != 0 and "Traceback" not in said
+    assert "data/batches.yaml: 'groups' lists ['2013-01', '2013-02']" in said
+    assert "'driftline ingest' writes both lists" in said
+
+
+def test_a_file_in_a_raw_folder_that_is_no_batch_is_refused_by_ingest_and_prepare(
+    daily, demo_months, tmp_path
+):
+    repo = copy_of(daily, tmp_path / "repo")
+    stray = repo / "data/raw/2013-02/2013-02-03.csv.bak"
+    stray.write_text("an editor's backup\n")
+    before = run(repo, "git", "status", "--porcelain").stdout
+    new_day = day_csv(demo_months, "2013-02-04", tmp_path)
+    done = run(repo, "driftline", "ingest", str(new_day), check=False)
+    assert done.returncode == 2
+    assert "data/raw/2013-02/2013-02-03.csv.bak: in the raw folder of group 2013-02" in (
+        done.stderr
+    )
+    assert run(repo, "git", "status", "--porcelain").stdout == before  # nothing changed
+    # Tracked by hand with the folder, it is refused when the month is prepared.
+    run(repo, "dvc", "add", "--quiet", "data/raw/2013-02")
+    done = run(repo, "dvc", "repro", check=False)
+    said = done.stdout + done.stderr
+    assert done.returncode != 0 and "Traceback" not in said
+    assert "data/raw/2013-02 holds data/raw/2013-02/2013-02-03.csv.bak" in said
+    assert "not a registered batch" in said

@@ -164,10 +164,6 @@ def test_same_content_twice_and_name_collisions_are_refused(repo, july, demo_mon
         repo, str(august), "--name", "2013-07"
     )
     assert "is not allowed" in refused(repo, str(august), "--name", "../escape")
-    # A batch named so, in a group of its own, would need pipeline/batches.yaml/dvc.yaml.
-    assert "would be the registry file, pipeline/batches.yaml" in refused(
-        repo, str(august), "--name", "batches.yaml"
-    )
 
 
 def test_dry_run_checks_and_changes_nothing(repo, july):
@@ -204,8 +200,10 @@ def test_ingest_adds_tracks_and_registers_the_batch(repo, july):
     assert "/2013-07\n" in (repo / "data/raw/.gitignore").read_text()
     # Registered in the registry; the settings are left as they are.
     status = run(repo, "git", "status", "--porcelain").stdout
-    assert " M pipeline/batches.yaml" in status and "params.yaml" not in status
-    assert (repo / "pipeline/batches.yaml").read_text().startswith("# The registered raw batches")
+    assert " M data/batches.yaml" in status and "params.yaml" not in status
+    registry = yaml.safe_load((repo / "data/batches.yaml").read_text())
+    assert registry["groups"][-1] == "2013-07"  # its month's stages now run in dvc.yaml
+    assert "prepare@2013-07" in run(repo, "dvc", "stage", "list", "--name-only").stdout
 
 
 def test_parquet_input_and_dropped_extra_columns(repo, july, tmp_path):

@@ -1,6 +1,7 @@
 """The group stages' pieces, in process: a batch's group, its key, the manifest diff, DVC's
-cache as the previous run left it (a lock entry, .dir listings, objects), and the generated
-stage files. tests/test_group_stages.py runs them under DVC."""
+cache as the previous run left it (a lock entry, .dir listings, objects), the inputs a stage
+reads back from dvc.yaml, and the stray files of a raw folder. tests/test_group_stages.py runs
+them under DVC."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from driftline.core.batch_groups import check_group_files, group_of, grouped
+from driftline.core.batch_groups import group_of, grouped
 from driftline.core.dvc_cache import cache_dir
 from driftline.core.errors import DriftlineError
 from driftline.core.known_outputs import (
@@ -23,7 +24,8 @@ from driftline.core.known_outputs import (
     declared,
     unchanged,
 )
-from driftline.ops.pipeline_files import Sync, apply, expected, plan, render
+from driftline.core.raw_batch import check_folder, unregistered
+from driftline.core.stage_inputs import declared_inputs
 
 # --- groups ----------------------------------------------------------------------------------
 
@@ -67,15 +69,64 @@ def test_only_batches_with_the_same_key_are_unchanged():
     assert unchanged({}, {"a": "1"}) == []
 
 
-def test_the_code_fingerprint_covers_every_python_file_and_nothing_else(tmp_path):
+def test_the_code_fingerprint_follows_the_declared_files_and_nothing_else(tmp_path):
     (tmp_path / "stages").mkdir()
     (tmp_path / "a.py").write_text("x = 1\n")
     (tmp_path / "stages" / "b.py").write_text("y = 2\n")
-    first = code_fingerprint(tmp_path)
-    (tmp_path / "notes.txt").write_text("not code")
-    assert code_fingerprint(tmp_path) == first
+    (tmp_path / "c.py").write_text("z = 3\n")
+    files = (Path("stages/b.py"), Path("a.py"))
+    first = code_fingerprint(files, tmp_path)
+    assert code_fingerprint(files[::-1], tmp_path) == first  # order-free
+    (tmp_path / "c.py").write_text("z = 4\n")  # not a dep of this stage
+    assert code_fingerprint(files, tmp_path) == first
     (tmp_path / "stages" / "b.py").write_text("y = 3\n")
-    assert code_fingerprint(tmp_path) != first
+    assert code_fingerprint(files, tmp_path) != first
+    assert code_fingerprint(files[:1], tmp_path) != code_fingerprint(files, tmp_path)
+
+
+def test_a_stage_reads_its_params_and_code_deps_back_from_dvc_yaml(tmp_path):
+    (tmp_path / "dvc.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "stages": {
+                    "make": {
+                        "foreach": "${groups}",
+                        "do": {
+                            "cmd": "python -m x ${item}",
+                            "deps": ["data/${item}", "src/pkg/x.py", "src/pkg/y.py"],
+                            "params": ["a.b", {"other.yaml": ["c"]}],
+                        },
+                    }
+                }
+            }
+        )
+    )
+    inputs = declared_inputs("make", tmp_path)
+    assert inputs.params == ("a.b",)
+    assert inputs.code == (Path("src/pkg/x.py"), Path("src/pkg/y.py"))
+    with pytest.raises(DriftlineError, match="cannot read the deps of stage 'nope'"):
+        declared_inputs("nope", tmp_path)
+
+
+def test_a_raw_folder_holding_anything_but_its_batches_is_refused_naming_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "data/raw/2013-01"
+    folder.mkdir(parents=True)
+    for name in ("2013-01-01.csv", "2013-01-02.csv"):
+        (folder / name).write_text("a\n")
+    check_folder("2013-01", ["2013-01-01", "2013-01-02"])
+    check_folder("2013-02", [])  # no folder yet: nothing stray
+    (folder / "2013-01-02.csv~").write_text("an editor's backup\n")
+    (folder / "download (1).csv").write_text("a stray download\n")
+    assert [p.name for p in unregistered("2013-01", ["2013-01-01", "2013-01-02"])] == [
+        "2013-01-02.csv~",
+        "download (1).csv",
+    ]
+    with pytest.raises(DriftlineError) as stray:
+        check_folder("2013-01", ["2013-01-01", "2013-01-02"])
+    said = str(stray.value)
+    assert "data/raw/2013-01/2013-01-02.csv~" in said and "download (1).csv" in said
+    assert "not a registered batch" in said and "dvc add data/raw/2013-01" in said
 
 
 def test_the_cache_is_found_where_the_dvc_config_puts_it(tmp_path):
@@ -113,8 +164,7 @@ def previous_run(root: Path, files: dict[str, bytes], keys: dict[str, str]) -> s
     (cache / "files" / "md5" / dir_md5[:2]).mkdir(parents=True, exist_ok=True)
     (cache / "files" / "md5" / dir_md5[:2] / (dir_md5[2:] + ".dir")).write_bytes(listing)
     lock = {"stages": {"make@g": {"outs": [{"path": "out/g", "md5": dir_md5 + ".dir"}]}}}
-    (root / "pipeline" / "g").mkdir(parents=True, exist_ok=True)
-    (root / "pipeline" / "g" / "dvc.lock").write_text(yaml.safe_dump(lock))
+    (root / "dvc.lock").write_text(yaml.safe_dump(lock))
     return dir_md5
 
 
@@ -127,7 +177,6 @@ def stage(root: Path, computed: list[str]) -> GroupStage:
     return GroupStage(
         "make",
         "g",
-        Path("pipeline/g/dvc.lock"),
         {Path("out/g"): lambda b: Path(f"out/g/{b}.txt")},
         compute,
     )
@@ -165,7 +214,7 @@ def test_a_missing_or_corrupted_cache_object_is_computed_not_reused(tmp_path):
 @pytest.mark.parametrize("damage", ["no lock", "no entry", "no listing", "other cache"])
 def test_anything_amiss_with_the_previous_run_means_computing(tmp_path, damage):
     dir_md5 = previous_run(tmp_path, {"a.txt": b"old a\n"}, {"a": "ka"})
-    lock = tmp_path / "pipeline" / "g" / "dvc.lock"
+    lock = tmp_path / "dvc.lock"
     if damage == "no lock":
         lock.unlink()
     elif damage == "no entry":
@@ -184,55 +233,3 @@ def test_files_of_batches_no_longer_in_the_group_are_removed(tmp_path):
     (tmp_path / "out" / "g" / "gone.txt").write_text("stale\n")
     build(stage(tmp_path, []), {"a": "ka"}, tmp_path)
     assert set(outputs(tmp_path)) == {MANIFEST, "a.txt"}
-
-
-# --- the generated stage files ------------------------------------------------------------
-
-
-def test_a_group_file_lists_its_batches_and_is_the_same_bytes_every_time():
-    text = render("2013-01", ["2013-01-01", "2013-01-02"])
-    assert text == render("2013-01", ["2013-01-01", "2013-01-02"])
-    assert text.startswith("# Generated by `driftline pipeline sync`")
-    stages = yaml.safe_load(text)["stages"]
-    prepare = stages["prepare"]["do"]
-    assert stages["prepare"]["foreach"] == stages["score"]["foreach"] == ["2013-01"]
-    assert prepare["cmd"] == "python -m driftline.core.stages.prepare 2013-01-01 2013-01-02"
-    assert prepare["deps"][:2] == [
-        "data/raw/2013-01/2013-01-01.csv",
-        "data/raw/2013-01/2013-01-02.csv",
-    ]
-    assert prepare["outs"] == ["data/prepared/2013-01", "data/profiles/2013-01"]
-    assert stages["score"]["do"]["outs"] == ["data/scores/2013-01", "metrics/batches/2013-01"]
-
-
-def test_a_sync_writes_new_groups_and_removes_unregistered_ones_with_their_lock(tmp_path):
-    apply(plan(["2013-01-01", "2013-02-01"], tmp_path), tmp_path)
-    (tmp_path / "pipeline/2013-02/dvc.lock").write_text("schema: '2.0'\n")
-    (tmp_path / "pipeline/handmade").mkdir()
-    (tmp_path / "pipeline/handmade/dvc.yaml").write_text("stages: {}\n")
-    changes = plan(["2013-01-01", "2013-01-02"], tmp_path)
-    assert changes == Sync(
-        {
-            Path("pipeline/2013-01/dvc.yaml"): expected(["2013-01-01", "2013-01-02"])[
-                Path("pipeline/2013-01/dvc.yaml")
-            ]
-        },
-        [Path("pipeline/2013-02/dvc.yaml"), Path("pipeline/2013-02/dvc.lock")],
-    )
-    apply(changes, tmp_path)
-    assert not (tmp_path / "pipeline/2013-02").exists()
-    assert (tmp_path / "pipeline/handmade/dvc.yaml").is_file()  # not generated: kept
-    assert plan(["2013-01-01", "2013-01-02"], tmp_path) == Sync()
-
-
-def test_a_registry_the_group_files_do_not_match_is_refused_naming_the_fix(tmp_path):
-    apply(plan(["2013-01-01", "2013-02-01"], tmp_path), tmp_path)
-    check_group_files(["2013-01-01", "2013-02-01"], tmp_path)
-    with pytest.raises(DriftlineError) as missing:
-        check_group_files(["2013-01-01", "2013-02-01", "2013-03-01"], tmp_path)
-    assert "group 2013-03 (2013-03-01...) has no pipeline/2013-03/dvc.yaml" in str(missing.value)
-    assert "Run 'driftline pipeline sync'" in str(missing.value)
-    with pytest.raises(DriftlineError, match="pipeline/2013-02/dvc.yaml is of group 2013-02"):
-        check_group_files(["2013-01-01"], tmp_path)
-    with pytest.raises(DriftlineError, match=r"pipeline/2013-01/dvc.yaml lists \['2013-01-01'\]"):
-        check_group_files(["2013-01-01", "2013-01-02", "2013-02-01"], tmp_path)

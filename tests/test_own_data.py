@@ -99,7 +99,7 @@ def project(committed, tmp_path_factory) -> Path:
         assert "unseen categories" not in ingested.stderr, ingested.stderr
     set_window(repo, "2024-01", "2024-02")
     run(repo, "dvc", "repro")
-    run(repo, "git", "add", "data", "params.yaml", "dvc.lock", "pipeline", "metrics", "plots")
+    run(repo, "git", "add", "data", "params.yaml", "dvc.lock", "metrics", "plots")
     run(repo, "git", "add", "reports")
     run(repo, "git", "commit", "-qm", "four months of weather")
     return repo

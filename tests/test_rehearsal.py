@@ -451,9 +451,9 @@ def test_the_branch_push_runs_the_pipeline_then_its_commit_reruns_every_check(br
     ]
     first, second = runs[0], runs[1]
     assert "Running stage 'train'" in first.log
-    assert "Running stage 'pipeline/2013-06/dvc.yaml:score@2013-06'" in first.log
+    assert "Running stage 'score@2013-06'" in first.log
     assert "Running stage 'drift'" in first.log  # its prediction-drift reference moved
-    assert "Running stage 'pipeline/2013-06/dvc.yaml:prepare@2013-06'" not in first.log
+    assert "Running stage 'prepare@2013-06'" not in first.log
     assert second.event.actor == APP
     assert "Running stage" not in second.log  # nothing left to do: no loop
     assert "dvc repro changed" not in second.log
@@ -541,7 +541,7 @@ def test_the_scheduled_run_retrains_with_empty_inputs(scheduled):
     retrain = only(scheduled, "retrain.yml")
     assert "inputs" not in retrain.payload  # a schedule event carries none
     assert "Ingested 2013-07" in retrain.log
-    assert "Running stage 'pipeline/2013-07/dvc.yaml:score@2013-07'" in retrain.log
+    assert "Running stage 'score@2013-07'" in retrain.log
     assert "The drift verdict does not ask for retraining." not in retrain.log
     assert "Running stage 'train'" in retrain.log  # after `driftline retrain`
 
@@ -552,10 +552,8 @@ def test_the_retraining_pull_request_gets_its_report_and_tests(world, scheduled)
     assert pull["token"] == "app"
     files = set(pull["files"])
     assert {"data/raw/2013-07.dvc", "params.yaml", "dvc.lock", "metrics/drift.json"} <= files
-    assert "pipeline/batches.yaml" in files  # the registry, which driftline ingest appended to
+    assert "data/batches.yaml" in files  # the registry, which driftline ingest appended to
     assert "data/raw/.gitignore" in files  # DVC's new ignore entries are committed too
-    # The new month's generated stage file and its lock (driftline ingest wrote the file).
-    assert {"pipeline/2013-07/dvc.yaml", "pipeline/2013-07/dvc.lock"} <= files
     assert pull["body"].startswith(MARKER) and "Batch `2013-07`" in pull["body"]
     assert names(scheduled)[1:] == [("pull_request", "report.yml"), ("pull_request", "tests.yml")]
     comments = [c for c in world.recorded("comments.json") if c["issue"] == str(pull["number"])]
@@ -688,13 +686,8 @@ def test_the_backfill_pull_request_holds_the_serial_builds_locks_byte_for_byte(w
     pull = backfill["pull"]
     assert pull["branch"] == "driftline/backfill" and pull["base"] == "recode"
     assert pull["token"] == "app"
-    locks = sorted(
-        p.relative_to(backfill["serial"]).as_posix()
-        for p in backfill["serial"].glob("pipeline/*/dvc.lock")
-    )
-    assert len(locks) == 6
-    for name in ("dvc.lock", *locks):
-        assert world.origin_show(pull["branch"], name) == (backfill["serial"] / name).read_text()
+    lock = (backfill["serial"] / "dvc.lock").read_text()
+    assert world.origin_show(pull["branch"], "dvc.lock") == lock
     for name in ("metrics/evaluate.json", "metrics/drift.json", "metrics/history.csv"):
         assert world.origin_show(pull["branch"], name) == (backfill["serial"] / name).read_text()
 

@@ -206,7 +206,6 @@ def test_report_on_a_new_batch_against_main(new_batch):
     assert ("better" if new > old else "worse") in body.split(row)[1].splitlines()[0]
     # Headline first; every other change folded away after them.
     assert body.index("| roc_auc |") < body.index("| pr_auc |") < body.index("other changed")
-    assert "| pipeline/batches.yaml | batches |" in body  # dvc params diff --md
     assert "Batch `2013-07` against the training reference `2013-01..2013-03`." in body
     assert f"https://github.com/me/driftline/blob/{sha}/plots/history.png" in body
 

@@ -1,9 +1,10 @@
 """The one params loader: reads ``params.yaml`` and the batch registry,
-``pipeline/batches.yaml``, and refuses, naming the file and the key, what is wrong.
+``data/batches.yaml``, and refuses, naming the file and the key, what is wrong.
 
 The registry is apart from the settings: DVC parses params.yaml again for every stage that
-declares params (each group stage does), and the list grows by a batch a day; only the
-summary stages declare it (``pipeline/batches.yaml: [batches]`` in dvc.yaml)."""
+declares params (each group stage does), and the list grows by a batch a day. It also lists
+the groups of the batches, which ``dvc.yaml`` reads through ``vars`` for its ``foreach``;
+the summary stages depend on the file as a whole."""
 
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ from typing import Any
 
 import yaml
 
+from driftline.core.batch_groups import grouped
 from driftline.core.errors import DriftlineError
 
 PARAMS_FILE = "params.yaml"
-# The registered batches, oldest first: written by `driftline ingest` and `driftline init`,
-# read here; the generated pipeline/<group>/dvc.yaml follow it (`driftline pipeline sync`).
-REGISTRY_FILE = "pipeline/batches.yaml"
-MIGRATE_COMMAND = "driftline pipeline sync"
+# The registered batches, oldest first, and their groups: written by `driftline ingest` and
+# `driftline init`, read here and by dvc.yaml (`vars`).
+REGISTRY_FILE = "data/batches.yaml"
 # The one YAML loader for what can grow with the batches (the registry, .dvc files, locks):
 # PyYAML's C loader when it has one.
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -35,7 +36,7 @@ def load_params(path: str | Path = PARAMS_FILE, check_window: bool = True) -> di
     ----------
     path : str or Path
         The params file, by default ``params.yaml`` in the working directory (DVC runs
-        stages from the repository root); the registry is ``pipeline/batches.yaml`` in the
+        stages from the repository root); the registry is ``data/batches.yaml`` in the
         same folder.
     check_window : bool
         Check that ``train.window`` names registered batches. ``driftline ingest`` turns
@@ -55,8 +56,8 @@ def load_params(path: str | Path = PARAMS_FILE, check_window: bool = True) -> di
     params = _read_mapping(path)
     if "batches" in params:
         raise DriftlineError(
-            f"{path}: the batch list 'batches' now lives in {REGISTRY_FILE}, apart from the "
-            f"settings; run '{MIGRATE_COMMAND}' to move it"
+            f"{path}: 'batches' is not a setting: the batch list lives in {REGISTRY_FILE}, "
+            "which 'driftline ingest' writes"
         )
     registry = path.parent / REGISTRY_FILE
     params["batches"] = load_registry(registry)
@@ -70,13 +71,14 @@ def load_registry(path: str | Path = REGISTRY_FILE) -> list[str]:
     Raises
     ------
     DriftlineError
-        If the file is missing or malformed, or lists a batch twice.
+        If the file is missing or malformed, lists a batch twice, or lists other groups than
+        those of its batches (``dvc.yaml`` runs one prepare and one score stage per group).
     """
     path = Path(path)
     if not path.is_file():
         raise DriftlineError(
             f"{path}: file not found. Run from the repository root; a new project gets it "
-            f"from 'driftline init', one from before it from '{MIGRATE_COMMAND}'"
+            "from 'driftline init'"
         )
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
@@ -91,6 +93,13 @@ def load_registry(path: str | Path = REGISTRY_FILE) -> list[str]:
     twice = sorted(name for name, count in Counter(names).items() if count > 1)
     if twice:
         raise DriftlineError(f"{path}: lists {', '.join(twice)} twice")
+    groups = [str(group) for group in (data.get("groups") or [])]
+    if groups != list(grouped(names)):
+        raise DriftlineError(
+            f"{path}: 'groups' lists {groups}, but its batches are in {list(grouped(names))}: "
+            "each group once, in the order of its first batch (was the file edited by hand? "
+            "'driftline ingest' writes both lists)"
+        )
     return names
 
 

@@ -4,8 +4,8 @@ outputs it does not know already.
 Each batch gets a key: a sha256 over everything its outputs depend on (input hashes, the
 declared params, the code). Each of the stage's output folders holds a manifest,
 ``_keys.json`` ({batch: key}). When the stage runs, DVC has removed its outputs from the
-workspace but they are still in DVC's cache, and the group's ``dvc.lock`` still holds the
-previous run's entry: its folder hashes lead to the ``.dir`` listings in the cache, and so to
+workspace but they are still in DVC's cache, and ``dvc.lock`` still holds the previous
+run's entry: its folder hashes lead to the ``.dir`` listings in the cache, and so to
 the previous manifests and files. A batch whose key is unchanged gets its previous files back,
 each checked against its md5 as it is copied; every other batch is computed. Anything amiss
 (no lock, no entry, an object missing from the cache, a bad md5) means: compute it.
@@ -23,23 +23,26 @@ from typing import Any
 
 import yaml
 
+from driftline.core import paths
+from driftline.core.batch_groups import stage_name
 from driftline.core.config import YAML_LOADER
 from driftline.core.dvc_cache import cache_dir, cached_object, listing
 from driftline.core.io import write_bytes, write_json
 from driftline.core.log import get_logger
-from driftline.core.paths import CODE
 
 MANIFEST = "_keys.json"
 
 
-def code_fingerprint(package: Path = CODE) -> str:
-    """A sha256 over every .py file of a package, by relative path, sorted; by default the
-    stages' code as DVC tracks it (``src/driftline/core``, the code dep of every stage), so
-    the keys follow what the lock records."""
+def code_fingerprint(files: tuple[Path, ...], root: Path = Path(".")) -> str:
+    """A sha256 over code files, by path, sorted: the stage's code deps as ``dvc.yaml``
+    declares them (driftline.core.stage_inputs), read in the repository, so the keys follow
+    what the lock records and not whichever copy of the package is installed."""
     digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py"), key=lambda p: p.relative_to(package).as_posix()):
-        digest.update(path.relative_to(package).as_posix().encode("utf-8") + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).hexdigest().encode("ascii") + b"\n")
+    for path in sorted(files, key=lambda p: p.as_posix()):
+        digest.update(path.as_posix().encode("utf-8") + b"\0")
+        digest.update(
+            hashlib.sha256((root / path).read_bytes()).hexdigest().encode("ascii") + b"\n"
+        )
     return digest.hexdigest()
 
 
@@ -110,7 +113,6 @@ class GroupStage:
 
     kind: str
     group: str
-    lock: Path
     outputs: dict[Path, Callable[[str], Path]]
     compute: Callable[[str], None]
 
@@ -120,7 +122,8 @@ def build(stage: GroupStage, keys: dict[str, str], root: Path = Path(".")) -> li
     and remove any other file from the output folders. Returns the reused batches."""
     started = time.perf_counter()
     cache = cache_dir(root)
-    known = previous_folders(root / stage.lock, f"{stage.kind}@{stage.group}", [*stage.outputs])
+    name = stage_name(stage.kind, stage.group)
+    known = previous_folders(root / paths.LOCK, name, [*stage.outputs])
     before = {folder: listing(cache, md5) for folder, md5 in known.items()}
     manifests = [previous_manifest(cache, before.get(folder, {})) for folder in stage.outputs]
     same = set.intersection(*(set(unchanged(manifest, keys)) for manifest in manifests))

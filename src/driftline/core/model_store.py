@@ -28,7 +28,7 @@ from driftline.core import paths
 from driftline.core.config import YAML_LOADER
 from driftline.core.errors import DriftlineError
 
-LOCK = Path("dvc.lock")
+LOCK = paths.LOCK
 PROTOCOL = 5
 
 # (module, name) of every global that a pickled hgb or logreg pipeline refers to, with the

@@ -1,6 +1,6 @@
 """Every path the pipeline reads or writes, in one place. ``dvc.yaml`` spells the same paths
-out for DVC, and the generated ``pipeline/<group>/dvc.yaml`` the per-group ones;
-``tests/test_dvc_yaml.py`` checks they agree.
+out for DVC (the per-group ones with ``${item}``, the group); ``tests/test_dvc_yaml.py``
+checks they agree.
 
 A raw batch and each per-batch output lie in its group's folder
 (``driftline.core.batch_groups``), e.g. ``data/raw/2013-01/2013-01-05.csv`` (the raw folder is
@@ -13,8 +13,7 @@ from pathlib import Path
 
 from driftline.core.batch_groups import group_of
 
-# The stages' code, as each stage's dvc.yaml declares it (relative to the repository root).
-CODE = Path("src/driftline/core")
+LOCK = Path("dvc.lock")
 RAW = Path("data/raw")
 INCOMING = Path("data/incoming")
 PREPARED = Path("data/prepared")

@@ -67,11 +67,6 @@ def verify_raw(name: str, record: dict[str, Any] | None = None, cache: Path | No
     record = dvc_record(name) if record is None else record
     cache = cache or cache_dir()
     folder = folder_md5(record)
-    if folder is None and (paths.RAW / f"{name}.csv.dvc").is_file():
-        raise DriftlineError(
-            f"{paths.RAW / name}.csv is tracked on its own, as before raw batches were kept in "
-            "one folder per group: run 'driftline pipeline sync' to move them, then 'dvc repro'"
-        )
     if folder is None:
         raise DriftlineError(
             f"{raw}: its folder is not tracked by DVC ({dvc_file(name)} is missing or holds no "
@@ -97,3 +92,30 @@ def verify_raw(name: str, record: dict[str, Any] | None = None, cache: Path | No
             f" (without a remote: put the original file back and run 'dvc add {raw.parent}')"
         )
     return expected
+
+
+def unregistered(group: str, batches: list[str]) -> list[Path]:
+    """The entries of a group's raw folder that are not the raw file of one of ``batches``
+    (a stray download, an editor's backup): ``dvc add`` of the folder would track them."""
+    folder = paths.raw_dir(group)
+    expected = {paths.raw(batch).name for batch in batches}
+    if not folder.is_dir():
+        return []
+    return sorted(path for path in folder.iterdir() if path.name not in expected)
+
+
+def check_folder(group: str, batches: list[str]) -> None:
+    """Refuse a group's raw folder that holds anything but its registered batches' files.
+
+    Raises
+    ------
+    DriftlineError
+        Naming each stray entry and what to do with it.
+    """
+    stray = unregistered(group, batches)
+    if stray:
+        raise DriftlineError(
+            f"{paths.raw_dir(group)} holds {', '.join(map(str, stray))}, which is not a "
+            "registered batch (data/batches.yaml): move it out of the folder (add a batch with "
+            f"'driftline ingest FILE'), then 'dvc add {paths.raw_dir(group)}' and 'dvc repro'"
+        )

@@ -19,28 +19,26 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from driftline.core.batch_groups import group_file, group_of, grouped, stage_name
+from driftline.core.batch_groups import group_of, grouped, stage_name
 from driftline.core.config import batch_list, load_params, window_batches
 from driftline.core.errors import DriftlineError
 
 KINDS = ("prepare", "score")  # the group stages, in the order a group needs them
-ADDRESS = re.compile(r"^pipeline/([^/]+)/dvc\.yaml:(prepare|score)@(.+)$")
+ADDRESS = re.compile(r"^(prepare|score)@(.+)$")
 # What `dvc repro` prints for a stage it runs, and for one it restores from the run-cache.
 RUNNING = re.compile(r"^Running stage '([^']+)':", re.MULTILINE)
 RESTORED = re.compile(r"^Stage '([^']+)' is cached - skipping run", re.MULTILINE)
 
 
 def address(kind: str, group: str) -> str:
-    """DVC's name for a group stage, e.g. pipeline/2013-04/dvc.yaml:score@2013-04."""
-    return f"{group_file(group).as_posix()}:{stage_name(kind, group)}"
+    """DVC's name for a group stage, e.g. score@2013-04."""
+    return stage_name(kind, group)
 
 
 def per_group(name: str) -> tuple[str, str] | None:
     """(kind, group) of a group stage's address; None for any other stage."""
     match = ADDRESS.match(name)
-    if match is None or match[1] != match[3]:
-        return None
-    return match[2], match[3]
+    return None if match is None else (match[1], match[2])
 
 
 @dataclass(frozen=True)
@@ -101,12 +99,12 @@ def make_plan(
     final job would run it."""
     for name, given in (("--from", first), ("--to", last)):
         if given is not None and given not in batches:
-            raise DriftlineError(f"{name} {given}: not a registered batch in pipeline/batches.yaml")
+            raise DriftlineError(f"{name} {given}: not a registered batch in data/batches.yaml")
     groups = list(grouped(batches))
     lo = groups.index(group_of(first)) if first else 0
     hi = groups.index(group_of(last)) if last else len(groups) - 1
     if lo > hi:
-        raise DriftlineError(f"--from {first} comes after --to {last} in pipeline/batches.yaml")
+        raise DriftlineError(f"--from {first} comes after --to {last} in data/batches.yaml")
     trained_on = list(dict.fromkeys(group_of(b) for b in window))
     retrain = "train" in stale or any(address("prepare", g) in stale for g in trained_on)
     todo: dict[str, list[str]] = {}

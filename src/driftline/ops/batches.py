@@ -1,4 +1,4 @@
-"""The batch registry: the names ``pipeline/batches.yaml`` lists, oldest first, and what
+"""The batch registry: the names ``data/batches.yaml`` lists, oldest first, and what
 their group's ``data/raw/<group>.dvc`` file records (content hash, period, rows); and its
 write half, which ``driftline ingest`` uses: ``dvc add``, the .dvc ``meta`` and registering a
 name."""
@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from driftline.core.batch_groups import PIPELINE, group_of
+from driftline.core.batch_groups import grouped
 from driftline.core.config import REGISTRY_FILE, batch_list, load_registry
 from driftline.core.dvc_cache import cache_dir
 from driftline.core.errors import DriftlineError
@@ -62,11 +62,6 @@ def check_name(name: str) -> str:
             f"batch name {name!r} is not allowed: use letters, digits, '.', '_' or '-' "
             "(at most 64, starting with a letter or digit)"
         )
-    if PIPELINE / group_of(name) == Path(REGISTRY_FILE):  # pipeline/<group>/dvc.yaml
-        raise DriftlineError(
-            f"batch name {name!r} is not allowed: its group's stage folder would be the "
-            f"registry file, {REGISTRY_FILE}; choose another --name"
-        )
     return name
 
 
@@ -103,24 +98,35 @@ def add_meta(meta: dict[str, dict[str, Any]]) -> None:
 
 REGISTRY_HEADER = """\
 # The registered raw batches (data/raw/<group>/<name>.csv), oldest first: the newest is the
-# last. Written by `driftline ingest`, which appends each batch it adds; pipeline/<group>/
-# dvc.yaml are generated from it (`driftline pipeline sync` after an edit by hand).
+# last. Written by `driftline ingest`, which appends each batch it adds. `groups` are the
+# batches' groups (months), which dvc.yaml's prepare and score stages run over (`foreach`).
 # It is apart from params.yaml, the settings, which DVC parses again for every stage that
-# declares params: of the stages, only window, evaluate and drift declare this list.
+# declares params; window, evaluate and drift depend on this file.
 """
 
 
+def _yaml_list(key: str, names: list[str]) -> str:
+    return (
+        f"{key}:"
+        + (" []\n" if not names else "\n")
+        + "".join(f"  - {json.dumps(name)}\n" for name in names)
+    )
+
+
 def write_registry(names: list[str], registry_file: str | Path = REGISTRY_FILE) -> None:
-    """Write the registry with ``names``, atomically, after checking it reads back as them."""
+    """Write the registry with ``names`` and their groups, atomically, after checking it reads
+    back as them."""
     registry_file = Path(registry_file)
-    text = REGISTRY_HEADER + "batches:" + (" []\n" if not names else "\n")
-    text += "".join(f"  - {json.dumps(check_name(name))}\n" for name in names)
-    if (yaml.safe_load(text) or {}).get("batches") != names:
+    names = [check_name(name) for name in names]
+    groups = list(grouped(names))
+    text = REGISTRY_HEADER + _yaml_list("groups", groups) + _yaml_list("batches", names)
+    data = yaml.safe_load(text) or {}
+    if data.get("batches") != names or data.get("groups") != groups:
         raise DriftlineError(f"{registry_file}: could not write the batch list safely")
     registry_file.parent.mkdir(parents=True, exist_ok=True)
     write_text(registry_file, text)
 
 
 def register(names: list[str], registry_file: str | Path = REGISTRY_FILE) -> None:
-    """Append batch names to the registry, ``pipeline/batches.yaml``."""
+    """Append batch names to the registry, ``data/batches.yaml``."""
     write_registry([*load_registry(registry_file), *names], registry_file)

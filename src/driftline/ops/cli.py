@@ -1,6 +1,6 @@
 """The ``driftline`` command line: start a project on your own data, add batches, check
 drift and quality history, retrain, report on a change, gate a promotion, list and tag model
-versions, write the demo data, and regenerate the per-group stage files."""
+versions, and write the demo data."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 from driftline.core import paths
-from driftline.core.config import PARAMS_FILE, REGISTRY_FILE, batch_list, load_params
+from driftline.core.config import REGISTRY_FILE, batch_list, load_params
 from driftline.core.errors import DriftlineError
 from driftline.core.log import get_logger, timed
-from driftline.ops import demo, pipeline_files, upgrade
+from driftline.ops import demo
 from driftline.ops.batches import dvc_add
 
 
@@ -59,38 +59,13 @@ def materialize(args: argparse.Namespace) -> None:
         )
     names = [b for b in batch_list(params) if b in months and b not in own]
     if not names:
-        raise DriftlineError(f"pipeline/batches.yaml: no batch of the demo year {year}")
+        raise DriftlineError(f"{REGISTRY_FILE}: no batch of the demo year {year}")
     with timed(f"materialize {len(names)} demo batches"):
         written = demo.write_batches(months, names, paths.raw)
         if not args.no_dvc:
             dvc_add(sorted({path.parent for path in written}))
-        pipeline_files.sync()
     for path in written:
         print(path)
-
-
-def pipeline_sync(args: argparse.Namespace) -> None:
-    """Write pipeline/<group>/dvc.yaml from the registry, or only compare (--check); first
-    move a project from the layout before 2026-12 (driftline.ops.upgrade)."""
-    if args.check:
-        pipeline_files.check()
-        print(f"pipeline/<group>/dvc.yaml match {REGISTRY_FILE}")
-        return
-    moved = upgrade.move_raw()  # first: it checks every batch before it changes anything
-    if moved:
-        print(
-            f"moved {len(moved)} raw batches into one tracked folder per group (data/raw/<group>/)"
-        )
-    listed = upgrade.move_registry()
-    if listed is not None:
-        print(f"moved the batch list ({len(listed)} batches) from {PARAMS_FILE} to {REGISTRY_FILE}")
-    changes = pipeline_files.sync()
-    for path in changes.write:
-        print(f"wrote {path}")
-    for path in changes.remove:
-        print(f"removed {path}")
-    if not changes.touched:
-        print(f"pipeline/<group>/dvc.yaml already match {REGISTRY_FILE}")
 
 
 def next_batch(args: argparse.Namespace) -> None:
@@ -272,7 +247,7 @@ def parser() -> argparse.ArgumentParser:
     demo_commands = demo_parser.add_subparsers(dest="demo_command", required=True)
     mat = demo_commands.add_parser(
         "materialize",
-        help="write the batches listed in pipeline/batches.yaml into data/raw (same bytes "
+        help="write the batches listed in data/batches.yaml into data/raw (same bytes "
         "every time) and track them with DVC",
     )
     mat.add_argument("--no-dvc", action="store_true", help="write the files only; skip 'dvc add'")
@@ -306,17 +281,6 @@ def parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="infer contract.yaml again in an initialised project"
     )
     ini.set_defaults(func=init)
-    pip = commands.add_parser("pipeline", help="the generated stage files, pipeline/<group>/")
-    pip_commands = pip.add_subparsers(dest="pipeline_command", required=True)
-    syn = pip_commands.add_parser(
-        "sync",
-        help="write pipeline/<group>/dvc.yaml (one prepare and one score stage per month of "
-        "batches) from pipeline/batches.yaml, and remove those of groups no longer registered",
-    )
-    syn.add_argument(
-        "--check", action="store_true", help="only compare; exit 2 naming each mismatch"
-    )
-    syn.set_defaults(func=pipeline_sync)
     ing = commands.add_parser(
         "ingest",
         help="check a batch against the data contract and add it (or --from a "

@@ -4,8 +4,8 @@ Every file is checked against the data contract in one streamed pass, which also
 canonical CSV to a temp file beside its destination and hashes it. Only when every file is
 accepted does anything change: the files are renamed into their group's folder,
 ``data/raw/<group>/`` (a month), the folders tracked with one ``dvc add``, the batches
-registered in ``pipeline/batches.yaml``, and the group stage files (``pipeline/<group>/dvc.yaml``)
-rewritten. If any of that fails, it is undone. A lock file
+registered in ``data/batches.yaml`` (a new month's group with them, so ``dvc.yaml`` runs its
+stages). If any of that fails, it is undone. A lock file
 keeps two ingests from interleaving, and a journal written before the first change lets the
 next ingest undo one that was killed half-way (SIGKILL, power loss), so a batch is always
 either wholly added or not at all.
@@ -28,14 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from driftline.core import paths
-from driftline.core.config import REGISTRY_FILE, batch_list, load_contract, load_params
+from driftline.core.batch_groups import group_of, grouped
+from driftline.core.config import REGISTRY_FILE, load_contract, load_params
 from driftline.core.contract import BatchSummary, scan_batch
 from driftline.core.errors import DriftlineError
 from driftline.core.failpoint import failpoint
 from driftline.core.io import write_bytes, write_text
 from driftline.core.log import get_logger
-from driftline.core.raw_batch import dvc_file
-from driftline.ops import pipeline_files
+from driftline.core.raw_batch import dvc_file, unregistered
 from driftline.ops.batches import (
     Batch,
     add_meta,
@@ -129,6 +129,7 @@ def ingest(
             report.taken.append(candidate)
         report.taken.sort(key=lambda c: (c.summary.period or "", c.name))
         problems += _conflicts(report.taken, existing)
+        problems += _stray_files(report.taken, [b.name for b in existing])
         if problems:
             raise DriftlineError("nothing was ingested:\n" + "\n".join(problems))
         for candidate in report.taken:
@@ -194,7 +195,7 @@ def next_steps(report: Report) -> str:
             f"Ingested {', '.join(names)}. Next:",
             "  dvc repro                 # prepares and scores only the new batch(es)",
             # data: the new .dvc files and DVC's .gitignore entries (the data is ignored).
-            "  git add data pipeline dvc.lock metrics plots reports",
+            "  git add data dvc.lock metrics plots reports",
             "  dvc push                  # send the data to the DVC remote",
         ]
     )
@@ -257,18 +258,28 @@ def _conflicts(taken: list[Candidate], existing: list[Batch]) -> list[str]:
     return problems
 
 
+def _stray_files(taken: list[Candidate], registry: list[str]) -> list[str]:
+    """The files in the new batches' group folders that no registered batch is: ``dvc add``
+    of the folder would track them, and its prepare stage refuses them."""
+    by_group = grouped(registry)
+    groups = sorted({group_of(c.name) for c in taken})
+    return [
+        f"{path}: in the raw folder of group {group}, but not a registered batch; move it "
+        "out of the folder (ingest it as a batch of its own if it is one)"
+        for group in groups
+        for path in unregistered(group, by_group.get(group, []))
+    ]
+
+
 def _commit(taken: list[Candidate]) -> None:
     """Move the staged files into their group folders, ``dvc add`` the folders, record the
-    batches' meta, register them and rewrite the group stage files; on any failure, or at the
-    next ingest after a kill, restore data/raw and pipeline/ (the registry and the stage
-    files) as they were (from the journal)."""
+    batches' meta and register them; on any failure, or at the next ingest after a kill,
+    restore data/raw and the registry as they were (from the journal)."""
     registry_file = Path(REGISTRY_FILE)
     gitignore = paths.RAW / ".gitignore"
-    registry = batch_list(load_params(check_window=False))
-    stage_files = pipeline_files.plan([*registry, *(c.name for c in taken)])
     folders = sorted({paths.raw(c.name).parent for c in taken})
     records = sorted({dvc_file(c.name) for c in taken})
-    kept = [registry_file, gitignore, *records, *stage_files.touched]
+    kept = [registry_file, gitignore, *records]
     journal = {
         "batches": [c.name for c in taken],
         "created": [str(paths.raw(c.name)) for c in taken],
@@ -298,7 +309,6 @@ def _commit(taken: list[Candidate]) -> None:
             }
         )
         register([c.name for c in taken], registry_file)
-        pipeline_files.apply(stage_files)
     except BaseException as exc:
         _undo(journal)
         if isinstance(exc, DriftlineError):
@@ -308,7 +318,7 @@ def _commit(taken: list[Candidate]) -> None:
 
 
 def _undo(journal: dict[str, Any]) -> None:
-    """Put data/raw and pipeline/ back as the journal found them, then drop the journal."""
+    """Put data/raw and the registry back as the journal found them, then drop the journal."""
     for name in journal["created"] + journal["absent"]:
         Path(name).unlink(missing_ok=True)
     for name in journal.get("folders", []):

@@ -1,8 +1,7 @@
 """``driftline init``: turn the demo clone into an empty project for your own data.
 
 It removes the demo batches, their .dvc files, every output built from them (data, model,
-metrics, plots, report, locks), the group stage files (``pipeline/<group>/``) and the ``demo``
-block; writes a starter ``contract.yaml``
+metrics, plots, report, the lock) and the ``demo`` block; writes a starter ``contract.yaml``
 inferred from a sample file; sets the target from the options, ``features`` to every
 candidate, ``batches: []`` and an empty training window; and says what to review next.
 Everything is checked before anything is written. A project that already holds batches of
@@ -22,7 +21,7 @@ import pandas as pd
 import yaml
 
 from driftline.core import paths
-from driftline.core.batch_groups import PIPELINE, grouped
+from driftline.core.batch_groups import grouped
 from driftline.core.config import (
     CONTRACT_FILE,
     PARAMS_FILE,
@@ -38,7 +37,7 @@ from driftline.core.errors import DriftlineError
 from driftline.core.io import write_text
 from driftline.core.raw_batch import dvc_file
 from driftline.core.target import NUMERIC_RULES
-from driftline.ops import demo, pipeline_files
+from driftline.ops import demo
 from driftline.ops.batches import write_registry
 from driftline.ops.contract_inference import column_spec, contract_text, find_time, infer_period
 from driftline.ops.params_text import replace_block, set_window
@@ -172,7 +171,7 @@ def plan(
             paths.batch_metrics_dir,
         )
     ]
-    remove += list(BUILT_FILES) + pipeline_files.plan([]).remove
+    remove += list(BUILT_FILES)
     return Plan(contract_yaml, contract, params_yaml, [p for p in remove if p.exists()])
 
 
@@ -206,8 +205,7 @@ def params_text(
 
 def apply(p: Plan) -> list[str]:
     """Write the plan: contract, params and an empty registry first (each atomically), then
-    remove the demo's
-    files and folders, their lines in DVC's .gitignore files, and the group stage files."""
+    remove the demo's files and folders, and their lines in DVC's .gitignore files."""
     write_text(CONTRACT_FILE, p.contract)
     write_text(PARAMS_FILE, p.params)
     write_registry([])
@@ -216,9 +214,6 @@ def apply(p: Plan) -> list[str]:
             shutil.rmtree(path)
         else:
             path.unlink()
-    for folder in sorted({path.parent for path in p.remove if path.parent.parent == PIPELINE}):
-        if not any(folder.iterdir()):
-            folder.rmdir()  # a group's folder of stage files, now empty
     names = {path.name for path in p.remove}
     ignores = [*Path(".").glob("data/**/.gitignore"), *Path(".").glob("metrics/**/.gitignore")]
     for ignore in sorted(ignores) + [Path("models/.gitignore")]:
@@ -247,7 +242,7 @@ def next_steps(contract: dict[str, Any], sample: Path) -> str:
             "  driftline ingest FILE             # once per batch",
             "  (set train.window.start and .end in params.yaml to the batches to train on)",
             "  dvc repro",
-            "  git add -A data params.yaml contract.yaml dvc.lock pipeline metrics plots reports",
+            "  git add -A data params.yaml contract.yaml dvc.lock metrics plots reports",
             f"(time is {json.dumps(time)}.)",
         ]
     )

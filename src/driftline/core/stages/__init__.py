@@ -1,6 +1,7 @@
 """Thin stage entry points run by ``dvc.yaml``: read params, call the pure functions, write
-outputs atomically. Each is ``python -m driftline.core.stages.<stage> [batch ...]``: the group
-stages, prepare and score, take the batches of one group (driftline.core.batch_groups)."""
+outputs atomically. Each is ``python -m driftline.core.stages.<stage> [group]``: the group
+stages, prepare and score, take the name of one group of batches
+(driftline.core.batch_groups)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import errno
 import sys
 from collections.abc import Callable
 
-from driftline.core.batch_groups import SYNC_COMMAND, group_of
+from driftline.core.batch_groups import grouped
+from driftline.core.config import batch_list
 from driftline.core.errors import DriftlineError
 from driftline.core.log import get_logger, timed
 
@@ -18,8 +20,8 @@ def run(label: str, body: Callable[[list[str]], None], argv: list[str] | None = 
     input or a full disk becomes a one-line message on stderr and exit status 2, with no
     traceback."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv:  # a group stage: named as DVC names it, prepare@2013-01, not by its 31 batches
-        label = f"{label}@{group_of(argv[0])}"
+    if argv:  # a group stage: named as DVC names it, prepare@2013-01
+        label = f"{label}@{argv[0]}"
     try:
         with timed(label):
             body(argv)
@@ -50,14 +52,15 @@ def run(label: str, body: Callable[[list[str]], None], argv: list[str] | None = 
         sys.exit(2)
 
 
-def one_group(argv: list[str]) -> tuple[str, list[str]]:
-    """The group and its batches from a group stage's arguments: one group's batch names."""
-    if not argv:
-        raise DriftlineError("expected the batch names of one group, e.g. 2013-01-01 2013-01-02")
-    groups = sorted({group_of(batch) for batch in argv})
-    if len(groups) != 1:
+def one_group(argv: list[str], params: dict) -> tuple[str, list[str]]:
+    """The group a group stage's arguments name, and its registered batches."""
+    if len(argv) != 1:
+        raise DriftlineError(f"expected the name of one group of batches, e.g. 2013-01; got {argv}")
+    group = argv[0]
+    batches = grouped(batch_list(params)).get(group)
+    if not batches:
         raise DriftlineError(
-            f"expected the batches of one group, got batches of {', '.join(groups)}: "
-            f"run '{SYNC_COMMAND}' to regenerate pipeline/<group>/dvc.yaml"
+            f"group {group}: no registered batch is in it (data/batches.yaml); run 'dvc repro' "
+            "to run the stages of the groups it lists"
         )
-    return groups[0], list(argv)
+    return group, batches

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from driftline.core import paths
-from driftline.core.batch_groups import PARAMS, group_lock
 from driftline.core.config import (
     CONTRACT_FILE,
     check_against_contract,
@@ -23,29 +22,31 @@ from driftline.core.io import write_json, write_parquet
 from driftline.core.known_outputs import GroupStage, batch_key, build, code_fingerprint, declared
 from driftline.core.log import get_logger
 from driftline.core.profile import profile_frame
-from driftline.core.raw_batch import dvc_record, verify_raw
+from driftline.core.raw_batch import check_folder, dvc_record, verify_raw
+from driftline.core.stage_inputs import declared_inputs
 from driftline.core.stages import one_group, run
 
 
 def prepare(argv: list[str]) -> None:
-    group, batches = one_group(argv)
     params = load_params()
+    group, batches = one_group(argv, params)
+    check_folder(group, batches)
     contract = load_contract()
     check_against_contract(params, contract)
     # One group: one .dvc record and one listing for all its batches, each file checked.
     record, cache = dvc_record(batches[0]), cache_dir()
     raw_md5 = {batch: verify_raw(batch, record, cache) for batch in batches}
+    inputs = declared_inputs("prepare")
     common = {
         "stage": "prepare",
-        "params": declared(params, PARAMS["prepare"]),
+        "params": declared(params, inputs.params),
         "contract": hashlib.sha256(Path(CONTRACT_FILE).read_bytes()).hexdigest(),
-        "code": code_fingerprint(),
+        "code": code_fingerprint(inputs.code),
     }
     keys = {b: batch_key({**common, "batch": b, "raw": raw_md5[b]}) for b in batches}
     stage = GroupStage(
         "prepare",
         group,
-        group_lock(group),
         {paths.prepared_dir(group): paths.prepared, paths.profiles_dir(group): paths.profile},
         lambda batch: prepare_batch(batch, params, contract),
     )

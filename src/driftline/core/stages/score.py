@@ -11,7 +11,6 @@ from typing import Any
 import pandas as pd
 
 from driftline.core import paths
-from driftline.core.batch_groups import PARAMS, group_lock
 from driftline.core.config import batch_list, load_params
 from driftline.core.dataset import TARGET
 from driftline.core.dvc_cache import file_md5
@@ -26,6 +25,7 @@ from driftline.core.known_outputs import (
 from driftline.core.model_store import load_model
 from driftline.core.monitoring import monitor_batch
 from driftline.core.quality import quality
+from driftline.core.stage_inputs import declared_inputs
 from driftline.core.stages import one_group, run
 
 # The inputs every batch's outputs depend on, besides its own prepared file and profile.
@@ -45,14 +45,15 @@ def position(batch: str, batches: list[str], window: list[str]) -> str:
 
 
 def score(argv: list[str]) -> None:
-    group, batches = one_group(argv)
     params = load_params()
+    group, batches = one_group(argv, params)
     meta = read_json(paths.MODEL_META)
     registry = batch_list(params)
+    inputs = declared_inputs("score")
     common = {
         "stage": "score",
-        "params": declared(params, PARAMS["score"]),
-        "code": code_fingerprint(),
+        "params": declared(params, inputs.params),
+        "code": code_fingerprint(inputs.code),
         **{name: file_md5(path) for name, path in SHARED_INPUTS.items()},
     }
     keys = {
@@ -71,7 +72,6 @@ def score(argv: list[str]) -> None:
     stage = GroupStage(
         "score",
         group,
-        group_lock(group),
         {
             paths.scores_dir(group): paths.scores,
             paths.batch_metrics_dir(group): paths.batch_metrics,

@@ -1,8 +1,7 @@
 """window: the training window's rows in one file, and its merged profile (the drift reference).
 
 It reruns whenever a batch is added, but writes the same bytes unless the window itself
-changed, so DVC then skips train. It is also where a registry that the generated group stage
-files (pipeline/<group>/dvc.yaml) do not match is refused.
+changed, so DVC then skips train.
 """
 
 from __future__ import annotations
@@ -10,8 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from driftline.core import paths
-from driftline.core.batch_groups import check_group_files
-from driftline.core.config import batch_list, load_params, window_batches
+from driftline.core.config import load_params, window_batches
 from driftline.core.io import read_json, write_json, write_parquet
 from driftline.core.log import get_logger
 from driftline.core.profile import merge_profiles
@@ -20,7 +18,6 @@ from driftline.core.stages import run
 
 def window(argv: list[str]) -> None:
     params = load_params()
-    check_group_files(batch_list(params))
     batches = window_batches(params)
     frame = pd.concat([pd.read_parquet(paths.prepared(b)) for b in batches], ignore_index=True)
     reference = merge_profiles([read_json(paths.profile(b)) for b in batches])
