@@ -91,7 +91,7 @@ bench-daily: setup
 	$(BIN)/python bench/bench_daily.py
 
 ## bench-layout: DVC's own bookkeeping at 10, 365 and 1,000 daily batches, per stage layout
-## (one stage per batch against one per month), with stand-in stage commands; about 25 min
+## (the root dvc.yaml against 0.1.0's per-month files), with stand-in stage commands; long
 bench-layout: setup
 	$(BIN)/python bench/bench_layout.py
 

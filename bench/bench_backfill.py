@@ -34,8 +34,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_ingest import month_names, shifted  # noqa: E402
 from common import ROOT, copy_repo, run  # noqa: E402
-from driftline.ops.backfill import read_final_log, split  # noqa: E402
-from driftline.ops.demo import batch_csv_bytes, load_months  # noqa: E402
+from driftline.tooling.backfill import read_final_log, split  # noqa: E402
+from driftline.tooling.demo import batch_csv_bytes, load_months  # noqa: E402
 
 COMMITTED = 6  # the demo batches data/batches.yaml registers
 

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from driftline.core import paths
-from driftline.core.dataset import TARGET
-from driftline.core.paired_bootstrap import paired_bootstrap
+from driftline.core.config import TARGET
+from driftline.model.paired_bootstrap import paired_bootstrap
 
 
 def main() -> None:

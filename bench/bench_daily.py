@@ -36,25 +36,25 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_ingest import DEMO_YEAR, measured, shifted  # noqa: E402
 from bench_load import empty_project  # noqa: E402
 from common import ROOT, copy_repo, run, stage_figures  # noqa: E402
-from driftline.ops.demo import batch_csv_bytes, load_months  # noqa: E402
-from driftline.ops.params_text import set_window  # noqa: E402
+from driftline.tooling.demo import batch_csv_bytes, load_months  # noqa: E402
+from driftline.tooling.params_text import set_window  # noqa: E402
 
 WINDOW = 7
 # Every stage's own code, in pipeline order, in one process (the set-up shortcut), in two
 # halves: score@ loads the model only as dvc.lock records it, so train is committed between.
 BUILD_MODEL = """
-from driftline.core.batch_groups import grouped
+from driftline.core.batches import grouped
 from driftline.core.config import batch_list, load_params
-from driftline.core.stages import prepare, train, window
+from driftline.stages import prepare, train, window
 for group in grouped(batch_list(load_params())):
     prepare.prepare([group])
 window.window([])
 train.train([])
 """
 BUILD_REST = """
-from driftline.core.batch_groups import grouped
+from driftline.core.batches import grouped
 from driftline.core.config import batch_list, load_params
-from driftline.core.stages import drift, evaluate, promote, score
+from driftline.stages import drift, evaluate, promote, score
 for group in grouped(batch_list(load_params())):
     score.score([group])
 evaluate.evaluate([])

@@ -179,9 +179,9 @@ def demo_months(params: dict) -> dict:
     import pandas as pd
 
     from driftline.core.config import load_contract
-    from driftline.core.contract import read_batch
-    from driftline.core.dataset import prepare_frame
-    from driftline.ops.demo import batch_csv_bytes, load_months
+    from driftline.data.contract import read_batch
+    from driftline.data.dataset import prepare_frame
+    from driftline.tooling.demo import batch_csv_bytes, load_months
 
     # The demo's params list the model's features.
     features = [*params["features"]["categorical"], *params["features"]["numeric"]]
@@ -264,8 +264,8 @@ def measure(compute, warm_up) -> dict:
 def worker_ours(reference: str, current: str, spec: dict) -> dict:
     import pandas as pd
 
-    from driftline.core.drift_score import measured
-    from driftline.ops.compare import compare_frames
+    from driftline.monitoring.drift import measured
+    from driftline.tooling.compare_files import compare_frames
 
     ref, cur = pd.read_parquet(reference), pd.read_parquet(current)
 
@@ -440,7 +440,7 @@ def main() -> None:
     started = time.perf_counter()
     sys.path.insert(0, str(ROOT / "src"))
     from driftline.core.config import load_params
-    from driftline.ops.compare import is_numeric
+    from driftline.tooling.compare_files import is_numeric
 
     params = load_params(ROOT / "params.yaml", check_window=False)
     python = {"ours": Path(sys.executable), "evidently": evidently_python()}

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import ENV, ROOT, copy_repo, run, stage_figures  # noqa: E402
-from driftline.ops.demo import batch_csv_bytes, load_months  # noqa: E402
+from driftline.tooling.demo import batch_csv_bytes, load_months  # noqa: E402
 
 DEMO_YEAR = 2013
 COMMITTED = 6

@@ -4,15 +4,16 @@ batches. It measures before the layout is chosen (issue 12, part 3).
     python bench/bench_layout.py [--sizes 10 365 1000] [--layouts LAYOUT ...]
 
 Each repository is a real DVC project with the stage shapes of this one: the same deps,
-params and outputs per stage, the real params.yaml settings, contract.yaml and the
-src/driftline/core folder as the code dep. Only the commands are stand-ins
+params and outputs per stage, the real params.yaml settings, contract.yaml and the package,
+src/driftline, as the code (one folder dep in the former layouts; each stage's own code deps,
+as the repository's dvc.yaml lists them, in the root layouts). Only the commands are stand-ins
 (bench/layout_stub.py: a few small files per batch, a few milliseconds), so the figures are
 DVC's cost alone; the stages' own code costs the same in every layout (bench_daily.py
 measures it). Layouts:
 
 - ``per-batch``, the layout before the month groups: one prepare@ and one score@ stage per
   batch (foreach), the batch list in params.yaml, one ``data/raw/<day>.csv.dvc`` per batch;
-- ``month-groups``, the layout built now: one prepare and one score stage per month of days,
+- ``month-groups``, the layout of 0.1.0: one prepare and one score stage per month of days,
   each month in its own ``pipeline/<month>/dvc.yaml`` with its own lock, listing each day's
   raw file as a dep and writing one folder per output; the batch list apart from params.yaml
   (``pipeline/batches.yaml``); one tracked raw folder per month (``data/raw/<month>.dvc``);
@@ -30,7 +31,8 @@ measures it). Layouts:
 
 Per layout and size: no-op ``dvc status`` and ``dvc repro``; then one day is added (its raw
 file tracked, the registry and stage files updated, as ``driftline ingest`` would) and
-``dvc status`` must name exactly that day's raw file; then ``dvc repro``, with the stand-in
+``dvc status`` must name that day's raw file (in the root layouts, its month's folder, the
+stage's dep); then ``dvc repro``, with the stand-in
 commands' own time taken out. Also the lock files' total and largest size, and peak memory.
 
 Writes bench/results/layout.json and prints a Markdown table.
@@ -75,7 +77,7 @@ SCORE_PARAMS = [
     "drift.columns",
 ]
 MODEL_FILES = ["models/model.pkl", "models/meta.json", "models/score_profile.json"]
-CODE = "src/driftline/core"
+CODE = "src/driftline"
 REGISTRY = "data/batches.yaml"
 REAL_STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
 
@@ -435,15 +437,15 @@ def main() -> None:
         "--layouts",
         nargs="+",
         choices=LAYOUTS,
-        help="layouts to run at every size (default: per-batch and month-groups at every "
-        "size, and the other three at the largest)",
+        help="layouts to run at every size (default: month-groups and root at every size, "
+        "and root+params at the largest)",
     )
     args = parser.parse_args()
     if args.layouts:
         runs = [(name, n) for name in args.layouts for n in args.sizes]
-    else:
-        runs = [(name, n) for name in LAYOUTS[:2] for n in args.sizes]
-        runs += [(name, max(args.sizes)) for name in LAYOUTS[2:]]
+    else:  # the layout built now against 0.1.0's at every size, the registry-as-param variant
+        runs = [(name, n) for name in ("month-groups", "root") for n in args.sizes]
+        runs += [("root+params", max(args.sizes))]
     with tempfile.TemporaryDirectory(prefix="driftline-layout-") as tmp:
         results = [one(name, n, Path(tmp)) for name, n in runs]
     out = ROOT / "bench" / "results" / "layout.json"

@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_ingest import DEMO_YEAR, measured, month_names, shifted  # noqa: E402
 from common import ROOT, copy_repo, stage_figures  # noqa: E402
 from driftline.core.config import REGISTRY_FILE  # noqa: E402
-from driftline.ops.demo import batch_csv_bytes, load_months  # noqa: E402
-from driftline.ops.params_text import set_window  # noqa: E402
+from driftline.tooling.demo import batch_csv_bytes, load_months  # noqa: E402
+from driftline.tooling.params_text import set_window  # noqa: E402
 
 WINDOW = 3  # batches in the training window
 

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import common  # noqa: E402,F401  (puts the project on the path as the other benchmarks do)
 from driftline.core import plots  # noqa: E402
 from driftline.core.config import load_params  # noqa: E402
-from driftline.core.stages.drift import history_rules  # noqa: E402
+from driftline.stages.drift import history_rules  # noqa: E402
 
 
 def history(size: int) -> pd.DataFrame:

@@ -49,7 +49,7 @@ def build_input(rows: int, path: Path) -> None:
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    from driftline.ops.demo import load_months
+    from driftline.tooling.demo import load_months
 
     months = load_months(DEMO_YEAR)
     frame = pd.concat(months.values(), ignore_index=True).drop(columns=DROPPED)
@@ -75,9 +75,9 @@ def plain(source: Path, target: Path) -> None:
     import pyarrow.csv as pcsv
 
     from driftline.core.config import load_contract, load_params
-    from driftline.core.dataset import feature_frame
     from driftline.core.io import read_json
-    from driftline.core.model_store import load_model
+    from driftline.data.dataset import feature_frame
+    from driftline.model.store import load_model
 
     params, contract = load_params(), load_contract()
     meta = read_json("models/meta.json")

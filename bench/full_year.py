@@ -83,9 +83,9 @@ def signal(result: dict) -> str:
 def self_drift(repo: Path, batch: str) -> int:
     """How many features drift when the batch's own profile is its reference (must be 0)."""
     code = (
-        "import json, sys; from driftline.core.drift import monitor; "
-        "from driftline.core.config import load_params; "
-        "from driftline.core.dataset import TARGET, feature_lists; "
+        "import json, sys; from driftline.monitoring.drift import monitor; "
+        "from driftline.core.config import TARGET, load_params; "
+        "from driftline.core.config import feature_lists; "
         "from driftline.core.paths import profile as profile_path; "
         "p = load_params(); "
         "c, n = feature_lists(p, json.load(open('data/window/reference.json'))); "

@@ -95,7 +95,7 @@ def params() -> dict:
 
 @pytest.fixture(scope="session")
 def demo_months(params) -> dict:
-    from driftline.ops.demo import load_months
+    from driftline.tooling.demo import load_months
 
     return load_months(params["demo"]["year"])
 

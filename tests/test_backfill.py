@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from driftline.core.errors import DriftlineError
-from driftline.ops.backfill import address, make_plan, per_group, read_final_log, split
+from driftline.tooling.backfill import address, make_plan, per_group, read_final_log, split
 from helpers import copy_of, pipeline_stages, run
 
 BATCHES = [f"2013-{m:02d}" for m in range(1, 7)]

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from driftline.core.errors import DriftlineError
-from driftline.ops.history_log import read_metric
+from driftline.tooling.history_log import read_metric
 from helpers import run
 
 LONG = """batch,metric_name,score

@@ -7,12 +7,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from driftline.core.contract import read_batch
-from driftline.core.dataset import TARGET, prepare_frame, profile_spec
-from driftline.core.drift import monitor
+from driftline.core.config import TARGET
 from driftline.core.errors import DriftlineError
-from driftline.core.profile import merge_profiles, profile_frame
-from driftline.ops.compare import compare_frames
+from driftline.data.contract import read_batch
+from driftline.data.dataset import prepare_frame, profile_spec
+from driftline.monitoring.drift import monitor
+from driftline.monitoring.profile import merge_profiles, profile_frame
+from driftline.tooling.compare_files import compare_frames
 from helpers import run
 
 SETTINGS = {"share": 0.5, "columns": {}}
@@ -119,7 +120,7 @@ def test_compare_command_refuses_bad_files(tmp_path, repo_root):
 @pytest.fixture(scope="module")
 def demo_profiles(tmp_path_factory, demo_months, params, contract):
     """The pipeline's profiles of a few demo months (prepared, on the contract's grids)."""
-    from driftline.ops.demo import batch_csv_bytes
+    from driftline.tooling.demo import batch_csv_bytes
 
     folder = tmp_path_factory.mktemp("demo")
     profiles = {}

@@ -5,7 +5,7 @@ import yaml
 
 from driftline.core.config import load_contract, load_params, window_batches
 from driftline.core.errors import DriftlineError
-from driftline.ops.batches import write_registry
+from driftline.tooling.registry import write_registry
 
 
 def write(tmp_path, params):

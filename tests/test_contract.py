@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from driftline.core.contract import canonical_csv, read_batch, scan_batch
 from driftline.core.errors import DriftlineError
+from driftline.data.contract import canonical_csv, read_batch, scan_batch
 
 CONTRACT = {
     "period": "month",

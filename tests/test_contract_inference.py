@@ -5,8 +5,8 @@ import pytest
 import yaml
 
 from driftline.core.errors import DriftlineError
-from driftline.ops.contract_inference import column_spec, contract_text, find_time
-from driftline.ops.init_project import default_classes, parse_positive
+from driftline.tooling.contract_inference import column_spec, contract_text, find_time
+from driftline.tooling.init_project import default_classes, parse_positive
 
 
 def text(values):

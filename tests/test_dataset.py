@@ -5,18 +5,11 @@ frames made here, independent of the demo data."""
 import pandas as pd
 import pytest
 
-from driftline.core import features as hook
-from driftline.core.config import check_against_contract
-from driftline.core.dataset import (
-    TARGET,
-    TIME,
-    feature_lists,
-    prepare_frame,
-    profile_spec,
-    row_times,
-)
+from driftline.core.config import TARGET, TIME, check_against_contract, feature_lists
 from driftline.core.errors import DriftlineError
-from driftline.core.target import label
+from driftline.data import features as hook
+from driftline.data.dataset import prepare_frame, profile_spec, row_times
+from driftline.data.target import label
 
 CONTRACT = {
     "period": "day",
@@ -167,6 +160,6 @@ def test_only_the_prepared_frame_runs_the_hook():
                 names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
             elif isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
-            if "driftline.core.features" in names:
+            if "driftline.data.features" in names:
                 importers.append(path.name)
     assert importers == ["dataset.py", "dataset.py"]

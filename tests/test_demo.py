@@ -5,9 +5,9 @@ import json
 
 import yaml
 
-from driftline.core.batch_groups import grouped
+from driftline.core.batches import grouped
 from driftline.core.config import batch_list
-from driftline.ops.demo import batch_csv_bytes, load_months
+from driftline.tooling.demo import batch_csv_bytes, load_months
 
 
 def test_every_registered_batch_matches_its_committed_dvc_hash(repo_root, params, demo_months):

@@ -6,7 +6,8 @@ import pytest
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from driftline.core.drift import (
+from driftline.core.errors import DriftlineError
+from driftline.monitoring.drift import (
     chi_square_pvalue,
     column_drift,
     dataset_drift,
@@ -17,8 +18,7 @@ from driftline.core.drift import (
     wasserstein_normed,
     z_test_pvalue,
 )
-from driftline.core.errors import DriftlineError
-from driftline.core.profile import categorical_profile, numeric_profile, profile_frame
+from driftline.monitoring.profile import categorical_profile, numeric_profile, profile_frame
 
 LOW, HIGH, BINS = -10.0, 20.0, 3000  # bin width 0.01
 rng = np.random.default_rng(42)
@@ -137,7 +137,7 @@ def test_dataset_drift_uses_the_share_of_drifted_columns():
 
 
 def test_the_drift_score_puts_distances_and_p_values_on_one_scale():
-    from driftline.core.drift_score import drift_score
+    from driftline.monitoring.drift import drift_score
 
     assert drift_score("distance", 0.2, 0.1) == pytest.approx(2)
     assert drift_score("p_value", 0.01, 0.05) == pytest.approx(5)

@@ -7,7 +7,7 @@ import yaml
 
 from driftline.core import paths
 from driftline.core.config import REGISTRY_FILE, load_registry
-from driftline.ops.batches import register, write_registry
+from driftline.tooling.registry import register, write_registry
 from helpers import pipeline_stages as stages
 from helpers import run
 
@@ -65,8 +65,8 @@ def test_fixed_paths_agree(repo_root):
 def test_each_stage_runs_its_entry_point(repo_root):
     for name, stage in stages(repo_root).items():
         body = stage.get("do", stage)
-        assert (repo_root / f"src/driftline/core/stages/{name}.py").is_file(), name
-        assert body["cmd"].startswith(f"python -m driftline.core.stages.{name}")
+        assert (repo_root / f"src/driftline/stages/{name}.py").is_file(), name
+        assert body["cmd"].startswith(f"python -m driftline.stages.{name}")
 
 
 def test_byte_code_cannot_change_the_package_hash(repo_root):
@@ -78,7 +78,7 @@ def test_committed_lock_matches_the_code_contract_and_params(repo_root, monkeypa
     """A stale dvc.lock (code, contract, params or pipeline changed without `dvc repro`) fails
     here, in seconds, naming the stages and what changed: the check `driftline report` makes.
     Missing data or models do not count (a fresh clone has none)."""
-    from driftline.ops.repo_state import check_lock_is_fresh
+    from driftline.tooling.repo_state import check_lock_is_fresh
 
     monkeypatch.chdir(repo_root)
     check_lock_is_fresh()
@@ -86,7 +86,7 @@ def test_committed_lock_matches_the_code_contract_and_params(repo_root, monkeypa
 
 def test_the_model_is_declared_as_a_registry_artifact(repo_root):
     """DVC's model-registry convention: versions are tags model@vX.Y.Z (ops/versions.py)."""
-    from driftline.ops.versions import ARTIFACT
+    from driftline.tooling.versions import ARTIFACT
 
     declared = yaml.safe_load((repo_root / "dvc.yaml").read_text())["artifacts"][ARTIFACT]
     assert declared["path"] == str(paths.MODEL) and declared["type"] == "model"

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from driftline.core.io import write_json
-from driftline.core.stages import run as run_stage
+from driftline.core.runner import run as run_stage
 from helpers import ENV, SAME_PYTHON_AS_THE_LOCKS, copy_of, registered, run
 from test_ingest import STAGING, csv_file, snapshot
 

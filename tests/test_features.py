@@ -1,11 +1,12 @@
 """The demo's prepared frame: the right target, no leakage, cancelled flights handled as
-configured, and the derived features of its hook (src/driftline/core/features.py)."""
+configured, and the derived features of its hook (src/driftline/data/features.py)."""
 
 import pandas as pd
 import pytest
 
-from driftline.core.contract import read_batch
-from driftline.core.dataset import TARGET, TIME, prepare_frame, raw_candidates
+from driftline.core.config import TARGET, TIME
+from driftline.data.contract import read_batch
+from driftline.data.dataset import prepare_frame, raw_candidates
 
 # What is known only after departure would leak the label.
 LEAKY = {"dep_time", "dep_delay", "arr_time", "air_time", "arr_delay", "sched_arr_time"}
@@ -13,7 +14,7 @@ LEAKY = {"dep_time", "dep_delay", "arr_time", "air_time", "arr_delay", "sched_ar
 
 @pytest.fixture(scope="module")
 def january(tmp_path_factory, demo_months, params, contract):
-    from driftline.ops.demo import batch_csv_bytes
+    from driftline.tooling.demo import batch_csv_bytes
 
     path = tmp_path_factory.mktemp("raw") / "2013-01.csv"
     path.write_bytes(batch_csv_bytes(demo_months["2013-01"]))

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from driftline.core.batch_groups import group_of
-from driftline.core.contract import read_batch, scan_batch
+from driftline.core.batches import group_of
 from driftline.core.errors import DriftlineError
-from driftline.ops.demo import batch_csv_bytes
+from driftline.data.contract import read_batch, scan_batch
+from driftline.tooling.demo import batch_csv_bytes
 from helpers import copy_of, run
 from test_ingest import STAGING, batches, snapshot
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from driftline.core.gate import decide
+from driftline.model.promotion import decide
 
 FLOORS = {"roc_auc": 0.65, "log_loss": 0.6}
 GOOD = {"roc_auc": 0.72, "pr_auc": 0.5, "log_loss": 0.5, "brier": 0.16}

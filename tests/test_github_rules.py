@@ -27,13 +27,17 @@ def test_a_branch_push_that_changes_the_pipeline_runs_it_and_the_tests(repo_root
         "data/raw/2013-07.dvc",
         "dvc.lock",
         "dvc.yaml",
+        "src/driftline/monitoring/plots.py",
+        "src/driftline/stages/train.py",
     ):
         event = push("refs/heads/tune", path)
         assert workflows_for(repo_root, event) == ["pipeline.yml", "tests.yml"], path
 
 
-def test_a_push_that_only_touches_docs_runs_only_the_tests(repo_root):
+def test_a_push_that_only_touches_docs_or_tooling_runs_only_the_tests(repo_root):
     assert workflows_for(repo_root, push("refs/heads/tune", "README.md")) == ["tests.yml"]
+    tooling = push("refs/heads/tune", "src/driftline/tooling/cli.py")
+    assert workflows_for(repo_root, tooling) == ["tests.yml"]
     assert workflows_for(repo_root, push("refs/heads/feature/x", "docs/ci.md")) == ["tests.yml"]
 
 

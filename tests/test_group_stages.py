@@ -19,8 +19,8 @@ import pytest
 import yaml
 
 from driftline.core import paths
-from driftline.ops.demo import batch_csv_bytes
-from driftline.ops.params_text import set_window
+from driftline.tooling.demo import batch_csv_bytes
+from driftline.tooling.params_text import set_window
 from helpers import copy_of, run, unregister_all
 
 pytestmark = pytest.mark.integration

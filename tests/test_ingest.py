@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from driftline.ops.demo import batch_csv_bytes
+from driftline.tooling.demo import batch_csv_bytes
 from helpers import ENV, S3_ENV, copy_of, registered, run, unregister_all
 
 STAGING = Path(".dvc/tmp/driftline-ingest")
@@ -258,8 +258,8 @@ def test_ingest_from_a_folder_with_one_bad_file_takes_nothing(repo, demo_months)
 
 
 def test_a_huge_file_is_streamed_in_chunks_and_read_once(repo, july, monkeypatch):
-    from driftline.core import contract
-    from driftline.ops import ingest
+    from driftline.data import contract
+    from driftline.tooling import ingest
 
     monkeypatch.chdir(repo)
     monkeypatch.setattr(contract, "CHUNK_ROWS", 4000)
@@ -289,7 +289,7 @@ def test_two_ingests_at_once_never_corrupt_the_registry(repo, demo_months, tmp_p
 
     def ingest(path: Path, **env: str) -> subprocess.Popen:
         return subprocess.Popen(
-            [sys.executable, "-m", "driftline.ops.cli", "ingest", str(path)],
+            [sys.executable, "-m", "driftline.tooling.cli", "ingest", str(path)],
             cwd=repo,
             env={**ENV, **env},
             stdout=subprocess.PIPE,

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from driftline.core.batch_groups import group_of, grouped
-from driftline.core.dvc_cache import cache_dir
+from driftline.core.batches import group_of, grouped
 from driftline.core.errors import DriftlineError
-from driftline.core.known_outputs import (
+from driftline.data.raw_files import check_folder, unregistered
+from driftline.pipeline.dvc_cache import cache_dir
+from driftline.pipeline.reuse import (
     MANIFEST,
     GroupStage,
     batch_key,
@@ -24,8 +25,7 @@ from driftline.core.known_outputs import (
     declared,
     unchanged,
 )
-from driftline.core.raw_batch import check_folder, unregistered
-from driftline.core.stage_inputs import declared_inputs
+from driftline.pipeline.stage_inputs import declared_inputs
 
 # --- groups ----------------------------------------------------------------------------------
 
@@ -69,7 +69,7 @@ def test_only_batches_with_the_same_key_are_unchanged():
     assert unchanged({}, {"a": "1"}) == []
 
 
-def test_the_code_fingerprint_follows_the_declared_files_and_nothing_else(tmp_path):
+def test_the_code_fingerprint_follows_the_declared_files_and_folders_and_nothing_else(tmp_path):
     (tmp_path / "stages").mkdir()
     (tmp_path / "a.py").write_text("x = 1\n")
     (tmp_path / "stages" / "b.py").write_text("y = 2\n")
@@ -82,6 +82,13 @@ def test_the_code_fingerprint_follows_the_declared_files_and_nothing_else(tmp_pa
     (tmp_path / "stages" / "b.py").write_text("y = 3\n")
     assert code_fingerprint(files, tmp_path) != first
     assert code_fingerprint(files[:1], tmp_path) != code_fingerprint(files, tmp_path)
+    # A folder dep stands for every file in it, byte code aside.
+    folder = code_fingerprint((Path("stages"),), tmp_path)
+    (tmp_path / "stages" / "__pycache__").mkdir()
+    (tmp_path / "stages" / "__pycache__" / "b.cpython-311.pyc").write_bytes(b"\0")
+    assert code_fingerprint((Path("stages"),), tmp_path) == folder
+    (tmp_path / "stages" / "c.py").write_text("w = 1\n")
+    assert code_fingerprint((Path("stages"),), tmp_path) != folder
 
 
 def test_a_stage_reads_its_params_and_code_deps_back_from_dvc_yaml(tmp_path):

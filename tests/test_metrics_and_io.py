@@ -6,7 +6,7 @@ import pytest
 from sklearn import metrics as skm
 
 from driftline.core.io import to_json, write_json
-from driftline.core.quality import (
+from driftline.monitoring.quality import (
     SCORE_METRICS,
     _pr_curve,
     _roc_curve,

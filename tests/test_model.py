@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from driftline.core.contract import read_batch
-from driftline.core.dataset import TARGET, prepare_frame
-from driftline.core.modeling import build_model
-from driftline.core.quality import quality
-from driftline.ops.demo import batch_csv_bytes
+from driftline.core.config import TARGET
+from driftline.data.contract import read_batch
+from driftline.data.dataset import prepare_frame
+from driftline.model.build import build_model
+from driftline.monitoring.quality import quality
+from driftline.tooling.demo import batch_csv_bytes
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from driftline.core.errors import DriftlineError
-from driftline.core.model_store import load_model, model_bytes
-from driftline.core.modeling import build_model
+from driftline.model.build import build_model
+from driftline.model.store import load_model, model_bytes
 
 
 class Payload:
@@ -39,7 +39,7 @@ def repo(tmp_path, monkeypatch):
 def write_lock(md5: str) -> Path:
     lock = Path("dvc.lock")
     lock.write_text(
-        "schema: '2.0'\nstages:\n  train:\n    cmd: python -m driftline.core.stages.train\n"
+        "schema: '2.0'\nstages:\n  train:\n    cmd: python -m driftline.stages.train\n"
         f"    outs:\n    - path: models/model.pkl\n      hash: md5\n      md5: {md5}\n"
     )
     return lock

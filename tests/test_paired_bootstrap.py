@@ -4,8 +4,8 @@ rows themselves, and its interval covers the true difference about as often as i
 import numpy as np
 import pytest
 
-from driftline.core.paired_bootstrap import METRICS, metric_values, paired_bootstrap
-from driftline.core.quality import SCORE_METRICS
+from driftline.model.paired_bootstrap import METRICS, metric_values, paired_bootstrap
+from driftline.monitoring.quality import SCORE_METRICS
 
 
 def two_models(n, seed=0, gap=0.1):
@@ -41,7 +41,7 @@ def test_point_values_are_the_quality_metrics_on_all_rows():
 
 def test_each_resample_equals_the_metric_of_the_drawn_rows():
     """The count-weighted computation gives what quality's functions give on the resample."""
-    from driftline.core import paired_bootstrap as module
+    from driftline.model import paired_bootstrap as module
 
     y, a, b = two_models(700, seed=3)
     b = np.round(b, 2)  # ties, which the AUCs group

@@ -4,7 +4,7 @@ batches, and a long daily history stays readable."""
 import pandas as pd
 import pytest
 
-from driftline.core import plots
+from driftline.monitoring import plots
 
 
 @pytest.mark.parametrize("count", [0, 1, 6, plots.BATCH_LABELS])

@@ -15,10 +15,10 @@ import yaml
 
 from driftline.core import paths
 from driftline.core.config import load_contract
-from driftline.core.contract import check_typed, restricted, schema
 from driftline.core.errors import DriftlineError
-from driftline.core.profile import FrameProfile, profile_frame
-from driftline.ops.predict import _rechunk
+from driftline.data.contract import check_typed, restricted, schema
+from driftline.monitoring.profile import FrameProfile, profile_frame
+from driftline.tooling.predict import _rechunk
 from helpers import ROOT, copy_of, run
 
 BATCH = "2013-04"  # after the window (2013-01..2013-03): what the model serves
@@ -189,6 +189,17 @@ def test_chunks_of_any_size_give_the_same_output_and_drift_line(repo, tmp_path):
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "many.csv").read_bytes()
     assert one.stdout == many.stdout
     assert "start predict" in many.stderr and "5000 rows scored" in many.stderr
+
+
+def test_a_csv_with_a_byte_order_mark_is_read_as_ingest_reads_it(repo, tmp_path):
+    """A spreadsheet's CSV export starts with a UTF-8 byte-order mark; ingest accepts it, and
+    so does predict, with the same scores as without it."""
+    source = features_only(repo, tmp_path, rows=2000)
+    marked = tmp_path / "exported.csv"
+    marked.write_bytes(b"\xef\xbb\xbf" + source.read_bytes())
+    predict(repo, source, "-o", tmp_path / "plain.csv")
+    predict(repo, marked, "-o", tmp_path / "marked.csv")
+    assert (tmp_path / "marked.csv").read_bytes() == (tmp_path / "plain.csv").read_bytes()
 
 
 def refused(repo: Path, source: Path, tmp_path: Path, *expected: str) -> str:

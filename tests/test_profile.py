@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftline.core.profile import (
+from driftline.monitoring.profile import (
     categorical_profile,
     hist_array,
     histogram_quantiles,

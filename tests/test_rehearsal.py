@@ -34,8 +34,8 @@ from typing import Any
 import pytest
 import yaml
 
-from driftline.ops.demo import batch_csv_bytes
-from driftline.ops.pr_comment import MARKER
+from driftline.tooling.demo import batch_csv_bytes
+from driftline.tooling.pr_comment import MARKER
 from helpers import ENV, ROOT, S3_ENV, run, s3_client
 from rehearsal.github_rules import APP, USER, Event, event_inputs, push_actor, workflows_for
 
@@ -657,7 +657,7 @@ def backfill(world, tmp_path_factory) -> dict:
 
 
 def test_the_backfill_plans_three_shards_and_each_runs_its_own_stages(backfill):
-    from driftline.ops.backfill import per_group, read_final_log
+    from driftline.tooling.backfill import per_group, read_final_log
 
     log = backfill["run"].log
     plan = job_output(log, "plan")
@@ -674,7 +674,7 @@ def test_the_backfill_plans_three_shards_and_each_runs_its_own_stages(backfill):
 
 
 def test_the_backfill_final_job_restores_every_group_stage_from_the_run_cache(backfill):
-    from driftline.ops.backfill import read_final_log
+    from driftline.tooling.backfill import read_final_log
 
     final = read_final_log(job_output(backfill["run"].log, "final"))
     assert final.ran == []

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from driftline.ops import pr_comment
-from driftline.ops.pr_comment import MARKER, Change
+from driftline.tooling import pr_comment
+from driftline.tooling.pr_comment import MARKER, Change
 from helpers import ENV, copy_of, foreign, run
 
 # metrics/drift.json as the drift engine writes it once it reports every verdict.
@@ -320,7 +320,7 @@ def test_an_unpulled_champion_is_no_stale_lock_but_an_edit_beside_it_is():
     """models/champion holds git's README and .dvc files beside the DVC-tracked champion: in a
     checkout without DVC data (the report job) the folder differs from dvc.lock, and that is
     missing data, not a stale lock."""
-    from driftline.ops.repo_state import stale_stages
+    from driftline.tooling.repo_state import stale_stages
 
     status = {"promote": [{"changed deps": {"models/champion": "modified"}}]}
     tracked = {

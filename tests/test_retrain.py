@@ -7,10 +7,10 @@ import pytest
 import yaml
 
 from driftline.core.errors import DriftlineError
-from driftline.core.retrain_verdict import chosen_rules, verdict
-from driftline.core.rules import check_metric
-from driftline.ops.params_text import set_window
-from driftline.ops.retrain import moved_window
+from driftline.monitoring.history_rules import check_metric
+from driftline.monitoring.verdict import chosen_rules, verdict
+from driftline.tooling.params_text import set_window
+from driftline.tooling.retrain import moved_window
 from helpers import REGISTRY, copy_of, registered, run
 
 BATCHES = [f"2013-{m:02d}" for m in range(1, 9)]

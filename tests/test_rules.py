@@ -5,7 +5,7 @@ import statistics
 import numpy as np
 import pytest
 
-from driftline.core.rules import RULES, check_metric
+from driftline.monitoring.history_rules import RULES, check_metric
 
 AUC = [0.80, 0.82, 0.78, 0.81]  # earlier values; the newest is appended per test
 

@@ -3,9 +3,10 @@ stage starts with only the libraries it uses.
 
 Each stage's import closure within the ``driftline`` package is derived from the source with
 ``ast`` (imports inside functions included: they run when the stage does) and must be the
-code deps dvc.yaml declares for it, file by file. So a new import cannot leave a stage's deps
+code deps dvc.yaml declares for it, file by file: a folder dep (``src/driftline/core``, a part
+the stage runs all of) stands for every file in it. So a new import cannot leave a stage's deps
 stale, a dropped one cannot leave a stage rerunning for code it no longer runs, editing the
-tooling (``driftline.ops``) reruns nothing, and editing the plotting code reruns only the
+tooling (``driftline.tooling``) reruns nothing, and editing the plotting code reruns only the
 stages that draw, which the last test checks with DVC.
 """
 
@@ -24,7 +25,8 @@ from helpers import HEAVY_LIBRARIES, ROOT, pipeline_stages, run
 SRC = ROOT / "src"
 PACKAGE = "driftline"
 CORE = SRC / PACKAGE / "core"
-OPS = SRC / PACKAGE / "ops"
+TOOLING = SRC / PACKAGE / "tooling"
+MONITORING = SRC / PACKAGE / "monitoring"
 
 
 def module_file(module: str) -> Path | None:
@@ -107,13 +109,21 @@ def stage_code() -> dict[str, tuple[str, list[Path]]]:
     return found
 
 
+def expanded(deps: list[Path]) -> set[Path]:
+    """The code files the deps name: a file, or every .py file of a folder that runs code."""
+    files = set()
+    for dep in deps:
+        files |= runs_code(set(dep.rglob("*.py"))) if dep.is_dir() else {dep}
+    return files
+
+
 @pytest.mark.parametrize("stage", sorted(stage_code()))
 def test_a_stage_depends_on_exactly_the_code_it_runs(stage):
     module, deps = stage_code()[stage]
     files = runs_code(closure(module))
     assert deps[0] == module_file(module), f"{stage}: its entry point is not its first code dep"
     expected = sorted(path.relative_to(ROOT).as_posix() for path in files)
-    declared = sorted(path.relative_to(ROOT).as_posix() for path in deps)
+    declared = sorted(path.relative_to(ROOT).as_posix() for path in expanded(deps))
     assert declared == expected, (
         f"{stage}: its code deps in dvc.yaml are not the code it runs; missing "
         f"{sorted(set(expected) - set(declared))}, not run {sorted(set(declared) - set(expected))}"
@@ -122,20 +132,27 @@ def test_a_stage_depends_on_exactly_the_code_it_runs(stage):
 
 def test_no_stage_runs_or_depends_on_the_tooling():
     for stage, (module, deps) in stage_code().items():
-        assert not any(OPS in path.parents for path in closure(module)), stage
-        assert not any(dep == OPS or dep in OPS.parents for dep in deps), stage
+        assert not any(TOOLING in path.parents for path in closure(module)), stage
+        assert not any(dep == TOOLING or dep in TOOLING.parents for dep in deps), stage
 
 
-def test_the_core_never_imports_the_tooling():
-    for path in CORE.rglob("*.py"):
-        module = ".".join(path.relative_to(SRC).with_suffix("").parts).removesuffix(".__init__")
-        assert outside(closure(module), [CORE]) == [], path
+def module_of(path: Path) -> str:
+    return ".".join(path.relative_to(SRC).with_suffix("").parts).removesuffix(".__init__")
+
+
+def test_only_the_tooling_imports_the_tooling_and_the_kernel_only_itself():
+    for path in (SRC / PACKAGE).rglob("*.py"):
+        if TOOLING not in path.parents:
+            assert outside(closure(module_of(path)), [SRC / PACKAGE]) == [], path
+            assert not any(TOOLING in p.parents for p in closure(module_of(path))), path
+    for path in CORE.rglob("*.py"):  # every stage runs all of it: it may not reach out
+        assert outside(closure(module_of(path)), [CORE]) == [], path
 
 
 def test_the_check_follows_imports_inside_functions_and_flags_code_outside_the_deps():
-    files = closure("driftline.ops.cli")  # cli imports ingest inside its `ingest` command
-    assert OPS / "ingest.py" in files and CORE / "contract.py" in files
-    assert OPS / "ingest.py" in outside(files, [CORE])
+    files = closure("driftline.tooling.cli")  # cli imports ingest inside its `ingest` command
+    assert TOOLING / "ingest.py" in files and SRC / PACKAGE / "data/contract.py" in files
+    assert TOOLING / "ingest.py" in outside(files, [CORE])
     assert SRC / PACKAGE / "__init__.py" not in outside(files, [CORE])
 
 
@@ -171,19 +188,19 @@ def test_editing_the_tooling_reruns_no_stage_and_a_plot_edit_only_those_that_dra
 ):
     repo = tmp_path / "driftline"
     shutil.copytree(reproduced, repo, symlinks=True)
-    tooling = sorted((repo / OPS.relative_to(ROOT)).rglob("*.py"))
+    tooling = sorted((repo / TOOLING.relative_to(ROOT)).rglob("*.py"))
     assert {"cli.py", "ingest.py", "pr_comment.py"} <= {path.name for path in tooling}
     for path in tooling:
         path.write_text(path.read_text() + "# an edit to the tooling\n")
     assert changed_stages(repo) == set()
     # A comment in the plotting code: the stages that draw rerun, and nothing upstream.
-    plots = repo / CORE.relative_to(ROOT) / "plots.py"
+    plots = repo / MONITORING.relative_to(ROOT) / "plots.py"
     original = plots.read_text()
     plots.write_text(original + "# an edit to the plots\n")
     assert changed_stages(repo) == {"evaluate", "drift"}
     plots.write_text(original)
     # An edit to a drift test: the stages that compute drift, no prepare, window or train.
-    drift = repo / CORE.relative_to(ROOT) / "drift.py"
+    drift = repo / MONITORING.relative_to(ROOT) / "drift.py"
     drift.write_text(drift.read_text() + "# an edit to a drift test\n")
     changed = changed_stages(repo)
     assert "drift" in changed and any(name.startswith("score@") for name in changed)

@@ -6,8 +6,8 @@ import json
 import pytest
 
 from driftline.core.errors import DriftlineError
-from driftline.ops.promotion import gate, promotion_section
-from driftline.ops.versions import bump
+from driftline.tooling.promotion import gate, promotion_section
+from driftline.tooling.versions import bump
 
 PARAMS = {
     "features.categorical": ["carrier"],

@@ -1,3 +1,3 @@
-"""What the pipeline's stages run: the stage entry points (``stages/``) and everything they
-import. Each stage in ``dvc.yaml`` depends on this folder, so nothing here may import
-``driftline.ops`` (``tests/test_stage_deps.py`` checks it)."""
+"""The kernel every stage runs: the one params and contract loader (``config``), the paths,
+batch groups, atomic writers, logger, failpoints, errors and the stage runner. Each stage in
+``dvc.yaml`` depends on this folder as a whole; nothing here imports the other parts."""

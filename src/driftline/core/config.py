@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from driftline.core.batch_groups import grouped
+from driftline.core.batches import grouped
 from driftline.core.errors import DriftlineError
 
 PARAMS_FILE = "params.yaml"
@@ -26,6 +26,16 @@ REGISTRY_FILE = "data/batches.yaml"
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 CONTRACT_FILE = "contract.yaml"
 CONTRACT_TYPES = ("int", "float", "str")
+# The prepared frame's own columns: each row's time and its label (a candidate feature may
+# take neither name).
+TIME = "time"
+TARGET = "target"
+# The words params.yaml may use, checked here (driftline.data.target and
+# driftline.monitoring.quality implement them).
+TARGET_NUMERIC_RULES = ("above", "at_least", "below", "at_most")
+TARGET_RULES = TARGET_NUMERIC_RULES + ("equals", "in")
+TARGET_MISSING = ("drop", "positive", "negative")
+SCORE_METRIC_NAMES = ("roc_auc", "pr_auc", "log_loss", "brier")
 
 
 def load_params(path: str | Path = PARAMS_FILE, check_window: bool = True) -> dict[str, Any]:
@@ -199,24 +209,22 @@ def _require(params: dict[str, Any], dotted: str, kind: type | tuple[type, ...],
 
 
 def _check_target(params: dict[str, Any], path: Path) -> None:
-    from driftline.core.target import MISSING, NUMERIC_RULES, RULES
-
     _require(params, "target.column", str, path)
     positive = _require(params, "target.positive", dict, path)
-    if len(positive) != 1 or next(iter(positive)) not in RULES:
+    if len(positive) != 1 or next(iter(positive)) not in TARGET_RULES:
         raise DriftlineError(
-            f"{path}: key 'target.positive' must hold one rule, one of {', '.join(RULES)}: "
+            f"{path}: key 'target.positive' must hold one rule, one of {', '.join(TARGET_RULES)}: "
             "e.g. {above: 15} or {in: [Yes]}"
         )
     rule = next(iter(positive))
-    if rule in NUMERIC_RULES:
+    if rule in TARGET_NUMERIC_RULES:
         _require(params, f"target.positive.{rule}", (int, float), path)
     elif rule == "in":
         _require(params, "target.positive.in", list, path)
     missing = _require(params, "target.missing", str, path)
-    if missing not in MISSING:
+    if missing not in TARGET_MISSING:
         raise DriftlineError(
-            f"{path}: key 'target.missing' is {missing!r}; choose {', '.join(MISSING)}"
+            f"{path}: key 'target.missing' is {missing!r}; choose {', '.join(TARGET_MISSING)}"
         )
     classes = _require(params, "target.classes", list, path)
     if len(classes) != 2 or len({str(c) for c in classes}) != 2:
@@ -228,8 +236,6 @@ def _check_target(params: dict[str, Any], path: Path) -> None:
 
 def check_against_contract(params: dict[str, Any], contract: dict[str, Any]) -> None:
     """What params may only name with the contract at hand: the target's column and rule."""
-    from driftline.core.target import NUMERIC_RULES
-
     column = params["target"]["column"]
     spec = contract["columns"].get(column)
     if spec is None:
@@ -237,7 +243,7 @@ def check_against_contract(params: dict[str, Any], contract: dict[str, Any]) -> 
             f"params.yaml: key 'target.column' is {column!r}, which contract.yaml does not list"
         )
     rule = next(iter(params["target"]["positive"]))
-    if rule in NUMERIC_RULES and spec["type"] == "str":
+    if rule in TARGET_NUMERIC_RULES and spec["type"] == "str":
         raise DriftlineError(
             f"params.yaml: target.positive.{rule} compares numbers, but '{column}' is a text "
             "column in contract.yaml: use {equals: VALUE} or {in: [CLASSES]}"
@@ -305,18 +311,16 @@ def _check(params: dict[str, Any], path: Path, registry: Path, check_window: boo
 
 
 def _check_promote(params: dict[str, Any], path: Path) -> None:
-    """The promotion gate's settings (``driftline.core.gate.decide``)."""
-    from driftline.core.quality import SCORE_METRICS
-
-    known = ", ".join(SCORE_METRICS)
+    """The promotion gate's settings (``driftline.model.promotion.decide``)."""
+    known = ", ".join(SCORE_METRIC_NAMES)
     for metric in _require(params, "promote.floors", dict, path):
-        if metric not in SCORE_METRICS:
+        if metric not in SCORE_METRIC_NAMES:
             raise DriftlineError(
                 f"{path}: key 'promote.floors' names {metric!r}; the metrics are {known}"
             )
         _require(params, f"promote.floors.{metric}", (int, float), path)
     decide_by = _require(params, "promote.decide_by", str, path)
-    if decide_by not in SCORE_METRICS:
+    if decide_by not in SCORE_METRIC_NAMES:
         raise DriftlineError(
             f"{path}: key 'promote.decide_by' is {decide_by!r}; choose one of {known}"
         )
@@ -331,3 +335,29 @@ def _check_promote(params: dict[str, Any], path: Path) -> None:
             f"{path}: key 'promote.bootstrap.confidence' must be between 0 and 1, e.g. 0.95"
         )
     _require(params, "promote.bootstrap.seed", int, path)
+
+
+def feature_lists(params: dict[str, Any], reference: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The model's categorical and numeric features, checked against the candidates the
+    training reference profiles; a list left out of params means all candidates of its kind.
+    """
+    kinds = {name: c["kind"] for name, c in reference["columns"].items() if name != TARGET}
+    chosen = []
+    for kind in ("categorical", "numeric"):
+        available = [name for name, k in kinds.items() if k == kind]
+        names = params["features"].get(kind)
+        if names is None:
+            chosen.append(available)
+            continue
+        names = [str(c) for c in names]
+        unknown = [c for c in names if c not in available]
+        if unknown:
+            raise DriftlineError(
+                f"params.yaml: features.{kind} {unknown} are not {kind} candidates; choose "
+                f"from {available} (candidates: contract.yaml's columns but the target, the "
+                "time columns and features.exclude, plus the derived ones)"
+            )
+        chosen.append(names)
+    if not chosen[0] and not chosen[1]:
+        raise DriftlineError("params.yaml: features.categorical and features.numeric are empty")
+    return chosen[0], chosen[1]

@@ -3,7 +3,7 @@ out for DVC (the per-group ones with ``${item}``, the group); ``tests/test_dvc_y
 checks they agree.
 
 A raw batch and each per-batch output lie in its group's folder
-(``driftline.core.batch_groups``), e.g. ``data/raw/2013-01/2013-01-05.csv`` (the raw folder is
+(``driftline.core.batches``), e.g. ``data/raw/2013-01/2013-01-05.csv`` (the raw folder is
 tracked by ``data/raw/2013-01.dvc``) and ``data/prepared/2013-01/2013-01-05.parquet`` (each
 group's output folder is one output of its stage)."""
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from driftline.core.batch_groups import group_of
+from driftline.core.batches import group_of
 
 LOCK = Path("dvc.lock")
 RAW = Path("data/raw")

@@ -1,0 +1,133 @@
+"""The drift report in Markdown: readable on its own in reports/drift.md, and the core of the
+pull-request comment. ``driftline compare --md`` uses its tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from driftline.core import paths
+from driftline.core.config import TARGET
+from driftline.monitoring.drift import measured
+
+RULE_LABELS = {
+    "threshold": "hard threshold",
+    "comparative": "worse than all earlier",
+    "parametric": "mean ± k·std",
+    "iqr": "IQR fences",
+}
+
+
+def _yes(flag: bool) -> str:
+    return "**yes**" if flag else "no"
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None or value != value else f"{value:.4f}"
+
+
+def feature_table(ranked: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """One row per column, most drifted first: test, what it measured, threshold, drift
+    score, verdict, missing-value rates and rows with a category the reference never saw."""
+    lines = [
+        "| feature | test | measured | threshold | drift score | drifted | missing ref "
+        "| missing cur | unseen |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in ranked:
+        unseen = r.get("unseen_rows")
+        lines.append(
+            f"| {name} | {r['test']} | {_measured(r)} | {r['threshold']:g} | "
+            f"{r['drift_score']:.2f} | "
+            f"{_yes(r['drifted'])} | {r['missing_rate_reference']:.1%} | "
+            f"{r['missing_rate_current']:.1%} | {'' if unseen is None else f'{unseen:,}'} |"
+        )
+    return lines
+
+
+def _measured(r: dict[str, Any]) -> str:
+    kind, value = measured(r)
+    return f"{kind.replace('_', '-')} {_number(value)}"
+
+
+def signal_line(label: str, r: dict[str, Any] | None) -> str:
+    if r is None:
+        return f"- {label}: not available"
+    return (
+        f"- {label}: {_yes(r['drifted'])} ({r['test']} {_measured(r)}, "
+        f"threshold {r['threshold']:g}; drift score {r['drift_score']:.2f})"
+    )
+
+
+def rules_table(rules: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
+    """Each history rule's result per metric: ok, ALARM, or why it could not judge."""
+    lines = [
+        "| metric | newest | " + " | ".join(RULE_LABELS.values()) + " |",
+        "|---|---|" + "---|" * len(RULE_LABELS),
+    ]
+    for metric, results in rules.items():
+        cells = []
+        for rule in RULE_LABELS:
+            r = results[rule]
+            if r["status"] in ("ok", "alarm"):
+                mark = "**ALARM**" if r["alarm"] else "ok"
+                cells.append(f"{mark} (bound {r['bound']:.4f})")
+            else:
+                cells.append(r["status"])
+        newest = next((r.get("value") for r in results.values() if "value" in r), None)
+        lines.append(f"| {metric} | {_number(newest)} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def drift_report(
+    batch: str,
+    reference: dict[str, Any],
+    result: dict[str, Any],
+    ranked: list[tuple[str, dict[str, Any]]],
+    rules: dict[str, dict[str, dict[str, Any]]],
+    decision: tuple[bool, list[str]],
+    in_window: bool,
+) -> str:
+    """The whole report; ``ranked`` lists the columns' results most drifted first."""
+    window = f"{reference['batches'][0]}..{reference['batches'][-1]}"
+    retrain, reasons = decision
+    verdict = "**dataset drift detected**" if result["dataset_drift"] else "no dataset drift"
+    lines = [f"# Drift report: {batch}", ""]
+    if in_window:
+        lines += [
+            f"> Batch `{batch}` is inside the training window `{window}`: the model was "
+            "trained on it, so no retraining is advised and the quality history is empty.",
+            "",
+        ]
+    lines += [
+        f"Batch `{batch}` against the training reference `{window}` "
+        f"({reference['rows']:,} rows): {verdict}. "
+        f"{len(result['drifted_columns'])} of {len(result['columns'])} features drifted "
+        f"(share {result['share_drifted']:.2f}; dataset drift at >= {result['share']:g}).",
+        "",
+        f"## Retrain: {'**yes**' if retrain else 'no'}",
+        "",
+    ]
+    lines += [f"- {reason}" for reason in reasons] or ["- no retraining signal fired"]
+    lines += [
+        "",
+        "## Target and predictions",
+        "",
+        signal_line(f"Label drift (`{TARGET}`)", result["target"]),
+        signal_line("Prediction drift (model scores)", result["prediction"]),
+        "",
+        "## Quality history rules",
+        "",
+        *rules_table(rules),
+        "",
+        f"![quality history with rule bands](../{paths.RULES_PNG.as_posix()})",
+        "",
+        "## Features",
+        "",
+        *feature_table(ranked),
+        "",
+        f"![feature drift](../{paths.DRIFT_PNG.as_posix()})",
+        "",
+        f"![distributions of the most drifted features](../{paths.DISTRIBUTIONS_PNG.as_posix()})",
+        "",
+    ]
+    return "\n".join(lines)

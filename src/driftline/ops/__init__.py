@@ -1,3 +1,0 @@
-"""Tooling around the pipeline: the ``driftline`` CLI, ingest, the demo data, the pull-request
-comment, git and DVC queries, ad-hoc comparisons and retraining as a params change. No stage
-runs this code, so editing it leaves ``dvc status`` clean. It may import ``driftline.core``."""

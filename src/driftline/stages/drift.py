@@ -1,0 +1,134 @@
+"""drift: the newest batch against the training reference, and the retrain verdict.
+
+Reads the reference profile, the newest batch's profile and scores, and the quality history
+(one row per batch), never older batches' rows. Writes the drift metrics with the verdict,
+the per-feature scores for DVC plots, three PNGs and the Markdown report.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from driftline.core import paths
+from driftline.core.config import batch_list, load_params, window_batches
+from driftline.core.io import read_json, write_json, write_text
+from driftline.core.log import get_logger
+from driftline.core.runner import run
+from driftline.monitoring import plots
+from driftline.monitoring.drift import measured, monitor_batch
+from driftline.monitoring.history_rules import check_metric
+from driftline.monitoring.report import drift_report
+from driftline.monitoring.verdict import verdict
+
+
+def history_rules(history: pd.DataFrame, settings: dict[str, Any]) -> dict[str, Any]:
+    """Every rule on every metric of ``drift.history``, over the quality history."""
+    return {
+        metric: check_metric(
+            history[metric].tolist(),
+            bool(rule["higher_is_better"]),
+            rule.get("threshold"),
+            float(settings["k"]),
+            int(settings["min_history"]),
+        )
+        for metric, rule in settings["history"].items()
+    }
+
+
+def drift(argv: list[str]) -> None:
+    params = load_params()
+    settings = params["drift"]
+    newest = batch_list(params)[-1]
+    reference, current = read_json(paths.REFERENCE), read_json(paths.profile(newest))
+    scores = pd.read_parquet(paths.scores(newest), columns=["score"])["score"].to_numpy()
+    result = monitor_batch(params, reference, current, scores, read_json(paths.SCORE_PROFILE))
+    history = pd.read_csv(paths.HISTORY)
+    rules = history_rules(history, settings)
+    in_window = newest in window_batches(params)
+    retrain, reasons = verdict(result, rules, params["retrain"]["when"], in_window)
+    ranked = sorted(result["columns"].items(), key=lambda kv: -kv[1]["drift_score"])
+    top = ranked[: settings["top"]]
+    metrics = drift_metrics(newest, reference, result, top, rules, retrain, reasons, in_window)
+    write_json(paths.DRIFT_METRICS, metrics)
+    write_json(
+        paths.DRIFT_SCORES,
+        [
+            {
+                "feature": name,
+                "test": r["test"],
+                "drift_score": r["drift_score"],
+                "threshold": r["threshold"],
+                "drifted": r["drifted"],
+            }
+            for name, r in sorted(result["columns"].items())
+        ],
+    )
+    plots.drift_png(result["columns"], newest, paths.DRIFT_PNG)
+    names = [name for name, _ in top]
+    plots.distributions_png(reference, current, names, newest, paths.DISTRIBUTIONS_PNG)
+    plots.rules_png(history, settings, rules, paths.RULES_PNG)
+    write_text(
+        paths.DRIFT_REPORT,
+        drift_report(newest, reference, result, ranked, rules, (retrain, reasons), in_window),
+    )
+    log = get_logger()
+    log.info(
+        "%s: %d of %d features drifted (share %.2f), dataset drift %s; retrain: %s",
+        newest,
+        len(result["drifted_columns"]),
+        len(result["columns"]),
+        result["share_drifted"],
+        result["dataset_drift"],
+        retrain,
+    )
+    for reason in reasons:
+        log.info("retrain reason: %s", reason)
+
+
+def drift_metrics(
+    batch: str,
+    reference: dict[str, Any],
+    result: dict[str, Any],
+    top: list[tuple[str, dict[str, Any]]],
+    rules: dict[str, Any],
+    retrain: bool,
+    reasons: list[str],
+    in_window: bool,
+) -> dict[str, Any]:
+    """metrics/drift.json: small and stable, so that ``dvc metrics diff`` reads well."""
+
+    def brief(r: dict[str, Any]) -> dict[str, Any]:
+        kind, value = measured(r)
+        return {
+            "test": r["test"],
+            kind: value,
+            "drift_score": r["drift_score"],
+            "drifted": r["drifted"],
+        }
+
+    return {
+        "batch": batch,
+        "reference": f"{reference['batches'][0]}..{reference['batches'][-1]}",
+        "newest_in_window": in_window,
+        "dataset_drift": result["dataset_drift"],
+        "share_drifted": result["share_drifted"],
+        "drifted_features": len(result["drifted_columns"]),
+        "features_tested": len(result["columns"]),
+        "target_drift": brief(result["target"]),
+        "prediction_drift": brief(result["prediction"]),
+        "history_rules": {
+            metric: {rule: r["alarm"] for rule, r in results.items()}
+            for metric, results in rules.items()
+        },
+        "retrain": retrain,
+        "retrain_reasons": reasons,
+        "top_features": {
+            name: {"rank": rank, **brief(r)} for rank, (name, r) in enumerate(top, start=1)
+        },
+    }
+
+
+if __name__ == "__main__":
+    run("drift", drift)

@@ -1,0 +1,95 @@
+"""evaluate: the quality history of the current model over every batch after its training
+window, the newest batch's metrics, and its ROC, precision-recall and confusion plots.
+
+It reads one small JSON per batch and the newest batch's scores, never older batches' rows.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from driftline.core import paths
+from driftline.core.config import TARGET, batch_list, load_params
+from driftline.core.io import read_json, write_csv, write_json
+from driftline.core.log import get_logger
+from driftline.core.runner import run
+from driftline.monitoring import plots
+from driftline.monitoring.quality import confusion, pr_points, quality, roc_points
+
+HISTORY_COLUMNS = [
+    "batch",
+    "rows",
+    "roc_auc",
+    "pr_auc",
+    "log_loss",
+    "accuracy",
+    "f1",
+    "positive_rate",
+    "predicted_positive_rate",
+    "share_drifted",
+    "dataset_drift",
+    "label_drift_score",
+    "prediction_drift_score",
+]
+
+
+def evaluate(argv: list[str]) -> None:
+    params = load_params()
+    threshold = params["evaluate"]["threshold"]
+    negative, positive = (str(c) for c in params["target"]["classes"])
+    rows = [read_json(paths.batch_metrics(b)) for b in batch_list(params)]
+    history = [r for r in rows if r["position"] == "after_window"]
+    write_csv(paths.HISTORY, pd.DataFrame(history, columns=HISTORY_COLUMNS))
+    plots.history_png(history, paths.HISTORY_PNG)
+    if not history:
+        get_logger().warning("no batch after the training window yet: nothing to evaluate")
+        write_json(paths.EVALUATE_METRICS, {"scored_batches": 0})
+        for target in (paths.ROC, paths.PRC, paths.CONFUSION):
+            write_json(target, [])
+        plots.curves_png([], [], "no batch after the window", paths.CURVES_PNG)
+        plots.confusion_png(
+            {"tn": 0, "fp": 0, "fn": 0, "tp": 0},
+            threshold,
+            (negative, positive),
+            "no batch after the window",
+            paths.CONFUSION_PNG,
+        )
+        return
+    newest = history[-1]["batch"]
+    frame = pd.read_parquet(paths.scores(newest))
+    y_true, y_score = frame[TARGET].to_numpy(), frame["score"].to_numpy()
+    latest = quality(y_true, y_score, threshold)
+    latest.update(batch=newest, scored_batches=len(history), threshold=threshold)
+    write_json(paths.EVALUATE_METRICS, latest)
+    roc, pr, counts = (
+        roc_points(y_true, y_score),
+        pr_points(y_true, y_score),
+        confusion(y_true, y_score, threshold),
+    )
+    write_json(paths.ROC, roc)
+    write_json(paths.PRC, pr)
+    write_json(
+        paths.CONFUSION,
+        [
+            {"actual": actual, "predicted": predicted, "count": counts[key]}
+            for key, actual, predicted in (
+                ("tn", negative, negative),
+                ("fp", negative, positive),
+                ("fn", positive, negative),
+                ("tp", positive, positive),
+            )
+        ],
+    )
+    plots.curves_png(roc, pr, newest, paths.CURVES_PNG)
+    plots.confusion_png(counts, threshold, (negative, positive), newest, paths.CONFUSION_PNG)
+    get_logger().info(
+        "%s: ROC AUC %.4f over %d rows; history of %d batches",
+        newest,
+        latest["roc_auc"] or float("nan"),
+        latest["rows"],
+        len(history),
+    )
+
+
+if __name__ == "__main__":
+    run("evaluate", evaluate)
