@@ -14,6 +14,17 @@ from helpers import SAME_PYTHON_AS_THE_LOCKS, run
 
 pytestmark = pytest.mark.e2e
 
+# `dvc exp show` made readable: the columns that changed, less the deps and the metrics
+# that go by a file's name (train's, evaluate's and the challenger's share their names), but
+# for the two ROC AUCs.
+EXP_SHOW = (
+    "--only-changed",
+    "--drop",
+    "Created|.*/",
+    "--keep",
+    "metrics/(train|evaluate).json:roc_auc",
+)
+
 
 def out(cwd: Path, *args: str) -> str:
     done = run(cwd, *args)
@@ -139,6 +150,11 @@ def test_experiment_reruns_only_what_depends_on_the_changed_param(clone):
         != diff["metrics/evaluate.json"]["roc_auc"]["new"]
     )
     assert "max_iter" in out(clone, "dvc", "exp", "show", "--md")
+    # The command docs/monitoring.md gives: the changed params and metrics, with the ROC AUCs
+    # of validation and the newest batch, as wide as a terminal.
+    shown = out(clone, "dvc", "exp", "show", "--md", *EXP_SHOW).splitlines()
+    assert "max_iter" in shown[0] and "metrics/evaluate.json:roc_auc" in shown[0]
+    assert max(map(len, shown)) <= 250, "\n".join(shown)
 
 
 def test_retrain_is_a_params_change_that_dvc_repro_promotes(clone):
