@@ -43,10 +43,10 @@ data: setup
 repro: data
 	dvc repro
 	@echo
-	@echo "Done. Metrics:  metrics/train.json, metrics/evaluate.json, metrics/drift.json  (dvc metrics show)"
+	@echo "Done. Metrics:  metrics/*.json, one row per file  (dvc metrics show)"
 	@echo "      History:  metrics/history.csv"
 	@echo "      Plots:    plots/*.png, or 'dvc plots show' for dvc_plots/index.html"
-	@echo "      Report:   reports/drift.md"
+	@echo "      Report:   reports/drift.md; names, reasons and detail in reports/*.json"
 
 ## test: the whole test suite but the rehearsal (what .ci/run runs), the 15 slowest listed
 test: setup

@@ -40,7 +40,8 @@ def main() -> None:
             _, output = run(repo, "dvc", "repro")
             elapsed = time.perf_counter() - start
             evaluate = json.loads((repo / "metrics/evaluate.json").read_text())
-            drift = json.loads((repo / "metrics/drift.json").read_text())
+            evaluate |= json.loads((repo / "reports/evaluate.json").read_text())
+            drift = json.loads((repo / "reports/drift.json").read_text())
             itself = self_drift(repo, evaluate["batch"])
             stages = [s["stage"] for s in stage_figures(output)]
             rows.append((evaluate, drift, itself, elapsed, stages))

@@ -8,7 +8,7 @@ newest month it has (the month before) and decides whether to retrain:
 
 - ``never``: keep the January-March model all year;
 - ``verdict``: retrain when metrics/drift.json says ``retrain: true``, and keep the new model
-  only when the promotion gate (metrics/promotion.json) passes; a refused promotion puts the
+  only when the promotion gate (reports/promotion.json) passes; a refused promotion puts the
   repository back as it was, as an unmerged pull request would;
 - ``monthly``: retrain every month and keep the new model whatever the gate says.
 
@@ -65,13 +65,13 @@ def replay(repo: Path, policy: str) -> dict:
     """The policy's months: quality as each arrives, and what each retrain did."""
     months, retrains, refused, kept = [], 0, 0, []
     for _ in range(MONTHS):
-        drift = read(repo, "metrics/drift.json")
+        drift = read(repo, "reports/drift.json")
         if policy == "monthly" or (policy == "verdict" and drift["retrain"]):
             retrains += 1
             commit(repo, f"before retraining after {drift['batch']}")
             run(repo, "driftline", "retrain", "--force")
             run(repo, "dvc", "repro")
-            gate = read(repo, "metrics/promotion.json")
+            gate = read(repo, "reports/promotion.json")
             failed = [reason for reason in gate["reasons"] if reason.startswith("FAIL:")]
             kept.append((drift["batch"], gate["promote"], failed))
             if policy == "verdict" and not gate["promote"]:
@@ -88,10 +88,10 @@ def replay(repo: Path, policy: str) -> dict:
         run(repo, "dvc", "repro")
         commit(repo, f"ingested {incoming}")
         evaluate = read(repo, "metrics/evaluate.json")
-        window = read(repo, "metrics/train.json")["window"]
+        window = read(repo, "reports/train.json")["window"]
         months.append(
             {
-                "batch": evaluate["batch"],
+                "batch": read(repo, "reports/evaluate.json")["batch"],
                 "roc_auc": evaluate["roc_auc"],
                 "pr_auc": evaluate["pr_auc"],
                 "window": f"{window['first']}..{window['last']}",

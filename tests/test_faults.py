@@ -190,7 +190,7 @@ def one_more_repro_builds(repo: Path, newest: str) -> None:
     """The next `dvc repro` builds the newest batch and leaves nothing to do."""
     after = run(repo, "dvc", "repro").stdout
     assert f"prepare@{newest}" in after and "up to date" in run(repo, "dvc", "status").stdout
-    assert yaml.safe_load((repo / "metrics/drift.json").read_text())["batch"] == newest
+    assert yaml.safe_load((repo / "reports/drift.json").read_text())["batch"] == newest
 
 
 def start(repo: Path, args: list[str], env: dict[str, str]) -> subprocess.Popen:

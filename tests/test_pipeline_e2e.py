@@ -14,6 +14,17 @@ from helpers import SAME_PYTHON_AS_THE_LOCKS, run
 
 pytestmark = pytest.mark.e2e
 
+# `dvc exp show` made readable: the columns that changed, less the deps and the metrics
+# that go by a file's name (train's, evaluate's and the challenger's share their names), but
+# for the two ROC AUCs.
+EXP_SHOW = (
+    "--only-changed",
+    "--drop",
+    "Created|.*/",
+    "--keep",
+    "metrics/(train|evaluate).json:roc_auc",
+)
+
 
 def out(cwd: Path, *args: str) -> str:
     done = run(cwd, *args)
@@ -56,7 +67,11 @@ def test_every_stage_output_is_present(clone):
         "metrics/history.csv",
         "models/score_profile.json",
         "models/validation.parquet",
-        "metrics/promotion.json",
+        "metrics/challenger.json",
+        "reports/promotion.json",
+        "reports/train.json",
+        "reports/evaluate.json",
+        "reports/drift.json",
         "plots/history.png",
         "plots/drift_distributions.png",
         "plots/history_rules.png",
@@ -73,9 +88,16 @@ def test_metrics_plots_and_dag_are_meaningful(clone):
     shown = json.loads(out(clone, "dvc", "metrics", "show", "--json"))
     metrics = shown[""]["data"]
     evaluate = metrics["metrics/evaluate.json"]["data"]
-    assert evaluate["batch"] == "2013-06" and 0.6 < evaluate["roc_auc"] < 1
-    assert metrics["metrics/drift.json"]["data"]["features_tested"] == 15
-    assert 0.6 < metrics["metrics/train.json"]["data"]["validation"]["roc_auc"] < 1
+    assert 0.6 < evaluate["roc_auc"] < 1
+    assert json.loads((clone / "reports/evaluate.json").read_text())["batch"] == "2013-06"
+    assert json.loads((clone / "reports/drift.json").read_text())["features_tested"] == 15
+    assert 0.6 < metrics["metrics/train.json"]["data"]["roc_auc"] < 1
+    # What a reviewer diffs: numbers and booleans only, in a table a terminal holds.
+    for path, entry in metrics.items():
+        values = entry["data"].values()
+        assert all(v is None or isinstance(v, bool | int | float) for v in values), path
+    table = out(clone, "dvc", "metrics", "show").splitlines()
+    assert max(map(len, table)) <= 250, "\n".join(table)
     run(clone, "dvc", "plots", "show")
     page = (clone / "dvc_plots" / "index.html").read_text()
     assert "Model quality per batch" in page and "history.png" in page
@@ -101,9 +123,9 @@ def test_adding_a_batch_reruns_only_the_new_batch_and_the_summaries(clone):
     ran = stages_run(out(clone, *steps[0]))
     # Per-batch work for the new batch only; window rewrites identical bytes, so no train.
     assert ran == {"prepare@2013-07", "window", "score@2013-07", "evaluate", "drift"}
-    evaluate = json.loads((clone / "metrics/evaluate.json").read_text())
+    evaluate = json.loads((clone / "reports/evaluate.json").read_text())
     assert evaluate["batch"] == "2013-07" and evaluate["scored_batches"] == 4
-    assert json.loads((clone / "metrics/drift.json").read_text())["batch"] == "2013-07"
+    assert json.loads((clone / "reports/drift.json").read_text())["batch"] == "2013-07"
     # Following the printed steps leaves nothing behind: DVC's new .gitignore entries and
     # the per-batch locks are in the printed `git add`.
     run(clone, *steps[1])
@@ -125,13 +147,18 @@ def test_experiment_reruns_only_what_depends_on_the_changed_param(clone):
         != diff["metrics/evaluate.json"]["roc_auc"]["new"]
     )
     assert "max_iter" in out(clone, "dvc", "exp", "show", "--md")
+    # The command docs/monitoring.md gives: the changed params and metrics, with the ROC AUCs
+    # of validation and the newest batch, as wide as a terminal.
+    shown = out(clone, "dvc", "exp", "show", "--md", *EXP_SHOW).splitlines()
+    assert "max_iter" in shown[0] and "metrics/evaluate.json:roc_auc" in shown[0]
+    assert max(map(len, shown)) <= 250, "\n".join(shown)
 
 
 def test_retrain_is_a_params_change_that_dvc_repro_promotes(clone):
     # Back to the committed state (the experiment above changed the workspace).
     run(clone, "git", "checkout", "--", ".")
     run(clone, "dvc", "checkout")
-    drift = json.loads((clone / "metrics/drift.json").read_text())
+    drift = json.loads((clone / "reports/drift.json").read_text())
     assert drift["batch"] == "2013-07" and drift["retrain"] and drift["retrain_reasons"]
     done = out(clone, "driftline", "retrain")
     assert "train.window: 2013-01..2013-03 -> 2013-05..2013-07 (sliding)" in done
@@ -146,7 +173,7 @@ def test_retrain_is_a_params_change_that_dvc_repro_promotes(clone):
         "score@2013-07",
     } <= ran
     # The model replaced is the champion, compared with the new one on the same rows.
-    promotion = json.loads((clone / "metrics/promotion.json").read_text())
+    promotion = json.loads((clone / "reports/promotion.json").read_text())
     assert (promotion["champion"]["last"], promotion["challenger"]["last"]) == (
         "2013-03",
         "2013-07",
@@ -155,9 +182,10 @@ def test_retrain_is_a_params_change_that_dvc_repro_promotes(clone):
     assert re.search(r"train\.window\.start\s*\|\s*2013-01\s*\|\s*2013-05", params), params
     assert re.search(r"train\.window\.end\s*\|\s*2013-03\s*\|\s*2013-07", params), params
     metrics = json.loads(out(clone, "dvc", "metrics", "diff", "--json"))
-    assert "validation.roc_auc" in metrics["metrics/train.json"]
+    assert "roc_auc" in metrics["metrics/train.json"]
+    assert "roc_auc" in metrics["metrics/champion.json"]
     retrain = metrics["metrics/drift.json"]["retrain"]
     assert (retrain["old"], retrain["new"]) == (True, False)
-    promoted = json.loads((clone / "metrics/drift.json").read_text())
+    promoted = json.loads((clone / "reports/drift.json").read_text())
     assert promoted["newest_in_window"] and promoted["retrain_reasons"] == []
     assert "No retraining advised" in out(clone, "driftline", "retrain")

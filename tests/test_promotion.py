@@ -60,7 +60,7 @@ def test_retrain_keeps_the_serving_model_as_a_dvc_tracked_champion(reproduced, m
 
 
 def test_a_sound_retrain_passes_the_gate(sound):
-    promotion = json.loads((sound / "metrics/promotion.json").read_text())
+    promotion = json.loads((sound / "reports/promotion.json").read_text())
     assert promotion["champion"]["last"] == "2013-03"
     assert promotion["challenger"]["first"] == "2013-04"
     assert promotion["rows"]["seen"] == 0 and promotion["rows"]["compared"] >= 500
@@ -79,7 +79,7 @@ def test_a_sound_retrain_passes_the_gate(sound):
 
 
 def test_a_sabotaged_retrain_fails_the_gate_with_its_reasons(sabotaged):
-    promotion = json.loads((sabotaged / "metrics/promotion.json").read_text())
+    promotion = json.loads((sabotaged / "reports/promotion.json").read_text())
     assert promotion["promote"] is False
     failed = [r for r in promotion["reasons"] if r.startswith("FAIL:")]
     assert any("log_loss" in r and "worse beyond the interval" in r for r in failed), failed
@@ -97,9 +97,11 @@ def test_a_sabotaged_retrain_fails_the_gate_with_its_reasons(sabotaged):
 
 def test_dvc_metrics_diff_shows_the_promotion(sabotaged):
     diff = json.loads(run(sabotaged, "dvc", "metrics", "diff", "HEAD", "--json").stdout)
-    promotion = diff["metrics/promotion.json"]
-    assert promotion["promote"]["new"] is False
-    assert "metrics.log_loss.difference" in promotion
+    assert diff["metrics/challenger.json"]["promote"]["new"] is False
+    # The champion appears beside the challenger, under the same names.
+    champion = diff["metrics/champion.json"]
+    assert {"roc_auc", "pr_auc", "log_loss", "brier", "rows"} <= set(champion)
+    assert champion["log_loss"]["old"] is None and champion["log_loss"]["new"] > 0
 
 
 def test_the_champion_comes_back_in_a_fresh_clone(sound):
@@ -122,16 +124,16 @@ def test_a_tampered_champion_is_refused_unloaded(sound, tmp_path):
     champion = repo / "models/champion/model.pkl"
     champion.write_bytes(champion.read_bytes() + b"\0")
     lock = (repo / "dvc.lock").read_bytes()
-    before = (repo / "metrics/promotion.json").read_bytes()
+    before = (repo / "reports/promotion.json").read_bytes()
     done = run(repo, "dvc", "repro", "--single-item", "promote", check=False)
     assert done.returncode != 0
     assert "models/champion/model.pkl does not match models/champion/model.pkl.dvc" in (
         done.stdout + done.stderr
     )
     # Nothing is recorded from it. (DVC removes a stage's outputs before running it, as for
-    # every stage; git restores the committed metrics file.)
+    # every stage; git restores the committed report.)
     assert (repo / "dvc.lock").read_bytes() == lock
-    promotion = repo / "metrics/promotion.json"
+    promotion = repo / "reports/promotion.json"
     assert not promotion.exists() or promotion.read_bytes() == before
 
 
@@ -164,5 +166,5 @@ def test_versions_are_annotated_tags_listed_from_git(sound, tmp_path):
     assert newest[0] == "model@v1.1.0" and newest[3] == "2013-04..2013-06"
     assert newest[4] == "passed"
     assert oldest[0] == "model@v1.0.0" and oldest[3] == "2013-01..2013-03"
-    train = json.loads((repo / "metrics/train.json").read_text())["validation"]
+    train = json.loads((repo / "metrics/train.json").read_text())
     assert newest[5] == f"{train['roc_auc']:.4f}"

@@ -15,7 +15,7 @@ from driftline.tooling import pr_comment
 from driftline.tooling.pr_comment import MARKER, Change
 from helpers import ENV, copy_of, foreign, run
 
-# metrics/drift.json as the drift engine writes it once it reports every verdict.
+# reports/drift.json (the drift verdicts with their detail) as the drift stage writes it.
 FULL_DRIFT = {
     "batch": "2013-06",
     "reference": "2013-01..2013-03",
@@ -91,6 +91,8 @@ def test_headline_metrics_come_first_in_their_order():
         # A p-value falling is more drift, a distance rising is too: neither raw value is
         # marked; their drift score is (issue 15's report said "better" for a drifted one).
         ("target_drift.drift_score", 6.0, 40.0, "worse"),
+        ("label_drift_score", 0.5, 1.5, "worse"),
+        ("history_alarms", 1, 0, "better"),
         ("target_drift.p_value", 0.30, 0.12, ""),
         ("top_features.temp_max.p_value", 0.197, 0.008, ""),
         ("top_features.temp.distance", 0.4, 0.5, ""),

@@ -110,7 +110,7 @@ def project(tmp_path, repo_root):
     shutil.copy(repo_root / "params.yaml", tmp_path / "params.yaml")
     (tmp_path / "pipeline").mkdir()
     shutil.copy(repo_root / REGISTRY, tmp_path / REGISTRY)
-    (tmp_path / "metrics").mkdir()
+    (tmp_path / "reports").mkdir()
     newest = registered(repo_root)[-1]
     write_verdict(tmp_path, newest, True)
     return tmp_path
@@ -118,7 +118,7 @@ def project(tmp_path, repo_root):
 
 def write_verdict(folder, batch: str, retrain: bool) -> None:
     reasons = ["dataset drift: 8 of 15 features drifted"] if retrain else []
-    (folder / "metrics" / "drift.json").write_text(
+    (folder / "reports" / "drift.json").write_text(
         json.dumps({"batch": batch, "retrain": retrain, "retrain_reasons": reasons})
     )
 
@@ -178,7 +178,7 @@ def test_retrain_command_refuses_a_stale_verdict(project):
     done = run(project, "driftline", "retrain", check=False)
     assert done.returncode == 2
     assert "is for batch '2013-02'" in done.stderr and "run 'dvc repro' first" in done.stderr
-    (project / "metrics" / "drift.json").unlink()
+    (project / "reports" / "drift.json").unlink()
     done = run(project, "driftline", "retrain", check=False)
-    assert done.returncode == 2 and "metrics/drift.json is missing" in done.stderr
+    assert done.returncode == 2 and "reports/drift.json is missing" in done.stderr
     assert (project / "params.yaml").read_bytes() == original

@@ -1,5 +1,5 @@
 """The version bump rule, and the gate's verdict as the comment section and `driftline gate`
-print it (from a metrics/promotion.json written here)."""
+print it (from a reports/promotion.json written here)."""
 
 import json
 
@@ -109,12 +109,12 @@ def test_no_champion_says_the_floors_alone_decide():
 
 def test_gate_exits_1_with_the_reasons_and_0_when_promoted(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(DriftlineError, match="metrics/promotion.json is missing"):
+    with pytest.raises(DriftlineError, match="reports/promotion.json is missing"):
         gate()
-    (tmp_path / "metrics").mkdir()
-    (tmp_path / "metrics/promotion.json").write_text(json.dumps(PROMOTION))
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports/promotion.json").write_text(json.dumps(PROMOTION))
     status, lines = gate()
     assert status == 1 and lines[0].startswith("promote: false")
     assert "  " + PROMOTION["reasons"][1] in lines
-    (tmp_path / "metrics/promotion.json").write_text(json.dumps({**PROMOTION, "promote": True}))
+    (tmp_path / "reports/promotion.json").write_text(json.dumps({**PROMOTION, "promote": True}))
     assert gate()[0] == 0

@@ -33,7 +33,17 @@ TRAIN_METRICS = Path("metrics/train.json")
 EVALUATE_METRICS = Path("metrics/evaluate.json")
 HISTORY = Path("metrics/history.csv")
 DRIFT_METRICS = Path("metrics/drift.json")
-PROMOTION = Path("metrics/promotion.json")
+# The promote stage's metrics: the challenger and the champion on the same rows, under the
+# names train and evaluate use, so `dvc metrics show` lines them up in one column each.
+CHALLENGER_METRICS = Path("metrics/challenger.json")
+CHAMPION_METRICS = Path("metrics/champion.json")
+# Beside each stage's metrics, what a reviewer reads but does not diff as a number: names,
+# time ranges, reasons and per-feature detail (the pull-request comment and `driftline gate`
+# read them).
+TRAIN_REPORT = Path("reports/train.json")
+EVALUATE_REPORT = Path("reports/evaluate.json")
+DRIFT_REPORT = Path("reports/drift.json")
+PROMOTION_REPORT = Path("reports/promotion.json")
 ROC = Path("plots/roc.json")
 PRC = Path("plots/prc.json")
 CONFUSION = Path("plots/confusion.json")
@@ -44,7 +54,7 @@ HISTORY_PNG = Path("plots/history.png")
 DRIFT_PNG = Path("plots/drift.png")
 DISTRIBUTIONS_PNG = Path("plots/drift_distributions.png")
 RULES_PNG = Path("plots/history_rules.png")
-DRIFT_REPORT = Path("reports/drift.md")
+DRIFT_MARKDOWN = Path("reports/drift.md")
 
 
 def raw_dir(group: str) -> Path:

@@ -17,6 +17,11 @@ import numpy as np
 from driftline.core.config import SCORE_METRIC_NAMES
 
 CURVE_POINTS = 101
+# What the metric files (train, evaluate) keep of a quality row, under the same names in
+# each, so that `dvc metrics show` lines them up in one column each and fits a terminal. The
+# rest (the predicted positive rate, which follows the decision threshold) goes to the
+# reports beside them.
+REVIEWED = ("rows", "roc_auc", "pr_auc", "log_loss", "accuracy", "f1", "positive_rate")
 
 
 def quality(y_true: np.ndarray, y_score: np.ndarray, threshold: float) -> dict[str, Any]:
@@ -40,6 +45,14 @@ def quality(y_true: np.ndarray, y_score: np.ndarray, threshold: float) -> dict[s
         "positive_rate": float(y_true.mean()),
         "predicted_positive_rate": float(y_pred.mean()),
     }
+
+
+def reviewed(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A :func:`quality` row split in two: the numbers a reviewer diffs, and the rest."""
+    return (
+        {k: v for k, v in row.items() if k in REVIEWED},
+        {k: v for k, v in row.items() if k not in REVIEWED},
+    )
 
 
 def roc_auc(y_true: np.ndarray, y_score: np.ndarray) -> float:

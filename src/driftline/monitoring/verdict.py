@@ -1,6 +1,6 @@
 """The retrain verdict: the drift signals and the history rules, combined under the
-``retrain.when`` policy in params. The drift stage writes it into metrics/drift.json;
-``driftline retrain`` applies it."""
+``retrain.when`` policy in params. The drift stage writes it into metrics/drift.json and,
+with its reasons, into reports/drift.json; ``driftline retrain`` applies it."""
 
 from __future__ import annotations
 

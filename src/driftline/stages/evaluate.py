@@ -1,5 +1,8 @@
 """evaluate: the quality history of the current model over every batch after its training
 window, the newest batch's metrics, and its ROC, precision-recall and confusion plots.
+metrics/evaluate.json holds the newest batch's quality under train's names;
+reports/evaluate.json names the batch, with the decision threshold and the predicted
+positive rate at it.
 
 It reads one small JSON per batch and the newest batch's scores, never older batches' rows.
 """
@@ -14,7 +17,7 @@ from driftline.core.io import read_json, write_csv, write_json
 from driftline.core.log import get_logger
 from driftline.core.runner import run
 from driftline.monitoring import plots
-from driftline.monitoring.quality import confusion, pr_points, quality, roc_points
+from driftline.monitoring.quality import confusion, pr_points, quality, reviewed, roc_points
 
 HISTORY_COLUMNS = [
     "batch",
@@ -43,7 +46,8 @@ def evaluate(argv: list[str]) -> None:
     plots.history_png(history, paths.HISTORY_PNG)
     if not history:
         get_logger().warning("no batch after the training window yet: nothing to evaluate")
-        write_json(paths.EVALUATE_METRICS, {"scored_batches": 0})
+        write_json(paths.EVALUATE_METRICS, {})
+        write_json(paths.EVALUATE_REPORT, {"scored_batches": 0, "threshold": threshold})
         for target in (paths.ROC, paths.PRC, paths.CONFUSION):
             write_json(target, [])
         plots.curves_png([], [], "no batch after the window", paths.CURVES_PNG)
@@ -59,8 +63,12 @@ def evaluate(argv: list[str]) -> None:
     frame = pd.read_parquet(paths.scores(newest))
     y_true, y_score = frame[TARGET].to_numpy(), frame["score"].to_numpy()
     latest = quality(y_true, y_score, threshold)
-    latest.update(batch=newest, scored_batches=len(history), threshold=threshold)
-    write_json(paths.EVALUATE_METRICS, latest)
+    metrics, rest = reviewed(latest)
+    write_json(paths.EVALUATE_METRICS, metrics)
+    write_json(
+        paths.EVALUATE_REPORT,
+        {**rest, "batch": newest, "scored_batches": len(history), "threshold": threshold},
+    )
     roc, pr, counts = (
         roc_points(y_true, y_score),
         pr_points(y_true, y_score),

@@ -5,7 +5,10 @@ The rows are the challenger's validation rows (models/validation.parquet: the wi
 ``train.holdout_fraction``, scored by the model fit without them), less those at or before the
 champion's own last training row, which it saw. The champion is scored on them through the
 verified loader. Without a champion (no retrain yet), the challenger's floors alone decide.
-Writes metrics/promotion.json.
+Writes each model's metrics on those rows (metrics/challenger.json, with the verdict
+``promote``, and metrics/champion.json, empty without a champion), and the gate's whole
+result (reports/promotion.json: reasons, windows, differences and their intervals), which
+``driftline gate`` and the pull-request comment read.
 """
 
 from __future__ import annotations
@@ -68,18 +71,31 @@ def promote(argv: list[str]) -> None:
     log.info("promote: %s", str(verdict["promote"]).lower())
     for reason in verdict["reasons"]:
         log.info("  %s", reason)
+    metrics = comparison or {name: {"challenger": v} for name, v in challenger.items()}
     write_json(
-        paths.PROMOTION,
+        paths.PROMOTION_REPORT,
         {
             **verdict,
             "decide_by": settings["decide_by"],
             "champion": None if champion_meta is None else _window(champion_meta),
             "challenger": _window(meta),
             "rows": {"validation": len(rows) + dropped, "compared": len(rows), "seen": dropped},
-            "metrics": comparison or {name: {"challenger": v} for name, v in challenger.items()},
+            "metrics": metrics,
             "bootstrap": bootstrap,
         },
     )
+    write_json(
+        paths.CHALLENGER_METRICS,
+        {**side(metrics, "challenger", len(rows)), "promote": verdict["promote"]},
+    )
+    write_json(
+        paths.CHAMPION_METRICS, {} if comparison is None else side(metrics, "champion", len(rows))
+    )
+
+
+def side(metrics: dict[str, dict[str, Any]], model: str, rows: int) -> dict[str, Any]:
+    """One model's metrics on the compared rows, by the names train and evaluate use."""
+    return {"rows": rows, **{name: result[model] for name, result in metrics.items()}}
 
 
 def _compare(

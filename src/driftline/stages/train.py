@@ -1,6 +1,9 @@
 """train: fit the model on the training window; report validation metrics on a time-ordered
 holdout (the window's last rows), then refit on the whole window.
 
+Writes the validation metrics to metrics/train.json, under evaluate's names, and the window
+with the holdout's predicted positive rate to reports/train.json.
+
 The refit model, trained on every row of the window, is the one that ships (models/model.pkl).
 The holdout rows, with the scores of the model fit without them, are written to
 models/validation.parquet: the ``promote`` stage compares the champion with the challenger on
@@ -23,7 +26,7 @@ from driftline.core.runner import run
 from driftline.model.build import build_model
 from driftline.model.store import model_bytes
 from driftline.monitoring.profile import score_profile
-from driftline.monitoring.quality import quality
+from driftline.monitoring.quality import quality, reviewed
 
 
 def train(argv: list[str]) -> None:
@@ -81,11 +84,13 @@ def train(argv: list[str]) -> None:
     write_bytes(paths.MODEL, model_bytes(model))
     write_json(paths.MODEL_META, meta)
     write_json(paths.SCORE_PROFILE, score_profile(window_scores, params["profile"]["bins"]))
+    metrics, rest = reviewed(validation)
+    write_json(paths.TRAIN_METRICS, metrics)
     write_json(
-        paths.TRAIN_METRICS,
+        paths.TRAIN_REPORT,
         {
-            "validation": validation,
             "window": {"first": batches[0], "last": batches[-1], "rows": len(frame)},
+            "validation": {**rest, "threshold": params["evaluate"]["threshold"]},
         },
     )
 

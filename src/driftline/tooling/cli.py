@@ -171,7 +171,7 @@ def report(args: argparse.Namespace) -> None:
 
 
 def gate(args: argparse.Namespace) -> int:
-    """Print the promotion gate's verdict from metrics/promotion.json; 1 when it fails."""
+    """Print the promotion gate's verdict from reports/promotion.json; 1 when it fails."""
     from driftline.tooling.promotion import gate as verdict
 
     status, lines = verdict()
@@ -332,7 +332,7 @@ def parser() -> argparse.ArgumentParser:
     hist.set_defaults(func=check_history)
     ret = commands.add_parser(
         "retrain",
-        help="if metrics/drift.json advises retraining, move train.window in "
+        help="if the drift stage advises retraining (reports/drift.json), move train.window in "
         "params.yaml to end at the newest batch (sliding or expanding, per params)",
     )
     ret.add_argument("--force", action="store_true", help="move the window even if not advised")
@@ -392,7 +392,7 @@ def parser() -> argparse.ArgumentParser:
 
     gat = commands.add_parser(
         "gate",
-        help="print the promotion gate's verdict and reasons (metrics/promotion.json); "
+        help="print the promotion gate's verdict and reasons (reports/promotion.json); "
         "exit 1 when the challenger may not be promoted",
     )
     gat.set_defaults(func=gate)

@@ -59,7 +59,12 @@ BUILT_FILES = (
     paths.EVALUATE_METRICS,
     paths.HISTORY,
     paths.DRIFT_METRICS,
-    paths.PROMOTION,
+    paths.CHALLENGER_METRICS,
+    paths.CHAMPION_METRICS,
+    paths.TRAIN_REPORT,
+    paths.EVALUATE_REPORT,
+    paths.DRIFT_REPORT,
+    paths.PROMOTION_REPORT,
     paths.ROC,
     paths.PRC,
     paths.CONFUSION,
@@ -70,7 +75,7 @@ BUILT_FILES = (
     paths.DRIFT_PNG,
     paths.DISTRIBUTIONS_PNG,
     paths.RULES_PNG,
-    paths.DRIFT_REPORT,
+    paths.DRIFT_MARKDOWN,
 )
 
 

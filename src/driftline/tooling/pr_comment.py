@@ -1,14 +1,16 @@
 """``driftline report``: the pull-request comment a reviewer decides from, as Markdown.
 
 It opens with the champion against the challenger and the promotion gate's verdict, when
-metrics/promotion.json exists (``driftline.tooling.promotion``). Then it holds the metric diff
+reports/promotion.json exists (``driftline.tooling.promotion``). Then it holds the metric diff
 against a base revision (headline metrics first, each change marked better or worse), the
 params diff, the drift verdict and the most-drifted features, the
 retraining verdict with its reasons, the performance-history rules, and links to the plots.
 A hidden marker lets the posting step find and update the same comment on every push.
 
-The sections are pure functions of what DVC printed and what the metrics files hold;
-:func:`build` gathers those and refuses a stale ``dvc.lock``.
+The sections are pure functions of what DVC printed and what the stages' reports hold
+(reports/drift.json, reports/promotion.json: the numbers of the metric files with their
+names, reasons and per-feature detail); :func:`build` gathers those and refuses a stale
+``dvc.lock``.
 """
 
 from __future__ import annotations
@@ -31,17 +33,16 @@ NOT_AVAILABLE = "not available"
 HEADLINE = (
     (str(paths.EVALUATE_METRICS), "roc_auc"),
     (str(paths.EVALUATE_METRICS), "pr_auc"),
-    (str(paths.TRAIN_METRICS), "validation.roc_auc"),
+    (str(paths.TRAIN_METRICS), "roc_auc"),
     (str(paths.DRIFT_METRICS), "share_drifted"),
-    (str(paths.DRIFT_METRICS), "target_drift.drift_score"),
-    (str(paths.DRIFT_METRICS), "prediction_drift.drift_score"),
+    (str(paths.DRIFT_METRICS), "label_drift_score"),
+    (str(paths.DRIFT_METRICS), "prediction_drift_score"),
 )
 # By the metric's name, the last part of the dotted name found here (so
-# ``metrics.log_loss.difference`` of metrics/promotion.json goes by ``log_loss``): +1 when
-# higher is better, -1 when lower is better (a loss). Drift scores
-# (higher is more drift, whatever the test) and shares measure distance from the training
-# data, so less is better. A test's raw `p_value` or `distance` gets no mark: the two read in
-# opposite directions.
+# ``validation.log_loss`` goes by ``log_loss``): +1 when higher is better, -1 when lower is
+# better (a loss). Drift scores (higher is more drift, whatever the test) and shares measure
+# distance from the training data, so less is better; so are alarms. A test's raw `p_value`
+# or `distance` gets no mark: the two read in opposite directions.
 DIRECTION = {
     "roc_auc": 1,
     "pr_auc": 1,
@@ -52,6 +53,9 @@ DIRECTION = {
     "share_drifted": -1,
     "drifted_features": -1,
     "drift_score": -1,
+    "label_drift_score": -1,
+    "prediction_drift_score": -1,
+    "history_alarms": -1,
 }
 PLOTS = (
     paths.HISTORY_PNG,
@@ -199,7 +203,7 @@ def drift_section(drift: dict[str, Any] | None) -> str:
     """The drift verdict of the newest batch, its share of drifted features and the top ones."""
     title = "### Drift"
     if drift is None:
-        return f"{title}\n\nDrift verdict: {NOT_AVAILABLE} (`{paths.DRIFT_METRICS}` is missing)."
+        return f"{title}\n\nDrift verdict: {NOT_AVAILABLE} (`{paths.DRIFT_REPORT}` is missing)."
     dataset = _yes_no(drift.get("dataset_drift"))
     if "share_drifted" in drift:
         dataset += (
@@ -229,7 +233,7 @@ def drift_section(drift: dict[str, Any] | None) -> str:
 def retrain_section(drift: dict[str, Any] | None) -> str:
     title = "### Retraining"
     if drift is None or "retrain" not in drift:
-        return f"{title}\n\nRetraining verdict: {NOT_AVAILABLE} (`{paths.DRIFT_METRICS}` has none)."
+        return f"{title}\n\nRetraining verdict: {NOT_AVAILABLE} (`{paths.DRIFT_REPORT}` has none)."
     advised = "**advised**" if drift["retrain"] else "not advised"
     reasons = drift.get("retrain_reasons") or []
     return "\n".join([title, "", f"Retraining: {advised}.", *(f"- {why}" for why in reasons)])
@@ -240,7 +244,7 @@ def history_rules_section(drift: dict[str, Any] | None) -> str:
     title = "### Performance-history rules"
     rules = (drift or {}).get("history_rules")
     if not rules:
-        return f"{title}\n\nRule results: {NOT_AVAILABLE} (`{paths.DRIFT_METRICS}` has none)."
+        return f"{title}\n\nRule results: {NOT_AVAILABLE} (`{paths.DRIFT_REPORT}` has none)."
     names = list(dict.fromkeys(rule for results in rules.values() for rule in results))
     lines = [title, "", f"| metric | {' | '.join(names)} |", "|---|" + "---|" * len(names)]
     for metric, results in rules.items():
@@ -319,7 +323,7 @@ def build(base: str, sha: str | None = None, base_tip: str | None = None) -> str
     sha = sha or os.environ.get("GITHUB_SHA", "")
     found = changes(repo_state.metrics_diff(base))
     base_has = repo_state.files_at(commit, {c.path for c in found})
-    drift = read_json(paths.DRIFT_METRICS) if paths.DRIFT_METRICS.is_file() else None
+    drift = read_json(paths.DRIFT_REPORT) if paths.DRIFT_REPORT.is_file() else None
     plots = plots_section(
         [p for p in PLOTS if p.is_file()],
         os.environ.get("GITHUB_SERVER_URL", "https://github.com"),
@@ -328,5 +332,9 @@ def build(base: str, sha: str | None = None, base_tip: str | None = None) -> str
     )
     head = sha[:7] if re.fullmatch(r"[0-9a-f]{40}", sha) else sha or "workspace"
     params_md = repo_state.params_diff_md(base)
-    promotion = promotion_section(read_json(paths.PROMOTION)) if paths.PROMOTION.is_file() else ""
+    promotion = (
+        promotion_section(read_json(paths.PROMOTION_REPORT))
+        if paths.PROMOTION_REPORT.is_file()
+        else ""
+    )
     return render(base, head, found, base_has, params_md, drift, plots, moved, promotion)

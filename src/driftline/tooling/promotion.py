@@ -1,4 +1,4 @@
-"""The promotion gate's result (metrics/promotion.json) for people: the "Champion vs
+"""The promotion gate's result (reports/promotion.json) for people: the "Champion vs
 challenger" section at the top of the pull-request comment, and ``driftline gate``, which
 prints the verdict and fails (exit 1) when the challenger may not be promoted."""
 
@@ -16,12 +16,12 @@ TITLE = "### Champion vs challenger"
 
 
 def read_promotion() -> dict[str, Any]:
-    """metrics/promotion.json, or a clear error when the pipeline has not written it."""
-    if not paths.PROMOTION.is_file():
+    """reports/promotion.json, or a clear error when the pipeline has not written it."""
+    if not paths.PROMOTION_REPORT.is_file():
         raise DriftlineError(
-            f"{paths.PROMOTION} is missing: run 'dvc repro' (the promote stage writes it)"
+            f"{paths.PROMOTION_REPORT} is missing: run 'dvc repro' (the promote stage writes it)"
         )
-    return read_json(paths.PROMOTION)
+    return read_json(paths.PROMOTION_REPORT)
 
 
 def _window(side: dict[str, Any] | None) -> str:

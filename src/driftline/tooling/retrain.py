@@ -1,6 +1,7 @@
 """Retraining as a params change: ``driftline retrain`` moves ``train.window`` in params.yaml
-to end at the newest batch when metrics/drift.json advises it (or with ``--force``), as a
-sliding or an expanding window (``retrain.window``); ``dvc repro`` then trains the new model.
+to end at the newest batch when the drift stage advises it (reports/drift.json; or with
+``--force``), as a sliding or an expanding window (``retrain.window``); ``dvc repro`` then
+trains the new model.
 
 The model it replaces becomes the champion: models/model.pkl and models/meta.json, checked
 against dvc.lock, are copied to models/champion/ and tracked with ``dvc add`` (so ``dvc push``
@@ -32,12 +33,12 @@ def retrain(force: bool = False, dry_run: bool = False) -> list[str]:
     params = load_params()
     batches = batch_list(params)
     newest = batches[-1]
-    if not paths.DRIFT_METRICS.exists():
-        raise DriftlineError(f"{paths.DRIFT_METRICS} is missing: run 'dvc repro' first")
-    verdict = read_json(paths.DRIFT_METRICS)
+    if not paths.DRIFT_REPORT.exists():
+        raise DriftlineError(f"{paths.DRIFT_REPORT} is missing: run 'dvc repro' first")
+    verdict = read_json(paths.DRIFT_REPORT)
     if verdict.get("batch") != newest or "retrain" not in verdict:
         raise DriftlineError(
-            f"{paths.DRIFT_METRICS} is for batch {verdict.get('batch')!r} but the newest batch "
+            f"{paths.DRIFT_REPORT} is for batch {verdict.get('batch')!r} but the newest batch "
             f"is {newest!r}: run 'dvc repro' first, then 'driftline retrain'"
         )
     if not verdict["retrain"] and not force:

@@ -145,16 +145,15 @@ def describe(version: dict[str, Any]) -> dict[str, Any]:
     """One version's row for ``driftline models list``, from its files in git."""
     rev = version["tag"]
     train = _json(_show(rev, paths.TRAIN_METRICS.as_posix())) or {}
-    promotion = _json(_show(rev, paths.PROMOTION.as_posix()))
-    window = train.get("window") or {}
-    validation = train.get("validation") or {}
+    window = (_json(_show(rev, paths.TRAIN_REPORT.as_posix())) or {}).get("window") or {}
+    promotion = _json(_show(rev, paths.CHALLENGER_METRICS.as_posix()))
     return {
         "tag": rev,
         "date": version["date"],
         "commit": version["commit"][:7],
         "window": f"{window['first']}..{window['last']}" if window else "-",
         "promote": None if promotion is None else promotion.get("promote"),
-        **{m: validation.get(m) for m in ("roc_auc", "pr_auc", "log_loss")},
+        **{m: train.get(m) for m in ("roc_auc", "pr_auc", "log_loss")},
     }
 
 
