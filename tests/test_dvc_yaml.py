@@ -44,12 +44,18 @@ def test_the_group_stages_run_over_the_registry_groups(repo_root):
 
 
 @pytest.mark.integration
-def test_dvc_lists_one_prepare_and_one_score_stage_per_registered_group(repo_root):
+def test_dvc_lists_and_draws_one_prepare_and_one_score_stage_per_registered_group(repo_root):
     listed = run(repo_root, "dvc", "stage", "list", "--name-only").stdout.split()
     groups = yaml.safe_load((repo_root / REGISTRY_FILE).read_text())["groups"]
     assert [s for s in listed if "@" in s] == [f"prepare@{g}" for g in groups] + [
         f"score@{g}" for g in groups
     ]
+    # dvc dag draws the whole pipeline from the root dvc.yaml: each month's chain is in it.
+    edges = run(repo_root, "dvc", "dag", "--mermaid").stdout
+    for group in groups:
+        assert f"prepare@{group}" in edges and f"score@{group}" in edges
+    for stage in ("window", "train", "evaluate", "drift", "promote"):
+        assert stage in edges
 
 
 def test_fixed_paths_agree(repo_root):

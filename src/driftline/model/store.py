@@ -22,12 +22,9 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from driftline.core import paths
-from driftline.core.config import YAML_LOADER
 from driftline.core.errors import DriftlineError
-from driftline.pipeline.dvc_cache import dvc_record
+from driftline.pipeline.dvc_cache import dvc_record, lock_outs
 
 LOCK = paths.LOCK
 PROTOCOL = 5
@@ -95,18 +92,14 @@ def recorded_md5(
     is the lock's text when it comes from elsewhere than the file ``lock`` (a git revision),
     which ``lock`` then names in messages."""
     try:
-        if text is None:
-            text = lock.read_text()
-        stages = yaml.load(text, Loader=YAML_LOADER)
-        outs = stages["stages"][stage]["outs"]
-    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        outs = lock_outs(lock.read_text() if text is None else text, stage)
+    except (OSError, KeyError) as exc:
         raise DriftlineError(
             f"{lock} records no '{stage}' output, so {path} cannot be verified and was not "
             "loaded: run 'dvc repro'"
         ) from exc
-    for out in outs:
-        if out.get("path") == path.as_posix():
-            return str(out["md5"])
+    if path.as_posix() in outs:
+        return outs[path.as_posix()]
     raise DriftlineError(f"{lock} records no md5 for {path}; it was not loaded: run 'dvc repro'")
 
 

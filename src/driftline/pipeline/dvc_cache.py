@@ -1,6 +1,6 @@
 """DVC's cache and hashes as the stages read them, with no DVC import: the md5 of a file as
-DVC 3 records it in a lock or a .dvc file, a ``.dvc`` file's record, where the cache is, and a
-tracked folder's listing (its ``.dir`` object)."""
+DVC 3 records it, the outputs a ``dvc.lock`` records for a stage, a ``.dvc`` file's record,
+where the cache is, and a tracked folder's listing (its ``.dir`` object)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,22 @@ def file_md5(path: str | Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def lock_outs(text: str, stage: str) -> dict[str, str]:
+    """The md5 of each output of ``stage`` in a ``dvc.lock``'s text, by path (a folder's ends
+    in ``.dir``).
+
+    Raises
+    ------
+    KeyError
+        If the lock is not valid YAML, or records no such stage or no outputs for it.
+    """
+    try:
+        outs = (yaml.load(text, Loader=YAML_LOADER) or {})["stages"][stage]["outs"]
+        return {str(out["path"]): str(out["md5"]) for out in outs}
+    except (yaml.YAMLError, KeyError, TypeError) as exc:
+        raise KeyError(stage) from exc
 
 
 def dvc_record(path: Path) -> dict[str, Any]:

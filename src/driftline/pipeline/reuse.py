@@ -21,14 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from driftline.core import paths
 from driftline.core.batches import stage_name
-from driftline.core.config import YAML_LOADER
 from driftline.core.io import write_bytes, write_json
 from driftline.core.log import get_logger
-from driftline.pipeline.dvc_cache import cache_dir, cached_object, listing
+from driftline.pipeline.dvc_cache import cache_dir, cached_object, listing, lock_outs
 
 MANIFEST = "_keys.json"
 
@@ -81,11 +78,8 @@ def previous_folders(lock: Path, stage: str, folders: list[Path]) -> dict[Path, 
     """The ``.dir`` md5 of each folder among the outputs of ``stage``'s entry in ``lock``;
     folders it does not record are left out."""
     try:
-        entry = (yaml.load(lock.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {})["stages"][
-            stage
-        ]
-        outs = {str(out["path"]): str(out["md5"]) for out in entry["outs"]}
-    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        outs = lock_outs(lock.read_text(encoding="utf-8"), stage)
+    except (OSError, KeyError):
         return {}
     wanted = {folder.as_posix(): folder for folder in folders}
     return {
