@@ -88,7 +88,7 @@ def replay(repo: Path, policy: str) -> dict:
         run(repo, "dvc", "repro")
         commit(repo, f"ingested {incoming}")
         evaluate = read(repo, "metrics/evaluate.json")
-        window = read(repo, "reports/train.json")["window"]
+        window = read(repo, "reports/promotion.json")["challenger"]
         months.append(
             {
                 "batch": read(repo, "reports/evaluate.json")["batch"],

@@ -108,12 +108,14 @@ def test_a_stale_stage_outside_the_range_is_refused():
         make_plan(stages_of(BATCHES), BATCHES, WINDOW, 0)
 
 
-def test_every_group_stage_can_be_restored_from_the_run_cache(repo_root):
+def test_every_restored_stage_can_be_restored_from_the_run_cache(repo_root):
     """DVC saves no run-cache entry for a stage with a `cache: false` output that is not a
     metric or a plot (https://github.com/treeverse/dvc/pull/8738): the final job would then
-    run that stage again. Nothing but metrics and plots may opt out of the cache."""
-    for kind in ("prepare", "score"):
-        body = pipeline_stages(repo_root)[kind]["do"]
+    run that stage again. In the group stages and the model chain, nothing but metrics and
+    plots may opt out of the cache."""
+    for kind in ("prepare", "score", "window", "train"):
+        body = pipeline_stages(repo_root)[kind]
+        body = body.get("do", body)
         uncached = [
             out
             for out in body["outs"]

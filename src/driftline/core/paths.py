@@ -40,7 +40,6 @@ CHAMPION_METRICS = Path("metrics/champion.json")
 # Beside each stage's metrics, what a reviewer reads but does not diff as a number: names,
 # time ranges, reasons and per-feature detail (the pull-request comment and `driftline gate`
 # read them).
-TRAIN_REPORT = Path("reports/train.json")
 EVALUATE_REPORT = Path("reports/evaluate.json")
 DRIFT_REPORT = Path("reports/drift.json")
 PROMOTION_REPORT = Path("reports/promotion.json")

@@ -1,8 +1,10 @@
 """train: fit the model on the training window; report validation metrics on a time-ordered
 holdout (the window's last rows), then refit on the whole window.
 
-Writes the validation metrics to metrics/train.json, under evaluate's names, and the window
-with the holdout's predicted positive rate to reports/train.json.
+Writes the validation metrics to metrics/train.json, under evaluate's names; the window and
+the holdout's predicted positive rate go into models/meta.json with the model. (No
+``cache: false`` report here: DVC keeps no run-cache entry for a stage with one, and a backfill
+restores train from the run-cache.)
 
 The refit model, trained on every row of the window, is the one that ships (models/model.pkl).
 The holdout rows, with the scores of the model fit without them, are written to
@@ -61,6 +63,7 @@ def train(argv: list[str]) -> None:
         validation["roc_auc"],
     )
     batches = window_batches(params)
+    metrics, rest = reviewed(validation)
     meta = {
         "model": model_name,
         "hyperparameters": settings[model_name],
@@ -73,6 +76,8 @@ def train(argv: list[str]) -> None:
         # this model was trained on (those up to ``last``).
         "time_range": {"first": str(frame[TIME].iloc[0]), "last": str(frame[TIME].iloc[-1])},
         "positive_rate": float(frame[TARGET].mean()),
+        # What the holdout says beyond metrics/train.json, at the threshold it was cut at.
+        "validation": {**rest, "threshold": params["evaluate"]["threshold"]},
         "versions": {
             "python": platform.python_version(),
             "scikit-learn": sklearn.__version__,
@@ -84,15 +89,7 @@ def train(argv: list[str]) -> None:
     write_bytes(paths.MODEL, model_bytes(model))
     write_json(paths.MODEL_META, meta)
     write_json(paths.SCORE_PROFILE, score_profile(window_scores, params["profile"]["bins"]))
-    metrics, rest = reviewed(validation)
     write_json(paths.TRAIN_METRICS, metrics)
-    write_json(
-        paths.TRAIN_REPORT,
-        {
-            "window": {"first": batches[0], "last": batches[-1], "rows": len(frame)},
-            "validation": {**rest, "threshold": params["evaluate"]["threshold"]},
-        },
-    )
 
 
 if __name__ == "__main__":

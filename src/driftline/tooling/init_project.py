@@ -61,7 +61,6 @@ BUILT_FILES = (
     paths.DRIFT_METRICS,
     paths.CHALLENGER_METRICS,
     paths.CHAMPION_METRICS,
-    paths.TRAIN_REPORT,
     paths.EVALUATE_REPORT,
     paths.DRIFT_REPORT,
     paths.PROMOTION_REPORT,

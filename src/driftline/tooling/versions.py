@@ -145,7 +145,8 @@ def describe(version: dict[str, Any]) -> dict[str, Any]:
     """One version's row for ``driftline models list``, from its files in git."""
     rev = version["tag"]
     train = _json(_show(rev, paths.TRAIN_METRICS.as_posix())) or {}
-    window = (_json(_show(rev, paths.TRAIN_REPORT.as_posix())) or {}).get("window") or {}
+    report = _json(_show(rev, paths.PROMOTION_REPORT.as_posix())) or {}
+    window = report.get("challenger") or {}  # the model of this version: its window
     promotion = _json(_show(rev, paths.CHALLENGER_METRICS.as_posix()))
     return {
         "tag": rev,
