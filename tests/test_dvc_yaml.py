@@ -91,7 +91,7 @@ def test_committed_lock_matches_the_code_contract_and_params(repo_root, monkeypa
 
 
 def test_the_model_is_declared_as_a_registry_artifact(repo_root):
-    """DVC's model-registry convention: versions are tags model@vX.Y.Z (ops/versions.py)."""
+    """DVC's model-registry convention: versions are tags model@vX.Y.Z (tooling/versions.py)."""
     from driftline.tooling.versions import ARTIFACT
 
     declared = yaml.safe_load((repo_root / "dvc.yaml").read_text())["artifacts"][ARTIFACT]

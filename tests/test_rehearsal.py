@@ -727,7 +727,7 @@ def test_a_failing_challenger_gets_a_failing_gate_check_and_the_comment(world, f
     runs = failing_gate["runs"]
     pipeline = [r for r in runs if r.workflow == "pipeline.yml"][0]
     assert pipeline.ok and "Running stage 'promote'" in pipeline.log
-    promotion = json.loads(world.origin_show("sabotage", "metrics/promotion.json"))
+    promotion = json.loads(world.origin_show("sabotage", "reports/promotion.json"))
     assert promotion["promote"] is False and promotion["champion"]["last"] == "2013-03"
     report = only(runs, "report.yml")
     assert not report.ok  # the check fails...
@@ -750,7 +750,7 @@ def test_the_retraining_pull_request_passes_the_gate_and_says_so(world, schedule
     (pull,) = [p for p in pulls if p["branch"] == "driftline/retrain"]
     assert pull["title"].startswith("New batches and metrics, ")
     assert {"models/champion/model.pkl.dvc", "models/champion/meta.json.dvc"} <= set(pull["files"])
-    promotion = json.loads(world.origin_show("driftline/retrain", "metrics/promotion.json"))
+    promotion = json.loads(world.origin_show("driftline/retrain", "reports/promotion.json"))
     assert promotion["promote"] is True, promotion["reasons"]
     assert (promotion["champion"]["last"], promotion["challenger"]["last"]) == (
         "2013-03",

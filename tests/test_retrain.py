@@ -108,7 +108,7 @@ def test_set_window_changes_two_values_and_keeps_every_comment(repo_root):
 def project(tmp_path, repo_root):
     """A folder with the repo's params.yaml and a drift verdict for its newest batch."""
     shutil.copy(repo_root / "params.yaml", tmp_path / "params.yaml")
-    (tmp_path / "pipeline").mkdir()
+    (tmp_path / REGISTRY).parent.mkdir()
     shutil.copy(repo_root / REGISTRY, tmp_path / REGISTRY)
     (tmp_path / "reports").mkdir()
     newest = registered(repo_root)[-1]

@@ -17,7 +17,7 @@ for tool in "$REHEARSAL_VENV"/bin/*; do
     *) ln -sf "$tool" "$venv/bin/$name" ;;
   esac
 done
-printf '#!/bin/sh\nexec "%s/bin/python" -m driftline.ops.cli "$@"\n' "$venv" > "$venv/bin/driftline"
+printf '#!/bin/sh\nexec "%s/bin/python" -m driftline.tooling.cli "$@"\n' "$venv" > "$venv/bin/driftline"
 chmod +x "$venv/bin/driftline"
 touch "$venv/.installed"
 echo "$(dirname "$base")" >> "$GITHUB_PATH"
