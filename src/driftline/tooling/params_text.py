@@ -44,20 +44,6 @@ def block(lines: list[str], begin: int, stop: int, key: str) -> tuple[int, int]:
     raise DriftlineError(f"params.yaml: no '{key}:' block found to edit")
 
 
-def remove_block(text: str, key: str) -> str:
-    """``text`` without the top-level block ``key:`` and the comment lines just above its
-    header (up to a blank line): they describe it."""
-    lines = text.splitlines(keepends=True)
-    start, end = block(lines, 0, len(lines), key)
-    while end > start + 1 and lines[end - 1].lstrip().startswith("#"):
-        end -= 1  # comments just before the next block belong to it
-    while start > 0 and lines[start - 1].startswith("#"):
-        start -= 1
-    if start > 0 and end < len(lines) and not lines[start - 1].strip() and not lines[end].strip():
-        end += 1  # one blank line between the neighbours, not two
-    return "".join(lines[:start] + lines[end:])
-
-
 def replace_block(text: str, key: str, new: str | None) -> str:
     """``text`` with the top-level block ``key:`` (its header, body and the comments inside)
     replaced by ``new`` (whole lines, or None to remove it)."""
