@@ -54,7 +54,7 @@ test: setup
 
 ## test-fast: the unit tests only (in-process: no command, repository or server; about 10 s)
 test-fast: setup
-	$(BIN)/python -m pytest -m unit --durations=5
+	$(BIN)/python -m pytest tests/unit --durations=5
 
 ## lint: ruff, and actionlint on the workflows
 lint: setup
@@ -68,9 +68,9 @@ format: setup
 	$(BIN)/ruff format src tests bench
 
 ## rehearse: play GitHub events against the workflows locally with act, under GitHub's rules,
-## against a local git origin and moto's S3 server on 127.0.0.1 (tests/test_rehearsal.py)
+## against a local git origin and moto's S3 server on 127.0.0.1 (tests/rehearsal/test_rehearsal.py)
 rehearse: setup
-	$(BIN)/python -m pytest -m rehearsal tests/test_rehearsal.py --durations=10
+	$(BIN)/python -m pytest tests/rehearsal --durations=10
 
 ## bench: full and no-op `dvc repro` on the demo months (figures in docs/benchmarks.md)
 bench: setup

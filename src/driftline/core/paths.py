@@ -1,5 +1,5 @@
 """Every path the pipeline reads or writes, in one place. ``dvc.yaml`` spells the same paths
-out for DVC (the per-group ones with ``${item}``, the group); ``tests/test_dvc_yaml.py``
+out for DVC (the per-group ones with ``${item}``, the group); ``tests/unit/project/test_dvc_yaml.py``
 checks they agree.
 
 A raw batch and each per-batch output lie in its group's folder

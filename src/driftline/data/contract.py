@@ -336,7 +336,7 @@ def check_typed(frame: pd.DataFrame, contract: dict[str, Any], path: Path, first
     """The contract's rules on a frame already typed (ints and floats as numbers, text as
     text), vectorised: what :func:`schema` checks but the coercion, at a small fraction of
     pandera's cost, with the same message. ``first_line`` is the file line of the frame's
-    first row. Every contract column must be in ``frame``; ``tests/test_contract.py``
+    first row. Every contract column must be in ``frame``; ``tests/unit/data/test_contract.py``
     checks that both ways agree."""
     found: list[tuple[int, str]] = []
 

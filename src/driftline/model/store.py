@@ -30,7 +30,7 @@ LOCK = paths.LOCK
 PROTOCOL = 5
 
 # (module, name) of every global that a pickled hgb or logreg pipeline refers to, with the
-# pinned numpy and scikit-learn. tests/test_model_store.py trains both kinds and loads them.
+# pinned numpy and scikit-learn. tests/unit/model/test_store.py trains both kinds and loads them.
 ALLOWED = frozenset(
     [
         ("builtins", "slice"),

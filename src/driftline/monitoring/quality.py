@@ -5,7 +5,7 @@ They compute what scikit-learn's metrics compute (``roc_auc_score``,
 ``f1_score``, ``roc_curve``, ``precision_recall_curve``, ``confusion_matrix``), in the same
 order of floating-point operations, with numpy alone: importing scikit-learn costs a stage a
 second or more, and ``evaluate`` loads no model.
-``tests/test_metrics_and_io.py`` checks each against scikit-learn, bit for bit.
+``tests/unit/core/test_io.py`` checks each against scikit-learn, bit for bit.
 """
 
 from __future__ import annotations

@@ -13,20 +13,16 @@ stages that draw, which the last test checks with DVC.
 from __future__ import annotations
 
 import ast
-import json
-import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import HEAVY_LIBRARIES, ROOT, pipeline_stages, run
+from helpers import ROOT, pipeline_stages
 
 SRC = ROOT / "src"
 PACKAGE = "driftline"
 CORE = SRC / PACKAGE / "core"
 TOOLING = SRC / PACKAGE / "tooling"
-MONITORING = SRC / PACKAGE / "monitoring"
 
 
 def module_file(module: str) -> Path | None:
@@ -154,54 +150,3 @@ def test_the_check_follows_imports_inside_functions_and_flags_code_outside_the_d
     assert TOOLING / "ingest.py" in files and SRC / PACKAGE / "data/contract.py" in files
     assert TOOLING / "ingest.py" in outside(files, [CORE])
     assert SRC / PACKAGE / "__init__.py" not in outside(files, [CORE])
-
-
-# The heavy libraries each stage loads when it starts: scikit-learn only where a model is fit
-# (score loads it later, with the model), matplotlib only where PNGs are drawn.
-STARTUP = {
-    "window": {"pandas", "pyarrow"},
-    "prepare": {"pandas", "pyarrow", "pandera"},
-    "train": {"pandas", "pyarrow", "scipy", "sklearn"},
-    "score": {"pandas", "pyarrow", "scipy"},
-    "evaluate": {"pandas", "pyarrow", "matplotlib"},
-    "drift": {"pandas", "pyarrow", "scipy", "matplotlib"},
-    "promote": {"pandas", "pyarrow"},
-}
-
-
-@pytest.mark.integration  # a fresh Python per stage
-@pytest.mark.parametrize("stage", sorted(STARTUP))
-def test_a_stage_starts_with_only_the_libraries_it_uses(stage):
-    assert set(STARTUP) == set(stage_code())
-    module, _ = stage_code()[stage]
-    probe = f"import sys, {module}; print(*(n for n in {HEAVY_LIBRARIES} if n in sys.modules))"
-    assert set(run(ROOT, sys.executable, "-c", probe).stdout.split()) == STARTUP[stage]
-
-
-def changed_stages(repo: Path) -> set[str]:
-    return set(json.loads(run(repo, "dvc", "status", "--json").stdout))
-
-
-@pytest.mark.e2e
-def test_editing_the_tooling_reruns_no_stage_and_a_plot_edit_only_those_that_draw(
-    reproduced, tmp_path
-):
-    repo = tmp_path / "driftline"
-    shutil.copytree(reproduced, repo, symlinks=True)
-    tooling = sorted((repo / TOOLING.relative_to(ROOT)).rglob("*.py"))
-    assert {"cli.py", "ingest.py", "pr_comment.py"} <= {path.name for path in tooling}
-    for path in tooling:
-        path.write_text(path.read_text() + "# an edit to the tooling\n")
-    assert changed_stages(repo) == set()
-    # A comment in the plotting code: the stages that draw rerun, and nothing upstream.
-    plots = repo / MONITORING.relative_to(ROOT) / "plots.py"
-    original = plots.read_text()
-    plots.write_text(original + "# an edit to the plots\n")
-    assert changed_stages(repo) == {"evaluate", "drift"}
-    plots.write_text(original)
-    # An edit to a drift test: the stages that compute drift, no prepare, window or train.
-    drift = repo / MONITORING.relative_to(ROOT) / "drift.py"
-    drift.write_text(drift.read_text() + "# an edit to a drift test\n")
-    changed = changed_stages(repo)
-    assert "drift" in changed and any(name.startswith("score@") for name in changed)
-    assert {name.split("@")[0] for name in changed} == {"score", "drift"}

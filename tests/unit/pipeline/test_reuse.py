@@ -1,7 +1,7 @@
 """The group stages' pieces, in process: a batch's group, its key, the manifest diff, DVC's
 cache as the previous run left it (a lock entry, .dir listings, objects), the inputs a stage
-reads back from dvc.yaml, and the stray files of a raw folder. tests/test_group_stages.py runs
-them under DVC."""
+reads back from dvc.yaml, and the stray files of a raw folder.
+tests/integration/test_group_stages.py runs them under DVC."""
 
 from __future__ import annotations
 

@@ -10,18 +10,15 @@ and write the same locks, byte for byte, as `dvc repro` on one machine.
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 
 import pytest
 
 from driftline.core.errors import DriftlineError
-from driftline.tooling.backfill import address, make_plan, per_group, read_final_log, split
-from helpers import copy_of, pipeline_stages, run
+from driftline.tooling.backfill import address, make_plan, per_group, split
+from helpers import pipeline_stages
 
 BATCHES = [f"2013-{m:02d}" for m in range(1, 7)]
 WINDOW = BATCHES[:3]
-LOCKS = ("dvc.lock",)
 
 
 def stages_of(batches: list[str], kinds=("prepare", "score")) -> set[str]:
@@ -123,102 +120,3 @@ def test_every_restored_stage_can_be_restored_from_the_run_cache(repo_root):
         ]
         assert uncached == [], f"{kind}: {uncached}"
         assert not body.get("persist") and not body.get("always_changed")
-
-
-# --- the fan-out, with DVC (integration) --------------------------------------------------
-
-
-def runner(base: Path, remote: Path, name: str) -> Path:
-    """A fresh CI checkout of ``base``'s commit, with the shared remote as its default."""
-    clone = base.parent / name
-    run(base.parent, "git", "clone", "-q", str(base), str(clone))
-    run(clone, "dvc", "remote", "add", "--local", "-d", "shared", str(remote))
-    return clone
-
-
-def repro(repo: Path, *args: str) -> str:
-    done = run(repo, "dvc", "repro", *args)
-    return done.stdout + done.stderr
-
-
-@pytest.fixture(scope="module")
-def backfill(reproduced, tmp_path_factory) -> dict:
-    """main's data on the shared remote; then a stage-code edit that reruns every stage,
-    built once serially and once as a k = 3 backfill."""
-    tmp = tmp_path_factory.mktemp("backfill")
-    remote = tmp / "remote"
-    base = copy_of(reproduced, tmp / "base")
-    run(base, "dvc", "remote", "add", "--local", "-d", "shared", str(remote))
-    run(base, "dvc", "push", "-q")
-    paths_py = base / "src/driftline/core/paths.py"
-    paths_py.write_text(paths_py.read_text() + "# Every path the stages read or write.\n")
-    run(base, "git", "commit", "-qam", "A comment in stage code: every stage reruns")
-
-    serial = copy_of(base, tmp / "serial")
-    serial_log = repro(serial)
-
-    planner = runner(base, remote, "plan")
-    plan = json.loads(run(planner, "driftline", "backfill", "plan", "--shards", "3").stdout)
-    model_log = repro(planner, "--single-item", "--pull", *plan["model"].split())
-    run(planner, "driftline", "backfill", "push")
-    shard_logs = []
-    for shard in plan["matrix"]["include"]:
-        clone = runner(base, remote, f"shard-{shard['shard']}")
-        targets = [*plan["model"].split(), *shard["stages"].split()]
-        shard_logs.append(repro(clone, "--single-item", "--pull", *targets))
-        run(clone, "driftline", "backfill", "push")
-    final = runner(base, remote, "final")
-    final_log = repro(final, "--pull")
-    (tmp / "final.log").write_text(final_log)
-    (tmp / "serial.log").write_text(serial_log)
-    check = run(final, "driftline", "backfill", "check", str(tmp / "final.log"), check=False)
-    return {
-        "plan": plan,
-        "serial": serial,
-        "serial_log": serial_log,
-        "model_log": model_log,
-        "shard_logs": shard_logs,
-        "final": final,
-        "final_log": final_log,
-        "check": check,
-        "tmp": tmp,
-    }
-
-
-def test_the_plan_from_a_fresh_checkout_holds_every_group_stage(backfill):
-    plan = backfill["plan"]
-    assert plan["shards"] == 3
-    planned = {s for shard in plan["matrix"]["include"] for s in shard["stages"].split()}
-    assert planned == stages_of(BATCHES)
-    ran_serially = set(read_final_log(backfill["serial_log"]).ran)
-    assert planned == ran_serially  # what one machine's dvc repro ran
-
-
-def test_the_planning_job_trains_once_and_each_shard_restores_the_model(backfill):
-    assert "Running stage 'train'" in backfill["model_log"]
-    for log in backfill["shard_logs"]:
-        assert "Stage 'train' is cached - skipping run" in log
-        assert "Running stage 'train'" not in log
-        assert re.search(r"Running stage 'score@", log)
-
-
-def test_the_final_job_restores_every_group_stage_and_runs_none(backfill):
-    final = read_final_log(backfill["final_log"])
-    assert final.ran == []
-    assert set(final.restored) == stages_of(BATCHES)
-    assert "train" not in final.others  # restored too: the planning job pushed it
-    assert {"window", "evaluate", "drift"} <= set(final.others)
-    assert backfill["check"].returncode == 0, backfill["check"].stderr
-
-
-def test_the_final_locks_and_metrics_are_byte_identical_to_a_serial_build(backfill):
-    final, serial = backfill["final"], backfill["serial"]
-    for name in (*LOCKS, "metrics/evaluate.json", "metrics/drift.json", "metrics/history.csv"):
-        assert (final / name).read_bytes() == (serial / name).read_bytes(), name
-
-
-def test_the_check_fails_on_a_build_that_ran_the_group_stages(backfill):
-    log = backfill["tmp"] / "serial.log"
-    done = run(backfill["serial"], "driftline", "backfill", "check", str(log), check=False)
-    assert done.returncode == 2
-    assert "ran 12 group stages instead of restoring them" in done.stderr

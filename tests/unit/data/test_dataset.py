@@ -149,9 +149,10 @@ def test_target_config_is_checked_against_the_contract():
 def test_only_the_prepared_frame_runs_the_hook():
     """A fork may empty or delete features.py (derive: false): nothing else may import it."""
     import ast
-    from pathlib import Path
 
-    src = Path(__file__).resolve().parents[1] / "src" / "driftline"
+    from helpers import ROOT
+
+    src = ROOT / "src" / "driftline"
     importers = []
     for path in src.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

@@ -14,8 +14,6 @@ import yaml
 
 from helpers import copy_of, run
 
-pytestmark = pytest.mark.e2e
-
 
 def md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()

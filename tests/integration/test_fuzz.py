@@ -22,7 +22,8 @@ from driftline.core.errors import DriftlineError
 from driftline.data.contract import read_batch, scan_batch
 from driftline.tooling.demo import batch_csv_bytes
 from helpers import copy_of, run
-from test_ingest import STAGING, batches, snapshot
+
+from .test_ingest import STAGING, batches, snapshot
 
 CONTRACT_CASES = 300
 INGEST_CASES = 12

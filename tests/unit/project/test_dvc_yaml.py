@@ -1,15 +1,13 @@
 """dvc.yaml and src/driftline/core/paths.py name the same files, the group stages run over
-the registry's groups, and each stage runs its entry point (tests/test_stage_deps.py checks
-that its code deps are exactly the code it runs)."""
+the registry's groups, and each stage runs its entry point (tests/unit/project/test_stage_deps.py
+checks that its code deps are exactly the code it runs)."""
 
-import pytest
 import yaml
 
 from driftline.core import paths
 from driftline.core.config import REGISTRY_FILE, load_registry
 from driftline.tooling.registry import register, write_registry
 from helpers import pipeline_stages as stages
-from helpers import run
 
 
 def entries(items):
@@ -41,21 +39,6 @@ def test_the_group_stages_run_over_the_registry_groups(repo_root):
     ]
     assert entries(resolved["prepare"]["outs"]) == resolved["score"]["deps"][:2]
     assert paths.prepared("2013-01-05").parent == paths.prepared_dir(group)
-
-
-@pytest.mark.integration
-def test_dvc_lists_and_draws_one_prepare_and_one_score_stage_per_registered_group(repo_root):
-    listed = run(repo_root, "dvc", "stage", "list", "--name-only").stdout.split()
-    groups = yaml.safe_load((repo_root / REGISTRY_FILE).read_text())["groups"]
-    assert [s for s in listed if "@" in s] == [f"prepare@{g}" for g in groups] + [
-        f"score@{g}" for g in groups
-    ]
-    # dvc dag draws the whole pipeline from the root dvc.yaml: each month's chain is in it.
-    edges = run(repo_root, "dvc", "dag", "--mermaid").stdout
-    for group in groups:
-        assert f"prepare@{group}" in edges and f"score@{group}" in edges
-    for stage in ("window", "train", "evaluate", "drift", "promote"):
-        assert stage in edges
 
 
 def test_fixed_paths_agree(repo_root):

@@ -2,6 +2,7 @@
 
 import json
 
+import pandas as pd
 import pytest
 
 from driftline.core.errors import DriftlineError
@@ -51,10 +52,21 @@ def test_lower_is_better_and_the_wide_format(tmp_path):
     assert flipped["rules"]["comparative"]["alarm"]  # read as higher-is-better, it is worst
 
 
-def test_the_pipelines_own_history_file(repo_root):
-    verdict = check(repo_root, "metrics/history.csv", "--metric", "roc_auc", "--batch-col", "batch")
-    assert verdict["points"] >= 1
+def test_the_pipelines_own_history_file(tmp_path):
+    """The format evaluate writes (its columns, through its writer), whatever a project's
+    history holds today: a retrain may leave the real one empty."""
+    from driftline.core.io import write_csv
+    from driftline.stages.evaluate import HISTORY_COLUMNS
+
+    rows = [
+        {**dict.fromkeys(HISTORY_COLUMNS, 0.5), "batch": f"2031-0{i}", "roc_auc": auc}
+        for i, auc in enumerate([0.81, 0.83, 0.80, 0.62], start=1)
+    ]
+    write_csv(tmp_path / "history.csv", pd.DataFrame(rows, columns=HISTORY_COLUMNS))
+    verdict = check(tmp_path, "history.csv", "--metric", "roc_auc", "--batch-col", "batch")
+    assert verdict["points"] == 4
     assert set(verdict["rules"]) == {"threshold", "comparative", "parametric", "iqr"}
+    assert verdict["rules"]["comparative"]["alarm"]  # 0.62: worse than every earlier batch
 
 
 def test_short_history_is_insufficient_not_an_alarm(tmp_path):

@@ -19,10 +19,8 @@ import yaml
 from driftline.core.io import write_json
 from driftline.core.runner import run as run_stage
 from helpers import ENV, SAME_PYTHON_AS_THE_LOCKS, copy_of, registered, run
-from test_ingest import STAGING, csv_file, snapshot
 
-pytestmark = pytest.mark.e2e
-
+from .test_ingest import STAGING, csv_file, snapshot
 
 FAILPOINT = "DRIFTLINE_FAILPOINT"  # driftline.core.failpoint
 

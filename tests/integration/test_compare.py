@@ -5,18 +5,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 from driftline.core.config import TARGET
-from driftline.core.errors import DriftlineError
 from driftline.data.contract import read_batch
 from driftline.data.dataset import prepare_frame, profile_spec
 from driftline.monitoring.drift import monitor
 from driftline.monitoring.profile import merge_profiles, profile_frame
-from driftline.tooling.compare_files import compare_frames
 from helpers import run
-
-SETTINGS = {"share": 0.5, "columns": {}}
 
 
 def frame(rows: int, seed: int, shift: float = 0.0, weights=(0.5, 0.3, 0.2)) -> pd.DataFrame:
@@ -32,66 +27,6 @@ def frame(rows: int, seed: int, shift: float = 0.0, weights=(0.5, 0.3, 0.2)) -> 
     )
 
 
-def test_known_drift_is_found_and_stable_columns_are_not():
-    result = compare_frames(
-        frame(20_000, 1),
-        frame(20_000, 2, shift=1.0, weights=(0.2, 0.3, 0.5)),
-        SETTINGS,
-        10_000,
-        target="label",
-    )
-    assert result["drifted_columns"] == ["carrier", "load"]
-    assert result["columns"]["load"]["test"] == "wasserstein"
-    assert result["columns"]["carrier"]["test"] == "jensenshannon"
-    assert result["columns"]["flag"]["test"] == "jensenshannon"  # 2 values: not Wasserstein
-    assert result["share_drifted"] == pytest.approx(2 / 4) and result["dataset_drift"]
-    assert result["target"]["drifted"] and "label" not in result["columns"]
-
-
-def test_wasserstein_on_the_shared_grid_matches_scipy_on_the_rows():
-    ref, cur = frame(50_000, 3), frame(50_000, 4, shift=0.3)
-    exact = stats.wasserstein_distance(ref["load"], cur["load"]) / np.std(ref["load"])
-    score = compare_frames(ref, cur, SETTINGS, 10_000)["columns"]["load"]["distance"]
-    span = max(ref["load"].max(), cur["load"].max()) - min(ref["load"].min(), cur["load"].min())
-    # Each value moves at most half a bin, so the distance moves at most one bin width.
-    assert abs(score - exact) <= span / 10_000 / np.std(ref["load"])
-
-
-def test_small_reference_uses_the_statistical_tests():
-    result = compare_frames(frame(800, 5), frame(800, 6), SETTINGS, 10_000)
-    tests = {name: r["test"] for name, r in result["columns"].items()}
-    assert tests == {
-        "load": "ks",
-        "steady": "ks",
-        "carrier": "chisquare",
-        "flag": "ztest",
-        "label": "ztest",
-    }
-    ks = stats.ks_2samp(frame(800, 5)["load"], frame(800, 6)["load"]).pvalue
-    assert result["columns"]["load"]["p_value"] == pytest.approx(ks, abs=0.05)
-    assert not result["dataset_drift"]
-
-
-def test_a_file_against_itself_never_drifts():
-    data = frame(5_000, 7)
-    result = compare_frames(data, data.copy(), SETTINGS, 10_000)
-    assert result["drifted_columns"] == [] and result["share_drifted"] == 0
-
-
-def test_overrides_and_one_sided_columns():
-    ref, cur = frame(5_000, 8), frame(5_000, 9).drop(columns="flag").assign(extra=1)
-    settings = {"share": 0.5, "columns": {"steady": {"test": "psi", "threshold": 0.2}}}
-    result = compare_frames(ref, cur, settings, 10_000)
-    assert result["columns"]["steady"]["test"] == "psi"
-    assert result["columns"]["steady"]["threshold"] == 0.2
-    assert (result["only_in_reference"], result["only_in_current"]) == (["flag"], ["extra"])
-    with pytest.raises(DriftlineError, match="--target 'flag' is not a column of both files"):
-        compare_frames(ref, cur, SETTINGS, 10_000, target="flag")
-    with pytest.raises(DriftlineError, match="share no column"):
-        compare_frames(ref[["flag"]], cur[["extra"]], SETTINGS, 10_000)
-
-
-@pytest.mark.integration
 def test_compare_command_prints_json_or_markdown(tmp_path, repo_root):
     frame(3_000, 10).to_csv(tmp_path / "ref.csv", index=False)
     frame(3_000, 11, shift=2.0).to_parquet(tmp_path / "cur.parquet")
@@ -103,7 +38,6 @@ def test_compare_command_prints_json_or_markdown(tmp_path, repo_root):
     assert "| load | wasserstein |" in markdown and "2 of 5 columns drifted" in markdown
 
 
-@pytest.mark.integration
 def test_compare_command_refuses_bad_files(tmp_path, repo_root):
     (tmp_path / "notes.txt").write_text("hello")
     (tmp_path / "broken.parquet").write_bytes(b"not parquet")
@@ -132,7 +66,6 @@ def demo_profiles(tmp_path_factory, demo_months, params, contract):
     return profiles
 
 
-@pytest.mark.integration  # the demo months' profiles take seconds
 def test_demo_summer_drifts_from_winter_and_a_month_against_itself_does_not(demo_profiles, params):
     features = params["features"]["categorical"] + params["features"]["numeric"]
     winter = merge_profiles([demo_profiles[m] for m in ("2013-01", "2013-02", "2013-03")])

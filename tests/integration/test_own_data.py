@@ -16,8 +16,6 @@ import yaml
 
 from helpers import copy_of, registered, run
 
-pytestmark = pytest.mark.e2e
-
 MONTHS = ["2024-01", "2024-02", "2024-03", "2024-04"]
 STATIONS = ["north", "south", "coast"]
 

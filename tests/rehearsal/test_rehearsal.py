@@ -39,8 +39,6 @@ from driftline.tooling.pr_comment import MARKER
 from helpers import ENV, ROOT, S3_ENV, run, s3_client
 from rehearsal.github_rules import APP, USER, Event, event_inputs, push_actor, workflows_for
 
-pytestmark = pytest.mark.rehearsal
-
 ACT = Path(sys.executable).parent / "act"
 STANDINS = ROOT / "tests" / "rehearsal"
 REPOSITORY = "rehearsal/driftline"
@@ -363,7 +361,7 @@ class World:
 def act_compatible(workflow: str) -> str:
     """The workflow without `concurrency.queue`, which act 0.2.89's schema predates (GitHub
     added it in May 2026) and which act would ignore anyway: act runs no concurrency groups.
-    tests/test_workflows.py checks the real files keep it."""
+    tests/unit/project/test_workflows.py checks the real files keep it."""
     return re.sub(r"(?m)^  queue: max\n", "", workflow)
 
 

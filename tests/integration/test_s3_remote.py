@@ -13,9 +13,8 @@ import pytest
 import yaml
 
 from helpers import S3_ENV, run, s3_client
-from relay import Relay
 
-pytestmark = pytest.mark.e2e
+from .relay import Relay
 
 BUCKET = "driftline-ci"
 PREFIX = "dvc"

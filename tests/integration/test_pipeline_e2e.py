@@ -13,8 +13,6 @@ import pytest
 
 from helpers import SAME_PYTHON_AS_THE_LOCKS, run
 
-pytestmark = pytest.mark.e2e
-
 # `dvc exp show` made readable: the columns that changed, less the deps and the metrics
 # that go by a file's name (train's, evaluate's and the challenger's share their names), but
 # for the two ROC AUCs.

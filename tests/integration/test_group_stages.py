@@ -23,8 +23,6 @@ from driftline.tooling.demo import batch_csv_bytes
 from driftline.tooling.params_text import set_window
 from helpers import copy_of, run, unregister_all
 
-pytestmark = pytest.mark.integration
-
 DAYS = [f"2013-01-0{d}" for d in range(1, 6)] + [f"2013-02-0{d}" for d in range(1, 4)]
 PREPARE, SCORE = "prepare@2013-02", "score@2013-02"
 

@@ -1,8 +1,5 @@
 """The retrain verdict and `driftline retrain`, the params change that applies it."""
 
-import json
-import shutil
-
 import pytest
 import yaml
 
@@ -11,7 +8,6 @@ from driftline.monitoring.history_rules import check_metric
 from driftline.monitoring.verdict import chosen_rules, verdict
 from driftline.tooling.params_text import set_window
 from driftline.tooling.retrain import moved_window
-from helpers import REGISTRY, copy_of, registered, run
 
 BATCHES = [f"2013-{m:02d}" for m in range(1, 9)]
 
@@ -102,83 +98,3 @@ def test_set_window_changes_two_values_and_keeps_every_comment(repo_root):
     for before, after in changed:  # the trailing comment stays
         assert before.split("#", 1)[1:] == after.split("#", 1)[1:]
     assert params == {**yaml.safe_load(text), "train": params["train"]}
-
-
-@pytest.fixture
-def project(tmp_path, repo_root):
-    """A folder with the repo's params.yaml and a drift verdict for its newest batch."""
-    shutil.copy(repo_root / "params.yaml", tmp_path / "params.yaml")
-    (tmp_path / REGISTRY).parent.mkdir()
-    shutil.copy(repo_root / REGISTRY, tmp_path / REGISTRY)
-    (tmp_path / "reports").mkdir()
-    newest = registered(repo_root)[-1]
-    write_verdict(tmp_path, newest, True)
-    return tmp_path
-
-
-def write_verdict(folder, batch: str, retrain: bool) -> None:
-    reasons = ["dataset drift: 8 of 15 features drifted"] if retrain else []
-    (folder / "reports" / "drift.json").write_text(
-        json.dumps({"batch": batch, "retrain": retrain, "retrain_reasons": reasons})
-    )
-
-
-@pytest.fixture
-def demo(reproduced, tmp_path):
-    """A copy of the reproduced demo: its model is the one dvc.lock records."""
-    return copy_of(reproduced, tmp_path / "repo")
-
-
-def test_retrain_command_moves_the_window_and_says_why(demo):
-    project = demo
-    before = yaml.safe_load((project / "params.yaml").read_text())
-    done = run(project, "driftline", "retrain")
-    after = yaml.safe_load((project / "params.yaml").read_text())
-    batches = registered(project)
-    newest = batches[-1]
-    window = before["train"]["window"]
-    length = batches.index(window["end"]) - batches.index(window["start"])
-    assert after["train"]["window"]["end"] == newest
-    assert batches.index(newest) - batches.index(after["train"]["window"]["start"]) == length
-    assert "reason: dataset drift" in done.stdout and "(sliding)" in done.stdout
-    assert (project / "models/champion/model.pkl.dvc").is_file()
-    again = run(project, "driftline", "retrain")  # now already at the newest batch
-    assert "already ends at the newest batch" in again.stdout
-
-
-def test_retrain_command_dry_run_and_not_advised_change_nothing(demo):
-    project = demo
-    original = (project / "params.yaml").read_bytes()
-    dry = run(project, "driftline", "retrain", "--dry-run").stdout
-    assert "Dry run: params.yaml and models/champion are unchanged." in dry
-    assert not (project / "models/champion/model.pkl").exists()
-    newest = registered(project)[-1]
-    write_verdict(project, newest, False)
-    assert "No retraining advised" in run(project, "driftline", "retrain").stdout
-    assert (project / "params.yaml").read_bytes() == original
-
-
-def test_retrain_refuses_a_model_other_than_the_recorded_one(demo):
-    model = demo / "models/model.pkl"
-    model.write_bytes(model.read_bytes() + b"\0")
-    original = (demo / "params.yaml").read_bytes()
-    done = run(demo, "driftline", "retrain", check=False)
-    assert done.returncode == 2
-    assert "models/model.pkl does not match dvc.lock, so it is not the model serving now" in (
-        done.stderr
-    )
-    assert (demo / "params.yaml").read_bytes() == original
-    assert not (demo / "models/champion/model.pkl").exists()
-
-
-@pytest.mark.integration
-def test_retrain_command_refuses_a_stale_verdict(project):
-    original = (project / "params.yaml").read_bytes()
-    write_verdict(project, "2013-02", True)
-    done = run(project, "driftline", "retrain", check=False)
-    assert done.returncode == 2
-    assert "is for batch '2013-02'" in done.stderr and "run 'dvc repro' first" in done.stderr
-    (project / "reports" / "drift.json").unlink()
-    done = run(project, "driftline", "retrain", check=False)
-    assert done.returncode == 2 and "reports/drift.json is missing" in done.stderr
-    assert (project / "params.yaml").read_bytes() == original
