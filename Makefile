@@ -12,7 +12,7 @@ export DVC_NO_ANALYTICS := 1
 
 .DEFAULT_GOAL := help
 
-.PHONY: setup data repro test test-fast lint format rehearse bench bench-startup bench-ingest bench-daily bench-layout bench-backfill bench-load bench-predict full-year policy-replay bench-evidently
+.PHONY: setup data repro test test-fast test-integration lint format rehearse bench bench-startup bench-ingest bench-daily bench-layout bench-backfill bench-load bench-predict full-year policy-replay bench-evidently
 
 $(STAMP): requirements.lock pyproject.toml
 	@echo "Creating $(VENV) with $(PYTHON): Python $$($(PYTHON) -c 'import sys; print(sys.version.split()[0], "at", sys.executable)')"
@@ -48,13 +48,18 @@ repro: data
 	@echo "      Plots:    plots/*.png, or 'dvc plots show' for dvc_plots/index.html"
 	@echo "      Report:   reports/drift.md; names, reasons and detail in reports/*.json"
 
-## test: the whole test suite but the rehearsal (what .ci/run runs), the 15 slowest listed
+## test: tests/unit and tests/integration, the whole suite but the rehearsal (what .ci/run
+## runs), the 15 slowest listed
 test: setup
-	$(BIN)/python -m pytest --durations=15
+	$(BIN)/python -m pytest tests/unit tests/integration --durations=15
 
-## test-fast: the unit tests only (in-process: no command, repository or server; about 10 s)
+## test-fast: tests/unit only (in-process: no command, repository or server)
 test-fast: setup
 	$(BIN)/python -m pytest tests/unit --durations=5
+
+## test-integration: tests/integration only (commands, repositories, the pipeline, S3, faults)
+test-integration: setup
+	$(BIN)/python -m pytest tests/integration --durations=15
 
 ## lint: ruff, and actionlint on the workflows
 lint: setup
