@@ -3,15 +3,19 @@ repositories, the pipeline, S3 on a loopback moto server, faults and fuzz."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+import weather
 from helpers import ENV, copy_of, copy_repo, run
 
 
@@ -47,32 +51,73 @@ def s3_endpoint():
         proc.wait(timeout=10)
 
 
-# The three session repositories, each built once from the one before. A test that changes
-# one works on its own copy: `copy_of(reproduced, tmp_path / "repo")`.
+# The three session repositories, each built once from the one before, and once per run:
+# with pytest-xdist (`make test` runs two workers), the first worker that needs one builds
+# it under a lock in the run's shared temp folder, and the others wait for it and read it.
+# A test that changes one works on its own copy: `copy_of(reproduced, tmp_path / "repo")`.
+
+
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
+    """``name``/driftline, made by ``build`` the first time any worker of this run asks."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        target = tmp_path_factory.mktemp(name) / "driftline"
+        build(target)
+        return target
+    shared = tmp_path_factory.getbasetemp().parent / "shared"  # the workers' common parent
+    shared.mkdir(exist_ok=True)
+    target, done = shared / name / "driftline", shared / name / "built"
+    with (shared / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            shutil.rmtree(target.parent, ignore_errors=True)  # a build that failed part-way
+            target.parent.mkdir()
+            build(target)
+            done.touch()
+    return target
 
 
 @pytest.fixture(scope="session")
 def committed(tmp_path_factory) -> Path:
     """The repository as committed, in a new git repo: metrics, plots and the report in git,
     no data and no DVC cache (like a CI checkout)."""
-    return copy_repo(tmp_path_factory.mktemp("committed") / "driftline")
+    return built_once(tmp_path_factory, "committed", copy_repo)
 
 
 @pytest.fixture(scope="session")
 def materialized(committed, tmp_path_factory) -> Path:
     """`committed` with the demo batches in data/raw and DVC's cache (`driftline demo
     materialize`), nothing reproduced: a fresh clone after `make data`."""
-    repo = copy_of(committed, tmp_path_factory.mktemp("materialized") / "driftline")
-    run(repo, "driftline", "demo", "materialize")
-    return repo
+
+    def build(repo: Path) -> None:
+        copy_of(committed, repo)
+        run(repo, "driftline", "demo", "materialize")
+
+    return built_once(tmp_path_factory, "materialized", build)
 
 
 @pytest.fixture(scope="session")
 def reproduced(materialized, tmp_path_factory) -> Path:
     """`materialized` where `dvc repro` ran every stage, the git-tracked outputs (metrics,
     plots, report) removed first, so that every stage must write them again."""
-    repo = copy_of(materialized, tmp_path_factory.mktemp("reproduced") / "driftline")
-    for folder in ("metrics", "plots", "reports"):
-        shutil.rmtree(repo / folder)
-    run(repo, "dvc", "repro")
-    return repo
+
+    def build(repo: Path) -> None:
+        copy_of(materialized, repo)
+        for folder in ("metrics", "plots", "reports"):
+            shutil.rmtree(repo / folder)
+        run(repo, "dvc", "repro")
+
+    return built_once(tmp_path_factory, "reproduced", build)
+
+
+@pytest.fixture(scope="session")
+def weather_project(tmp_path_factory) -> Path:
+    """A project of its own on made-up data, whatever this repository holds (tests/weather.py):
+    `driftline init` on daily weather, four months ingested, reproduced, committed. Small
+    (a few hundred rows a month), and no demo test: it runs in every fork. What `driftline
+    init` said is in ``init.log`` beside it."""
+
+    def build(repo: Path) -> None:
+        copy_repo(repo)
+        (repo.parent / "init.log").write_text(weather.switch(repo, run))
+
+    return built_once(tmp_path_factory, "weather", build)

@@ -9,98 +9,29 @@ import hashlib
 import json
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 import yaml
 
 from helpers import copy_of, registered, run
-
-MONTHS = ["2024-01", "2024-02", "2024-03", "2024-04"]
-STATIONS = ["north", "south", "coast"]
-
-
-def weather_month(month: str, seed: int, warm: float) -> pd.DataFrame:
-    """One month of daily readings at three stations; rain tomorrow follows humidity and
-    falling pressure. ``warm`` shifts temperature and humidity: the seasonal drift."""
-    rng = np.random.default_rng(seed)
-    days = pd.date_range(f"{month}-01", periods=pd.Period(month).days_in_month, freq="D")
-    rows = []
-    for station_index, station in enumerate(STATIONS):
-        for _ in range(4):  # four readings a day at each station
-            humidity = np.clip(rng.normal(60 + 8 * warm, 15, len(days)), 5, 100)
-            pressure = rng.normal(1013 - 2 * station_index, 8, len(days))
-            logit = 0.08 * (humidity - 65) - 0.1 * (pressure - 1010)
-            rain = rng.random(len(days)) < 1 / (1 + np.exp(-logit))
-            rows.append(
-                pd.DataFrame(
-                    {
-                        "date": days.strftime("%Y-%m-%d"),
-                        "station": station,
-                        "temp_c": np.round(rng.normal(5 + 6 * warm, 4, len(days)), 1),
-                        "humidity": np.round(humidity, 1),
-                        "pressure_hpa": np.round(pressure, 1),
-                        "reading_id": rng.integers(1, 10**6, len(days)),
-                        "rain_tomorrow": np.where(rain, "Yes", "No"),
-                    }
-                )
-            )
-    frame = pd.concat(rows, ignore_index=True).sort_values("date", kind="stable")
-    # A few readings with no label yet: dropped by target.missing.
-    frame.loc[frame.index[:3], "rain_tomorrow"] = ""
-    return frame
+from weather import MONTHS, STATIONS, weather_month
 
 
 def md5s(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.csv"))}
 
 
-def set_window(repo: Path, start: str, end: str) -> None:
-    """What a user does in an editor: set train.window in params.yaml."""
-    params = repo / "params.yaml"
-    text = params.read_text()
-    window = text.index("  window:", text.index("\ntrain:"))
-    head, tail = text[:window], text[window:]
-    tail = tail.replace(tail.split("\n")[1], f'    start: "{start}"', 1)
-    tail = tail.replace(tail.split("\n")[2], f'    end: "{end}"', 1)
-    params.write_text(head + tail)
+@pytest.fixture
+def project(weather_project, tmp_path) -> Path:
+    """The demo clone after `driftline init` and four months of weather ingested, reproduced
+    (the session's weather project), a copy to change freely."""
+    return copy_of(weather_project.parent, tmp_path / "own") / "driftline"
 
 
-@pytest.fixture(scope="module")
-def project(committed, tmp_path_factory) -> Path:
-    """The demo clone after `driftline init` and four months of weather ingested, reproduced."""
-    repo = copy_of(committed, tmp_path_factory.mktemp("own") / "weather")
-    incoming = repo.parent / "incoming"
-    incoming.mkdir()
-    for i, month in enumerate(MONTHS):
-        weather_month(month, seed=i, warm=i).to_csv(incoming / f"{month}.csv", index=False)
-    said = run(
-        repo,
-        "driftline",
-        "init",
-        str(incoming / "2024-01.csv"),
-        "--target",
-        "rain_tomorrow",
-        "--positive",
-        "Yes",
-        "--classes",
-        "dry,rain",
-        "--exclude",
-        "reading_id",
-    ).stdout
+def test_init_says_what_to_review(weather_project):
+    said = (weather_project.parent / "init.log").read_text()
     assert "Review, in this order" in said and "contract.yaml" in said
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "commit", "-qm", "driftline init")
-    for month in MONTHS:
-        ingested = run(repo, "driftline", "ingest", str(incoming / f"{month}.csv"))
-        # The inferred categories hold every station and label; dates are no categories.
-        assert "unseen categories" not in ingested.stderr, ingested.stderr
-    set_window(repo, "2024-01", "2024-02")
-    run(repo, "dvc", "repro")
-    run(repo, "git", "add", "data", "params.yaml", "dvc.lock", "metrics", "plots")
-    run(repo, "git", "add", "reports")
-    run(repo, "git", "commit", "-qm", "four months of weather")
-    return repo
+    # The inferred categories hold every station and label; dates are no categories.
+    assert "unseen categories" not in said
 
 
 def test_init_removes_the_demo_and_infers_the_contract(project):
@@ -170,7 +101,7 @@ def test_a_second_init_refuses_and_changes_nothing(project):
 
 
 def test_a_retrain_reaches_a_report_that_reads_drift_the_right_way_round(project, tmp_path):
-    repo = copy_of(project, tmp_path / "weather")
+    repo = project
     said = run(repo, "driftline", "retrain", "--force").stdout
     assert "train.window: 2024-01..2024-02 -> 2024-03..2024-04" in said
     run(repo, "dvc", "repro")

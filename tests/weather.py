@@ -1,0 +1,114 @@
+"""A dataset that is not the demo, for the tests and for `.ci/run`'s run of the suite on a
+project of its own: daily weather at three stations (will it rain tomorrow?), four months
+with a seasonal drift, switched in with `driftline init` as a user would.
+
+    python tests/weather.py REPO   # REPO, a clone of the demo, becomes the weather project
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+MONTHS = ["2024-01", "2024-02", "2024-03", "2024-04"]
+STATIONS = ["north", "south", "coast"]
+
+
+def weather_month(month: str, seed: int, warm: float) -> pd.DataFrame:
+    """One month of daily readings at three stations; rain tomorrow follows humidity and
+    falling pressure. ``warm`` shifts temperature and humidity: the seasonal drift."""
+    rng = np.random.default_rng(seed)
+    days = pd.date_range(f"{month}-01", periods=pd.Period(month).days_in_month, freq="D")
+    rows = []
+    for station_index, station in enumerate(STATIONS):
+        for _ in range(4):  # four readings a day at each station
+            humidity = np.clip(rng.normal(60 + 8 * warm, 15, len(days)), 5, 100)
+            pressure = rng.normal(1013 - 2 * station_index, 8, len(days))
+            logit = 0.08 * (humidity - 65) - 0.1 * (pressure - 1010)
+            rain = rng.random(len(days)) < 1 / (1 + np.exp(-logit))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "date": days.strftime("%Y-%m-%d"),
+                        "station": station,
+                        "temp_c": np.round(rng.normal(5 + 6 * warm, 4, len(days)), 1),
+                        "humidity": np.round(humidity, 1),
+                        "pressure_hpa": np.round(pressure, 1),
+                        "reading_id": rng.integers(1, 10**6, len(days)),
+                        "rain_tomorrow": np.where(rain, "Yes", "No"),
+                    }
+                )
+            )
+    frame = pd.concat(rows, ignore_index=True).sort_values("date", kind="stable")
+    # A few readings with no label yet: dropped by target.missing.
+    frame.loc[frame.index[:3], "rain_tomorrow"] = ""
+    return frame
+
+
+def set_window(repo: Path, start: str, end: str) -> None:
+    """What a user does in an editor: set train.window in params.yaml."""
+    params = repo / "params.yaml"
+    text = params.read_text()
+    window = text.index("  window:", text.index("\ntrain:"))
+    head, tail = text[:window], text[window:]
+    tail = tail.replace(tail.split("\n")[1], f'    start: "{start}"', 1)
+    tail = tail.replace(tail.split("\n")[2], f'    end: "{end}"', 1)
+    params.write_text(head + tail)
+
+
+INIT_OPTIONS = (
+    "--target", "rain_tomorrow", "--positive", "Yes", "--classes", "dry,rain",
+    "--exclude", "reading_id",
+)  # fmt: skip
+WINDOW = ("2024-01", "2024-02")
+
+
+def write_months(folder: Path) -> list[Path]:
+    """The four months as CSV files in ``folder``, oldest first."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for i, month in enumerate(MONTHS):
+        files.append(folder / f"{month}.csv")
+        weather_month(month, seed=i, warm=i).to_csv(files[-1], index=False)
+    return files
+
+
+def switch(repo: Path, run) -> str:
+    """Make ``repo``, a git clone of this project, the weather project: `driftline init` on
+    the first month (after emptying the registry of a project that holds its own data), the
+    four months ingested, the window on the first two, `dvc repro`, all committed. ``run``
+    runs a command in a folder and fails on an error. Returns what `driftline init` and
+    the ingests said."""
+    incoming = write_months(repo.parent / "incoming")
+    if "demo" not in (yaml.safe_load((repo / "params.yaml").read_text()) or {}):
+        registry = repo / "data/batches.yaml"
+        registry.write_text("groups: []\nbatches: []\n")
+        for record in (repo / "data/raw").glob("*.dvc"):
+            record.unlink()
+    said = run(repo, "driftline", "init", str(incoming[0]), *INIT_OPTIONS).stdout
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "driftline init")
+    for path in incoming:
+        said += run(repo, "driftline", "ingest", str(path)).stderr
+    set_window(repo, *WINDOW)
+    run(repo, "dvc", "repro")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "four months of weather")
+    return said
+
+
+def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    print("+", " ".join(args), flush=True)
+    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+if __name__ == "__main__":
+    print(switch(Path(sys.argv[1]).resolve(), _run))
