@@ -68,14 +68,20 @@ INIT_OPTIONS = (
 WINDOW = ("2024-01", "2024-02")
 
 
+def month_file(folder: Path, month: str) -> Path:
+    """``month`` as ``folder``/<month>.csv. The four warm up month by month; the months after
+    them repeat the first three's seasons (warmer ones would leave the contract's ranges)."""
+    index = pd.Period(month, "M").ordinal - pd.Period(MONTHS[0], "M").ordinal
+    warm = index if index < len(MONTHS) else index % 3
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{month}.csv"
+    weather_month(month, seed=index, warm=warm).to_csv(path, index=False)
+    return path
+
+
 def write_months(folder: Path) -> list[Path]:
     """The four months as CSV files in ``folder``, oldest first."""
-    folder.mkdir(parents=True, exist_ok=True)
-    files = []
-    for i, month in enumerate(MONTHS):
-        files.append(folder / f"{month}.csv")
-        weather_month(month, seed=i, warm=i).to_csv(files[-1], index=False)
-    return files
+    return [month_file(folder, month) for month in MONTHS]
 
 
 def switch(repo: Path, run) -> str:

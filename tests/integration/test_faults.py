@@ -1,6 +1,7 @@
 """Fault injection: a process killed mid-stage or mid-ingest, a full disk, another clock and
 time zone. Afterwards a rerun succeeds, `dvc status` is right, nothing is half-written or
-lost."""
+lost. On the session's weather project (tests/weather.py): small, and no demo test, so the
+faults are tested in every fork."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import errno
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 from datetime import UTC, datetime
@@ -18,9 +20,10 @@ import yaml
 
 from driftline.core.io import write_json
 from driftline.core.runner import run as run_stage
-from helpers import ENV, SAME_PYTHON_AS_THE_LOCKS, copy_of, registered, run
+from helpers import ENV, copy_of, registered, run
+from weather import month_file
 
-from .test_ingest import STAGING, csv_file, snapshot
+from .test_ingest import STAGING, snapshot
 
 FAILPOINT = "DRIFTLINE_FAILPOINT"  # driftline.core.failpoint
 
@@ -34,18 +37,37 @@ def run_until_killed(repo: Path, args: list[str], env: dict[str, str]) -> str:
     return done.stdout + done.stderr
 
 
-@SAME_PYTHON_AS_THE_LOCKS
-def test_repro_killed_in_every_stage_resumes_to_the_committed_result(
-    tmp_path, materialized, repo_root
-):
-    repo = copy_of(materialized, tmp_path / "repo")
+def own(weather_project: Path, tmp_path: Path) -> Path:
+    """A copy of the weather project, to break."""
+    return copy_of(weather_project, tmp_path / "repo")
+
+
+def unbuilt(weather_project: Path, tmp_path: Path) -> Path:
+    """A copy of the weather project as a fresh clone is after `dvc pull` of its raw batches:
+    the raw files in the workspace and in DVC's cache, and nothing built, in the workspace,
+    the cache or the run-cache, so every stage computes what it writes."""
+    repo = own(weather_project, tmp_path)
+    shutil.rmtree(repo / ".dvc/cache")
+    built = ["data/prepared", "data/profiles", "data/window", "data/scores", "models"]
+    run(repo, "git", "clean", "-fdXq", "--", *built, "metrics/batches")
+    run(repo, "dvc", "commit", "-fq", *(str(p.relative_to(repo)) for p in raw_records(repo)))
+    return repo
+
+
+def raw_records(repo: Path) -> list[Path]:
+    return sorted((repo / "data/raw").glob("*.dvc"))
+
+
+def test_repro_killed_in_every_stage_resumes_to_the_committed_result(tmp_path, weather_project):
+    repo = unbuilt(weather_project, tmp_path)
+    committed_lock = (repo / "dvc.lock").read_bytes()
     for folder in ("metrics", "plots", "reports"):  # every stage must write them again
         for path in (repo / folder).rglob("*.*"):
             path.unlink()
     # The reruns happen 14 hours ahead of the machine (the committed lock was made in UTC).
     tz = {"TZ": "Pacific/Kiritimati"}
     for stage, output in (
-        ("prepare@2013-02", "data/profiles/2013-02/2013-02.json"),
+        ("prepare@2024-02", "data/profiles/2024-02/2024-02.json"),
         ("train", "models/score_profile.json"),
         ("evaluate", "metrics/evaluate.json"),
         ("drift", "reports/drift.md"),
@@ -61,35 +83,35 @@ def test_repro_killed_in_every_stage_resumes_to_the_committed_result(
         assert "changed" in status or "modified" in status or "deleted" in status, status
     run(repo, "dvc", "repro", **tz)
     # Same lock, same metrics, plots and report as committed: nothing stale, nothing partial.
-    assert (repo / "dvc.lock").read_bytes() == (repo_root / "dvc.lock").read_bytes()
+    assert (repo / "dvc.lock").read_bytes() == committed_lock
     assert run(repo, "git", "status", "--porcelain").stdout == ""
     assert "up to date" in run(repo, "dvc", "status").stdout
     leftovers = [p for p in repo.rglob(".*.tmp") if ".dvc" not in p.parts]
     assert leftovers == []
 
 
-def test_ingest_killed_mid_way_is_undone_and_can_be_rerun(tmp_path, materialized, demo_months):
-    repo = copy_of(materialized, tmp_path / "repo")
+def test_ingest_killed_mid_way_is_undone_and_can_be_rerun(tmp_path, weather_project):
+    repo = own(weather_project, tmp_path)
     before = snapshot(repo)
-    batch = csv_file(tmp_path / "in", demo_months["2013-07"])
+    batch = month_file(tmp_path / "in", "2024-05")
     # Killed in its commit: the journal written, the file moved into its month's folder in
     # data/raw, `dvc add` next.
     run_until_killed(repo, ["driftline", "ingest", str(batch)], {**ENV, FAILPOINT: "ingest-moved"})
     assert (repo / ".dvc/tmp/driftline-ingest.journal").is_file(), "killed outside the commit"
-    assert (repo / "data/raw/2013-07/2013-07.csv").is_file()  # half-done: moved, not registered
+    assert (repo / "data/raw/2024-05/2024-05.csv").is_file()  # half-done: moved, not registered
     done = run(repo, "driftline", "ingest", str(batch))
-    assert "undid an interrupted ingest of 2013-07" in done.stderr
+    assert "undid an interrupted ingest of 2024-05" in done.stderr
     assert not any((repo / STAGING).glob("batch-*"))
-    assert registered(repo)[-1] == "2013-07"
-    assert "up to date" in run(repo, "dvc", "status", "data/raw/2013-07.dvc").stdout
+    assert registered(repo)[-1] == "2024-05"
+    assert "up to date" in run(repo, "dvc", "status", "data/raw/2024-05.dvc").stdout
     # Besides the new batch's files, the registry and data/raw/.gitignore, nothing changed.
     after, _ = snapshot(repo)
     changed = {k for k in before[0].keys() | after.keys() if before[0].get(k) != after.get(k)}
     assert changed == {
         "data/batches.yaml",
         "data/raw/.gitignore",
-        "data/raw/2013-07/2013-07.csv",
-        "data/raw/2013-07.dvc",
+        "data/raw/2024-05/2024-05.csv",
+        "data/raw/2024-05.dvc",
     }
 
 
@@ -130,9 +152,9 @@ def clock_env(tmp_path: Path, when: datetime, tz: str) -> dict[str, str]:
     return {"PYTHONPATH": pythonpath, "DRIFTLINE_TEST_NOW": str(when.timestamp()), "TZ": tz}
 
 
-@SAME_PYTHON_AS_THE_LOCKS
-def test_outputs_depend_on_neither_the_clock_nor_the_time_zone(tmp_path, materialized, repo_root):
-    repo = copy_of(materialized, tmp_path / "repo")
+def test_outputs_depend_on_neither_the_clock_nor_the_time_zone(tmp_path, weather_project):
+    repo = unbuilt(weather_project, tmp_path)
+    committed_lock = (repo / "dvc.lock").read_bytes()
     # Every stage runs again with the clock 25 years back, 12:45 ahead of UTC.
     past = clock_env(tmp_path, datetime(2001, 9, 9, 1, 46, 40, tzinfo=UTC), "Pacific/Chatham")
     now = "import datetime, time; print(f'{datetime.datetime.now():%Y}', time.strftime('%Y %z'))"
@@ -140,7 +162,7 @@ def test_outputs_depend_on_neither_the_clock_nor_the_time_zone(tmp_path, materia
     done = run(repo, "dvc", "repro", "--force", **past)
     assert "Running stage 'train'" in done.stdout and "Running stage 'drift'" in done.stdout
     # The committed locks, metrics, plots and report, byte for byte.
-    assert (repo / "dvc.lock").read_bytes() == (repo_root / "dvc.lock").read_bytes()
+    assert (repo / "dvc.lock").read_bytes() == committed_lock
     assert run(repo, "git", "status", "--porcelain").stdout == ""
     # Then the clock jumps 40 years ahead, 3:30 behind UTC: nothing looks changed.
     future = clock_env(tmp_path, datetime(2041, 3, 30, 2, 30, tzinfo=UTC), "America/St_Johns")
@@ -149,11 +171,13 @@ def test_outputs_depend_on_neither_the_clock_nor_the_time_zone(tmp_path, materia
     assert "Running stage" not in run(repo, "dvc", "repro", **future).stdout
 
 
-def test_a_corrupted_cache_object_is_refused_and_repaired_from_the_remote(tmp_path, materialized):
-    repo = copy_of(materialized, tmp_path / "repo")
+def test_a_corrupted_cache_object_is_refused_and_repaired_from_the_remote(
+    tmp_path, weather_project
+):
+    repo = unbuilt(weather_project, tmp_path)  # prepare@ must read the raw file
     run(repo, "dvc", "push")  # the default remote: a folder beside the repository
-    raw = repo / "data/raw/2013-02/2013-02.csv"
-    folder = yaml.safe_load((repo / "data/raw/2013-02.dvc").read_text())["outs"][0]["md5"]
+    raw = repo / "data/raw/2024-02/2024-02.csv"
+    folder = yaml.safe_load((repo / "data/raw/2024-02.dvc").read_text())["outs"][0]["md5"]
     listing = repo / ".dvc/cache/files/md5" / folder[:2] / folder[2:]
     (entry,) = json.loads(listing.read_text())
     md5 = entry["md5"]
@@ -164,20 +188,20 @@ def test_a_corrupted_cache_object_is_refused_and_repaired_from_the_remote(tmp_pa
         handle.write(b"9" if handle.read(1) != b"9" else b"8")
     raw.unlink()
     run(repo, "dvc", "checkout", str(raw.relative_to(repo)))  # DVC restores the bad bytes
-    assert "not in cache" in run(repo, "dvc", "status", "data/raw/2013-02.dvc").stdout
-    done = run(repo, "dvc", "repro", "prepare@2013-02", check=False)
+    assert "not in cache" in run(repo, "dvc", "status", "data/raw/2024-02.dvc").stdout
+    done = run(repo, "dvc", "repro", "prepare@2024-02", check=False)
     assert done.returncode != 0
     assert (
-        "data/raw/2013-02/2013-02.csv does not match the md5 recorded" in done.stdout + done.stderr
+        "data/raw/2024-02/2024-02.csv does not match the md5 recorded" in done.stdout + done.stderr
     )
     repair = re.search(r"Repair: .*?: (rm -f .*?); (dvc pull \S+)", done.stdout + done.stderr)
     assert repair, done.stdout + done.stderr
-    assert not (repo / "data/prepared/2013-02/2013-02.parquet").exists()  # nothing built from it
+    assert not (repo / "data/prepared/2024-02/2024-02.parquet").exists()  # nothing built from it
     # The repair the message gives: drop both bad copies, fetch a good one from the remote.
     run(repo, *repair.group(1).split())
     run(repo, *repair.group(2).split())
-    assert "up to date" in run(repo, "dvc", "status", "data/raw/2013-02.dvc").stdout
-    run(repo, "dvc", "repro", "prepare@2013-02")
+    assert "up to date" in run(repo, "dvc", "status", "data/raw/2024-02.dvc").stdout
+    run(repo, "dvc", "repro", "prepare@2024-02")
 
 
 # What a stage says when it finds a batch that an ingest registered during this `dvc repro`.
@@ -208,21 +232,19 @@ def held(proc: subprocess.Popen, point: str) -> None:
     raise AssertionError(f"never reached failpoint {point}:\n{''.join(seen)}")
 
 
-def test_an_ingest_during_dvc_repro_ends_clean_after_one_more_repro(
-    tmp_path, reproduced, demo_months
-):
-    repo = copy_of(reproduced, tmp_path / "repo")
-    run(repo, "driftline", "ingest", str(csv_file(tmp_path / "in", demo_months["2013-07"])))
-    august = csv_file(tmp_path / "in", demo_months["2013-08"], "2013-08.csv")
-    # `dvc repro` builds July; it is held in prepare@2013-07, its first stage, which has read
-    # params.yaml. DVC lets go of its lock while a stage's command runs.
+def test_an_ingest_during_dvc_repro_ends_clean_after_one_more_repro(tmp_path, weather_project):
+    repo = own(weather_project, tmp_path)
+    run(repo, "driftline", "ingest", str(month_file(tmp_path / "in", "2024-05")))
+    june = month_file(tmp_path / "in", "2024-06")
+    # `dvc repro` builds May; it is held in prepare@2024-05, its first stage, which has read
+    # the registry. DVC lets go of its lock while a stage's command runs.
     go = tmp_path / "go"
-    point = "write@data/profiles/2013-07/2013-07.json"
+    point = "write@data/profiles/2024-05/2024-05.json"
     repro = start(repo, ["dvc", "repro"], {**ENV, FAILPOINT: f"{point}:wait={go}"})
     try:
         held(repro, point)
-        ingest = run(repo, "driftline", "ingest", str(august))  # its `dvc add` gets the lock
-        assert "Ingested 2013-08" in ingest.stdout
+        ingest = run(repo, "driftline", "ingest", str(june))  # its `dvc add` gets the lock
+        assert "Ingested 2024-06" in ingest.stdout
     finally:
         go.touch()
     output = repro.communicate(timeout=900)[0]
@@ -230,17 +252,15 @@ def test_an_ingest_during_dvc_repro_ends_clean_after_one_more_repro(
     # from params.yaml and stops with a message that says what happened and what to do.
     assert repro.returncode != 0, output
     assert RUN_AGAIN in output and "Traceback" not in output, output
-    one_more_repro_builds(repo, "2013-08")
+    one_more_repro_builds(repo, "2024-06")
 
 
-def test_dvc_repro_while_an_ingest_runs_ends_clean_after_one_more_repro(
-    tmp_path, reproduced, demo_months
-):
-    repo = copy_of(reproduced, tmp_path / "repo")
+def test_dvc_repro_while_an_ingest_runs_ends_clean_after_one_more_repro(tmp_path, weather_project):
+    repo = own(weather_project, tmp_path)
     landing = tmp_path / "landing"
-    months = [f"2013-{m:02d}" for m in range(7, 13)]
+    months = [f"2024-{m:02d}" for m in range(5, 11)]
     for month in months:
-        csv_file(landing, demo_months[month], f"{month}.csv")
+        month_file(landing, month)
 
     def metrics() -> dict[str, bytes]:
         return {p.name: p.read_bytes() for p in (repo / "metrics").glob("*.*")}
@@ -261,9 +281,9 @@ def test_dvc_repro_while_an_ingest_runs_ends_clean_after_one_more_repro(
     finally:
         go.touch()
     ingested = ingest.communicate(timeout=600)[0]
-    assert ingest.returncode == 0 and "Ingested 2013-07" in ingested, ingested
+    assert ingest.returncode == 0 and "Ingested 2024-05" in ingested, ingested
     # The repro saw no new batch: it did nothing and changed nothing.
     output = repro.stdout + repro.stderr
     assert repro.returncode == 0 and "Traceback" not in output, output
     assert "Running stage" not in output and metrics() == before
-    one_more_repro_builds(repo, "2013-12")
+    one_more_repro_builds(repo, "2024-10")
