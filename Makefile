@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 # uv resolves the locks and installs them. make installs it from PyPI with $(PYTHON)'s pip, at
-# this version, into .tools/ (outside the venv, which holds the locks and nothing else).
+# this version, into .tools/ (outside the venv, which uv keeps to the locks).
 UV_VERSION := 0.13.9
 UV_DIR := .tools/uv-$(UV_VERSION)
 UV := $(UV_DIR)/bin/uv
