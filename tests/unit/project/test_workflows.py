@@ -15,7 +15,7 @@ from helpers import ENV
 
 def test_workflows_pass_actionlint(repo_root):
     actionlint = shutil.which("actionlint", path=str(Path(sys.executable).parent))
-    assert actionlint, "actionlint is missing: it installs from requirements.lock"
+    assert actionlint, "actionlint is missing: it installs from requirements-dev.lock"
     workflows = sorted((repo_root / ".github" / "workflows").glob("*.yml"))
     assert workflows
     # With this environment's shellcheck on PATH, actionlint also checks every `run:` script.
