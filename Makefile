@@ -78,9 +78,10 @@ repro: data
 	@echo "      Report:   reports/drift.md; names, reasons and detail in reports/*.json"
 
 ## test: tests/unit and tests/integration, the whole suite but the rehearsal (what .ci/run
-## runs), the 15 slowest listed
+## runs), on one pytest-xdist worker per core (a module's tests stay on one worker, so its
+## fixtures are built once), the 15 slowest listed
 test: setup
-	$(BIN)/python -m pytest tests/unit tests/integration --durations=15
+	$(BIN)/python -m pytest -n auto --dist loadscope tests/unit tests/integration --durations=15
 
 ## test-fast: tests/unit only (in-process: no command, repository or server)
 test-fast: setup
@@ -88,7 +89,7 @@ test-fast: setup
 
 ## test-integration: tests/integration only (commands, repositories, the pipeline, S3, faults)
 test-integration: setup
-	$(BIN)/python -m pytest tests/integration --durations=15
+	$(BIN)/python -m pytest -n auto --dist loadscope tests/integration --durations=15
 
 ## lint: ruff, and actionlint on the workflows
 lint: setup
