@@ -91,12 +91,14 @@ def switch(repo: Path, run) -> str:
     runs a command in a folder and fails on an error. Returns what `driftline init` and
     the ingests said."""
     incoming = write_months(repo.parent / "incoming")
+    again = []
     if "demo" not in (yaml.safe_load((repo / "params.yaml").read_text()) or {}):
         registry = repo / "data/batches.yaml"
         registry.write_text("groups: []\nbatches: []\n")
         for record in (repo / "data/raw").glob("*.dvc"):
             record.unlink()
-    said = run(repo, "driftline", "init", str(incoming[0]), *INIT_OPTIONS).stdout
+        again = ["--force"]  # a project initialised already: infer contract.yaml again
+    said = run(repo, "driftline", "init", str(incoming[0]), *INIT_OPTIONS, *again).stdout
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "driftline init")
     for path in incoming:

@@ -184,7 +184,8 @@ def params_text(
 ) -> str:
     """params.yaml for a new project: no demo, no batches, no window yet, the target and
     every candidate feature; every other setting and comment as it was."""
-    text = replace_block(text, "demo", None)
+    if "demo" in (yaml.safe_load(text) or {}):  # absent when initialised already (--force)
+        text = replace_block(text, "demo", None)
     text = replace_block(
         text,
         "target",
