@@ -12,11 +12,25 @@ from contextlib import contextmanager
 LOGGER_NAME = "driftline"
 
 
+class _Stderr(logging.StreamHandler):
+    """Writes to ``sys.stderr`` as it is when a record is emitted, not as it was when the
+    logger was configured: a caller that redirects stderr later (pytest's capture, a
+    ``contextlib.redirect_stderr``) gets the messages."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def get_logger() -> logging.Logger:
     """Return the package logger, configured once to write ``time level message`` to stderr."""
     logger = logging.getLogger(LOGGER_NAME)
     if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _Stderr()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
