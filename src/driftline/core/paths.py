@@ -1,6 +1,6 @@
 """Every path the pipeline reads or writes, in one place. ``dvc.yaml`` spells the same paths
-out for DVC (the per-group ones with ``${item}``, the group); ``tests/unit/project/test_dvc_yaml.py``
-checks they agree.
+out for DVC (the per-group ones with ``${item}``, the group);
+``tests/unit/project/test_dvc_yaml.py`` checks they agree.
 
 A raw batch and each per-batch output lie in its group's folder
 (``driftline.core.batches``), e.g. ``data/raw/2013-01/2013-01-05.csv`` (the raw folder is

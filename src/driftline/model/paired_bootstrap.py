@@ -116,8 +116,8 @@ def _resampled_differences(
     those counts, so a chunk of resamples is computed at once as a matrix of counts: the
     per-row losses weighted by the counts, and the AUCs from the count-weighted positives and
     negatives at each distinct score (the rows sorted by score once per model). That equals
-    the metric of ``quality`` on the drawn rows themselves (``tests/unit/model/test_paired_bootstrap.py``
-    checks it) at a fraction of the cost.
+    the metric of ``quality`` on the drawn rows themselves
+    (``tests/unit/model/test_paired_bootstrap.py`` checks it) at a fraction of the cost.
     """
     rng = np.random.default_rng(seed)
     n = y_true.size
