@@ -60,9 +60,10 @@ JOB_FAILED = "🏁  Job failed"
 # Concurrency groups that cancel a run in progress when a newer event arrives.
 SUPERSEDED = {"tests.yml", "report.yml"}
 # Inside act, a workflow's pytest runs a few quick tests of each tier (PYTEST_ADDOPTS): the
-# unit tests of the workflows and of these rules, and check-history's integration tests. Each
-# tier must select some: pytest exits 5 when it selects none, and tests.yml runs them apart.
-QUICK_TESTS = "workflows or github_rules or check_history"
+# unit tests of the workflows and of these rules, and two of check-history's integration tests
+# (about 3 s each). Each tier must select some: pytest exits 5 when it selects none, and
+# tests.yml runs the tiers in separate jobs.
+QUICK_TESTS = "workflows or github_rules or (check_history and (short_history or long_format))"
 TESTS_YML = yaml.safe_load((ROOT / ".github/workflows/tests.yml").read_text())
 TESTS_JOBS = {job: spec["name"] for job, spec in TESTS_YML["jobs"].items()}  # id -> name
 # The cron that fires retrain.yml (a schedule starts only the workflows with that cron).
