@@ -28,7 +28,18 @@ cites GitHub's documentation:
    tip, not the head commit. A pull request whose head does not merge cleanly has no merge
    commit, and its `pull_request` workflows do not run until the conflict is resolved.
    https://docs.github.com/actions/writing-workflows/choosing-when-your-workflow-runs/events-that-trigger-workflows#pull_request
-6. **The runner's environment.** Every step sees `CI=true`, `GITHUB_ACTIONS=true`,
+6. **A `schedule` event starts the workflows whose cron fired.** Each cron of a workflow's
+   `on.schedule` fires on its own (in the default branch's workflow files), and
+   `github.event.schedule` is the cron that fired; a workflow scheduled at other times does
+   not start.
+   https://docs.github.com/actions/writing-workflows/choosing-when-your-workflow-runs/events-that-trigger-workflows#schedule
+7. **A job with `needs:` runs after the jobs it needs, and only if they succeeded.** When a
+   needed job fails or is skipped, the job is skipped too, unless its `if:` uses a status
+   function (`always()`, `failure()`, `cancelled()`; `success()` is what an `if:` without one
+   implies). act does this itself (it logs `Skipping job '<name>' due to 'success()'` with
+   `-v`); `skipped_after_failure` says which jobs the rehearsal must then see skipped.
+   https://docs.github.com/actions/writing-workflows/workflow-syntax-for-github-actions#jobsjob_idneeds
+8. **The runner's environment.** Every step sees `CI=true`, `GITHUB_ACTIONS=true`,
    `GITHUB_EVENT_NAME`, `GITHUB_REF`, `GITHUB_SHA`, `GITHUB_REPOSITORY` and the rest.
    https://docs.github.com/actions/writing-workflows/choosing-what-your-workflow-does/store-information-in-variables#default-environment-variables
 
@@ -61,6 +72,7 @@ class Event:
     actor: str = USER  # USER, APP or GITHUB_TOKEN: what made the push or the pull request
     message: str = ""  # the head commit's message (push, pull_request)
     changed: tuple[str, ...] = ()  # files the push or the pull request changes
+    cron: str = ""  # schedule only: the cron that fired, e.g. "17 6 * * 1"
     inputs: dict = field(default_factory=dict, hash=False)  # workflow_dispatch only
 
 
@@ -128,7 +140,35 @@ def starts(workflow: dict, event: Event) -> bool:
     if event.name == "pull_request":
         base_ok = "branches" not in spec or _any(spec["branches"], event.ref)
         return base_ok and _passes_paths(spec, event)
+    if event.name == "schedule":
+        return event.cron in crons(workflow)  # rule 6
     return True
+
+
+def crons(workflow: dict) -> list[str]:
+    """The crons of a workflow's `on.schedule` (none when it has no schedule)."""
+    schedule = triggers(workflow).get("schedule") or []
+    return [entry["cron"] for entry in schedule]
+
+
+def skipped_after_failure(workflow: dict, failed: str) -> set[str]:
+    """The jobs GitHub skips when job ``failed`` fails (rule 7): every job that needs it,
+    directly or through another job, and whose `if:` calls no status function."""
+    jobs = workflow["jobs"]
+    skipped: set[str] = set()
+    grew = True
+    while grew:
+        grew = False
+        for name, job in jobs.items():
+            needs = job.get("needs") or []
+            needs = [needs] if isinstance(needs, str) else needs
+            if name in skipped or not ({failed} | skipped) & set(needs):
+                continue
+            if re.search(r"\b(always|failure|cancelled)\(\)", str(job.get("if", ""))):
+                continue
+            skipped.add(name)
+            grew = True
+    return skipped
 
 
 def workflows_for(root: Path, event: Event) -> list[str]:

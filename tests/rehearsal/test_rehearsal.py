@@ -37,7 +37,16 @@ import yaml
 from driftline.tooling.demo import batch_csv_bytes
 from driftline.tooling.pr_comment import MARKER
 from helpers import ENV, ROOT, S3_ENV, run, s3_client
-from rehearsal.github_rules import APP, USER, Event, event_inputs, push_actor, workflows_for
+from rehearsal.github_rules import (
+    APP,
+    USER,
+    Event,
+    crons,
+    event_inputs,
+    push_actor,
+    skipped_after_failure,
+    workflows_for,
+)
 
 ACT = Path(sys.executable).parent / "act"
 STANDINS = ROOT / "tests" / "rehearsal"
@@ -47,8 +56,18 @@ LANDING = "driftline-landing"
 ROLE = "arn:aws:iam::000000000000:role/driftline-ci"
 APP_CLIENT_ID = "Iv1.rehearsal"
 JOB_SUCCEEDED = "🏁  Job succeeded"
+JOB_FAILED = "🏁  Job failed"
 # Concurrency groups that cancel a run in progress when a newer event arrives.
 SUPERSEDED = {"tests.yml", "report.yml"}
+# Inside act, a workflow's pytest runs a few quick tests of each tier (PYTEST_ADDOPTS): the
+# unit tests of the workflows and of these rules, and two of check-history's integration tests
+# (about 3 s each). Each tier must select some: pytest exits 5 when it selects none, and
+# tests.yml runs the tiers in separate jobs.
+QUICK_TESTS = "workflows or github_rules or (check_history and (short_history or long_format))"
+TESTS_YML = yaml.safe_load((ROOT / ".github/workflows/tests.yml").read_text())
+TESTS_JOBS = {job: spec["name"] for job, spec in TESTS_YML["jobs"].items()}  # id -> name
+# The cron that fires retrain.yml (a schedule starts only the workflows with that cron).
+RETRAIN_CRON = crons(yaml.safe_load((ROOT / ".github/workflows/retrain.yml").read_text()))[0]
 
 
 def stand_ins() -> list[str]:
@@ -264,7 +283,7 @@ class World:
         spec = yaml.safe_load((clone / ".github/workflows" / workflow).read_text())
         inputs = event_inputs(spec, event)
         if event.name == "schedule":
-            return {"schedule": "17 6 * * 1", "repository": repository}
+            return {"schedule": event.cron, "repository": repository}
         return {"inputs": inputs, "ref": event.ref or "refs/heads/main", "repository": repository}
 
     def act(
@@ -275,8 +294,10 @@ class World:
         app: bool = True,
         github_token_prs: bool = False,
         role: str = ROLE,
+        verbose: bool = False,
     ) -> Run:
-        """Run one workflow as GitHub would for ``event``."""
+        """Run one workflow as GitHub would for ``event`` (``verbose``: act's debug log, which
+        says why it skipped a job)."""
         clone = self.checkout_for(event)
         payload = self.payload(workflow, event, clone)
         event_file = self.tmp / f"event-{len(self.runs)}.json"
@@ -329,10 +350,13 @@ class World:
             "--action-offline-mode",
             "--pull=false",
             "--no-cache-server",
+            *(["--verbose"] if verbose else []),
             "--action-cache-path",
             str(self.tmp / "act"),
             *stand_ins(),
-            # tests.yml's Python matrix: the one Python the locks are made with.
+            # tests.yml's Python matrix: the one Python the locks are made with. act drops the
+            # combinations the filter does not match, so the job of the other Pythons (3.12
+            # and 3.13 only) has none: act neither runs nor skips it, and logs nothing of it.
             *(["--matrix", "python:3.11"] if "matrix.python" in compatible.read_text() else []),
             *inputs,
             *(
@@ -342,7 +366,7 @@ class World:
                 for arg in (flag, f"{key}={value}")
             ),
         ]
-        env = {**host_env(), "PYTEST_ADDOPTS": "-k 'workflows or github_rules'"}
+        env = {**host_env(), "PYTEST_ADDOPTS": f"-k '{QUICK_TESTS}'"}
         done = subprocess.run(
             args, cwd=clone, env=env, capture_output=True, text=True, timeout=1200
         )
@@ -504,10 +528,25 @@ def test_the_comment_shows_the_heads_metrics_against_main(world, branch_chain):
     assert "has 1 new commit" not in body  # main has not moved
 
 
-def test_the_tests_workflow_lints_and_runs_on_the_merge_ref(branch_chain):
+def test_the_tests_workflow_lints_then_runs_both_tiers_on_the_merge_ref(branch_chain):
     tests = only(branch_chain["runs"], "tests.yml", "pull_request")
-    assert "All checks passed!" in tests.log  # ruff, in make lint
-    assert re.search(r"\b[1-9]\d* passed", tests.log), tests.log[-3000:]
+    first, second = TESTS_JOBS["lint-unit"], TESTS_JOBS["integration"]
+    unit = job_output(tests.log, first, "tests")
+    assert "All checks passed!" in unit  # ruff, in make lint
+    assert re.search(r"\b[1-9]\d* passed", unit), unit[-3000:]
+    integration = job_output(tests.log, second, "tests")
+    assert re.search(r"\b[1-9]\d* passed", integration), integration[-3000:]
+    assert "test_check_history.py" in integration  # the integration tier's quick tests
+    # The integration job started after the first one succeeded (needs: lint-unit).
+    lines = tests.log.splitlines()
+    succeeded = [i for i, line in enumerate(lines) if line.endswith(JOB_SUCCEEDED)]
+    assert len(succeeded) == 2
+    assert job_lines(tests.log, first)[-1].endswith(JOB_SUCCEEDED)
+    assert lines.index(job_lines(tests.log, second)[0]) > succeeded[0]
+    assert job_lines(tests.log, second)[-1].endswith(JOB_SUCCEEDED)
+    # The other Pythons' job: its `if:` holds (a pull request to main), but act's
+    # --matrix python:3.11 leaves it no combination, so it neither runs nor fails the run.
+    assert "Whole suite" not in tests.log
     assert tests.sha != branch_chain["head"]  # the merge commit GitHub would test
 
 
@@ -532,7 +571,7 @@ def scheduled(world, demo_months, branch_chain) -> list[Run]:
         Bucket=LANDING, Key="incoming/2013-07.csv", Body=batch_csv_bytes(demo_months["2013-07"])
     )
     world.git("checkout", "-q", "main")
-    return world.play([Event("schedule")])
+    return world.play([Event("schedule", cron=RETRAIN_CRON)])
 
 
 def test_the_scheduled_run_retrains_with_empty_inputs(scheduled):
@@ -571,7 +610,8 @@ def test_the_retraining_run_pushes_the_batch_to_s3_and_reads_it_from_a_custom_en
 def test_without_an_app_or_the_setting_the_retrain_run_fails_before_changing_anything(world):
     objects = world.bucket()
     branches = world.branches()
-    failed = world.act("retrain.yml", Event("schedule"), expect_ok=False, app=False)
+    schedule = Event("schedule", cron=RETRAIN_CRON)
+    failed = world.act("retrain.yml", schedule, expect_ok=False, app=False)
     assert not failed.ok
     assert "Cannot open the retraining pull request" in failed.log
     assert "Install a GitHub App" in failed.log
@@ -624,11 +664,17 @@ def test_the_report_on_the_merge_ref_compares_with_the_fork_point_and_says_main_
 # --- a backfill: the group stages fanned out over a matrix of k = 3 shards ----------------
 
 
-def job_output(log: str, job: str) -> str:
+def job_output(log: str, job: str, workflow: str = "backfill") -> str:
     """What one job's steps printed, without act's `[workflow/job]   | ` prefix."""
     # act pads a job's name to the longest one's: `[backfill/final    ]`.
-    prefix = re.compile(rf"^\[backfill/{re.escape(job)}\s*\]\s+\| ?(.*)$", re.MULTILINE)
+    prefix = re.compile(rf"^\[{workflow}/{re.escape(job)}\s*\]\s+\| ?(.*)$", re.MULTILINE)
     return "\n".join(prefix.findall(log))
+
+
+def job_lines(log: str, job: str, workflow: str = "tests") -> list[str]:
+    """Every line act logged for one job (by its name), its steps' output and act's own."""
+    prefix = re.compile(rf"^\[{workflow}/{re.escape(job)}\s*\].*$", re.MULTILINE)
+    return prefix.findall(log)
 
 
 @pytest.fixture(scope="module")
@@ -780,3 +826,40 @@ def test_a_new_model_on_main_gets_its_version_tag(world, released):
     assert world.origin_git("cat-file", "-t", "model@v1.0.0") == "tag"  # annotated
     # The tag push, made with GITHUB_TOKEN, started nothing: no run after version.yml's.
     assert [r.workflow for r in released].count("version.yml") == 1
+
+
+# --- failing fast: a broken unit test stops tests.yml before the integration tier -----------
+
+
+@pytest.fixture(scope="module")
+def unit_failure(world) -> list[Run]:
+    """A developer pushes a branch with a unit test that fails (named so that the quick tests'
+    -k filter selects it). Only tests.yml starts: no other workflow reads tests/. act runs it
+    with --verbose, whose debug log says why it skipped a job."""
+    world.git("fetch", "-q", "origin")
+    world.git("checkout", "-q", "-B", "broken", "origin/main")
+    test = world.work / "tests/unit/project/test_workflows_broken.py"
+    test.write_text("def test_a_broken_promise():\n    assert sum([1, 1]) == 3\n")
+    world.git("add", str(test))
+    world.git("commit", "-qm", "A unit test that fails")
+    before = world.branches()
+    world.git("push", "-q", "origin", "broken")
+    runs = world.play(world.pushed(before, USER), expect_ok=False, verbose=True)
+    world.git("checkout", "-q", "main")
+    return runs
+
+
+def test_a_failing_unit_tier_fails_the_first_job_and_skips_the_integration_tier(unit_failure):
+    (tests,) = unit_failure
+    assert (tests.event.name, tests.workflow) == ("push", "tests.yml")
+    assert not tests.ok
+    first, second = TESTS_JOBS["lint-unit"], TESTS_JOBS["integration"]
+    unit = job_output(tests.log, first, "tests")
+    assert "All checks passed!" in unit  # lint passed: the unit tier failed the job
+    assert re.search(r"\b1 failed\b", unit) and "test_a_broken_promise" in unit, unit[-3000:]
+    assert [line for line in job_lines(tests.log, first) if JOB_FAILED in line]
+    # github_rules, rule 7: GitHub skips the jobs that need the failed one; act does too.
+    assert skipped_after_failure(TESTS_YML, "lint-unit") == {"integration", "other-pythons"}
+    assert f"Skipping job '{second}' due to 'success()'" in tests.log
+    assert not [line for line in job_lines(tests.log, second) if "⭐ Run" in line]
+    assert JOB_SUCCEEDED not in tests.log

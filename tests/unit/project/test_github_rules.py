@@ -1,7 +1,6 @@
 """GitHub's event rules (tests/rehearsal/github_rules.py) applied to our workflows: which
 workflows each event starts. The rehearsal runs exactly these; here they are checked alone."""
 
-import pytest
 import yaml
 
 from rehearsal.github_rules import (
@@ -10,8 +9,10 @@ from rehearsal.github_rules import (
     PIPELINE_BOT,
     SKIP_MARKERS,
     Event,
+    crons,
     event_inputs,
     push_actor,
+    skipped_after_failure,
     workflows_for,
 )
 
@@ -67,19 +68,49 @@ def test_a_pull_request_runs_the_report_and_the_tests(repo_root):
     assert workflows_for(repo_root, opened_by_token) == []
 
 
-@pytest.mark.parametrize("name", ["schedule", "workflow_dispatch"])
-def test_only_the_retrain_workflow_is_scheduled_or_dispatched_with_its_inputs(repo_root, name):
+def load(repo_root, name: str) -> dict:
+    return yaml.safe_load((repo_root / ".github/workflows" / name).read_text())
+
+
+def test_a_schedule_starts_only_the_workflows_whose_cron_fired(repo_root):
+    (retrain_cron,) = crons(load(repo_root, "retrain.yml"))
+    (tests_cron,) = crons(load(repo_root, "tests.yml"))
+    assert retrain_cron == "17 6 * * 1" and tests_cron != retrain_cron
+    assert workflows_for(repo_root, Event("schedule", cron=retrain_cron)) == ["retrain.yml"]
+    assert workflows_for(repo_root, Event("schedule", cron=tests_cron)) == ["tests.yml"]
+    assert workflows_for(repo_root, Event("schedule", cron="0 0 * * *")) == []
+    assert workflows_for(repo_root, Event("schedule")) == []  # no cron fired
+    assert crons(load(repo_root, "pipeline.yml")) == []
+
+
+def test_a_schedule_has_no_inputs_and_a_manual_run_its_defaults(repo_root):
     dispatched = ["backfill.yml", "pipeline.yml", "retrain.yml"]
-    expected = ["retrain.yml"] if name == "schedule" else dispatched
-    assert workflows_for(repo_root, Event(name)) == expected
-    retrain = yaml.safe_load((repo_root / ".github/workflows/retrain.yml").read_text())
-    if name == "schedule":
-        assert event_inputs(retrain, Event(name)) == {}
-    else:
-        assert event_inputs(retrain, Event(name, inputs={"landing": "s3://x/"})) == {
-            "landing": "s3://x/",
-            "retrain": True,
+    assert workflows_for(repo_root, Event("workflow_dispatch")) == dispatched
+    retrain = load(repo_root, "retrain.yml")
+    assert event_inputs(retrain, Event("schedule", cron="17 6 * * 1")) == {}
+    assert event_inputs(retrain, Event("workflow_dispatch", inputs={"landing": "s3://x/"})) == {
+        "landing": "s3://x/",
+        "retrain": True,
+    }
+
+
+def test_the_jobs_that_need_a_failed_job_are_skipped(repo_root):
+    tests = load(repo_root, "tests.yml")
+    assert skipped_after_failure(tests, "lint-unit") == {"integration", "other-pythons"}
+    assert skipped_after_failure(tests, "integration") == set()
+    workflow = {
+        "jobs": {
+            "a": {},
+            "b": {"needs": "a"},
+            "c": {"needs": ["b"]},  # skipped through b
+            "d": {"needs": ["a"], "if": "${{ always() }}"},  # runs whatever a did
+            "e": {"needs": ["a"], "if": "failure()"},
+            "f": {"needs": ["a"], "if": "github.event_name == 'push'"},  # success() implied
+            "g": {},
         }
+    }
+    assert skipped_after_failure(workflow, "a") == {"b", "c", "f"}
+    assert skipped_after_failure(workflow, "g") == set()
 
 
 def test_no_workflow_relies_on_or_writes_a_skip_marker(repo_root):

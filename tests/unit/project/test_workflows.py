@@ -133,6 +133,64 @@ def test_the_pipeline_runs_on_branches_only_and_the_schedule_retrains(repo_root)
     assert retrain["steps"][1]["uses"] == "./.github/actions/bot-token"
 
 
+def runs(job: dict) -> list[str]:
+    return [step["run"] for step in job["steps"] if "run" in step]
+
+
+def setup_python(job: dict) -> str:
+    (setup,) = steps_using(job, "./.github/actions/setup")
+    return setup["with"]["python-version"]
+
+
+def test_the_tests_fail_fast_on_the_locks_python_first(repo_root):
+    found = workflows(repo_root)
+    tests = found["tests.yml"]
+    jobs = tests["jobs"]
+    assert list(jobs) == ["lint-unit", "integration", "other-pythons"]
+    # First, alone: lint and the unit tier on 3.11, the Python the locks are made with.
+    first = jobs["lint-unit"]
+    assert "needs" not in first and "if" not in first and "strategy" not in first
+    assert setup_python(first) == "3.11"
+    assert runs(first) == ["make lint", "make test-fast"]
+    # Then the integration tier on 3.11, only after the first job succeeded (no status
+    # function in an `if:` that would run it anyway).
+    second = jobs["integration"]
+    assert second["needs"] == "lint-unit" and "if" not in second
+    assert setup_python(second) == "3.11"
+    assert runs(second) == ["make test-integration"]
+    # The other Pythons: the whole suite, on pull requests to the default branch and on the
+    # schedule only, after the first job too.
+    other = jobs["other-pythons"]
+    assert other["needs"] == "lint-unit"
+    assert other["if"] == (
+        "github.event_name == 'schedule' || (github.event_name == 'pull_request'"
+        " && github.base_ref == github.event.repository.default_branch)"
+    )
+    assert other["strategy"]["matrix"] == {"python": ["3.12", "3.13"]}
+    assert other["strategy"]["fail-fast"] is False
+    assert setup_python(other) == "${{ matrix.python }}"
+    assert runs(other) == ["make test"]
+    # A weekly schedule of its own, at another time than the retraining's.
+    on = triggers(tests)
+    assert set(on) == {"push", "pull_request", "schedule"}
+    assert on["push"] == {"branches": ["**"]} and on["pull_request"] is None
+    (cron,) = [entry["cron"] for entry in on["schedule"]]
+    minute, hour, day, month, weekday = cron.split()
+    assert (day, month) == ("*", "*") and weekday.isdigit()  # once a week
+    retrain = [entry["cron"] for entry in triggers(found["retrain.yml"])["schedule"]]
+    assert cron not in retrain
+    for job_id, job in jobs.items():
+        assert job["name"] and job["timeout-minutes"] <= 40, job_id
+        assert job["permissions"] == {"contents": "read"}, job_id
+        assert steps_using(job, "actions/checkout@"), job_id
+
+
+def test_every_job_has_a_timeout(repo_root):
+    for name, workflow in workflows(repo_root).items():
+        for job_name, job in workflow["jobs"].items():
+            assert job.get("timeout-minutes"), f"{name}: {job_name}"
+
+
 def test_tests_on_the_default_branch_are_never_cancelled(repo_root):
     concurrency = workflows(repo_root)["tests.yml"]["concurrency"]
     assert concurrency["cancel-in-progress"] == (
