@@ -39,7 +39,9 @@ measures it). Layouts:
   and ``features.numeric`` params again (0.2.0 until it took them from models/meta.json);
 - ``root+monitoring-folder``: a what-if: the monitoring modules a stage runs as one folder dep
   (not a sound layout: the folder holds modules the stage does not run);
-- ``root+quarters``: groups of a quarter of days (``2013-Q1``), not a month.
+- ``root+months``: the root layout with groups of a month of days (``2013-01``), as 0.2.0
+  grouped days before they went by quarter (``root`` groups them as the package does,
+  ``driftline.core.batches.group_of``: a day's quarter, ``2013-Q1``).
 
 Per layout and size: no-op ``dvc status`` and ``dvc repro``; then one day is added (its raw
 file tracked, the registry and stage files updated, as ``driftline ingest`` would) and
@@ -70,6 +72,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_ingest import measured  # noqa: E402
 from common import ENV, ROOT  # noqa: E402
+from driftline.core.batches import group_of  # noqa: E402
 
 STUB = Path(__file__).with_name("layout_stub.py")
 LAYOUTS = (
@@ -82,7 +85,7 @@ LAYOUTS = (
     "root+params",
     "root+score-features",
     "root+monitoring-folder",
-    "root+quarters",
+    "root+months",
 )
 PREPARE_PARAMS = ["target", "features.derive", "features.exclude", "profile.bins"]
 SCORE_PARAMS = [
@@ -108,10 +111,6 @@ def month(day: str) -> str:
     return day[:7]
 
 
-def quarter(day: str) -> str:
-    return f"{day[:4]}-Q{(int(day[5:7]) - 1) // 3 + 1}"
-
-
 class Layout:
     """Where a layout keeps raw files, the registry and the per-batch stages."""
 
@@ -122,12 +121,12 @@ class Layout:
         self.registry_in_params = not self.grouped or ("+params" in name and not self.root)
         self.registry_as_param = self.root and "+params" in name
         self.raw_per_day = not self.grouped or "+raw-dvc" in name
-        self.quarters = "+quarters" in name
+        self.months = "+months" in name
         self.score_features = "+score-features" in name
         self.monitoring_folder = "+monitoring-folder" in name
 
     def group(self, day: str) -> str:
-        return quarter(day) if self.quarters else month(day)
+        return group_of(day) if self.root and not self.months else month(day)
 
     def params(self, stage: str, former: list[str]) -> list:
         """A group stage's params: as the repository's dvc.yaml lists them (root layouts),
