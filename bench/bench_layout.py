@@ -1,7 +1,14 @@
 """Benchmark: DVC's own bookkeeping for daily batches, per layout, at 10, 365 and 1,000
 batches. It measures before the layout is chosen (issue 12, part 3).
 
-    python bench/bench_layout.py [--sizes 10 365 1000] [--layouts LAYOUT ...]
+    python bench/bench_layout.py [--sizes 10 365 1000] [--layouts LAYOUT ...] [--repeat N]
+                                 [--keep DIR]
+
+With ``--repeat N`` each project is built once and measured N times, the layouts interleaved
+(their order alternating per round) so that they share the machine's load, and the table
+gives the medians and the median of the rounds' add-one-day ratios to the first layout: single
+runs vary by a quarter. Each round starts from the same state (the added day, its outputs and
+DVC's run-cache entries removed). ``--keep DIR`` keeps the projects, to profile DVC in them.
 
 Each repository is a real DVC project with the stage shapes of this one: the same deps,
 params and outputs per stage, the real params.yaml settings, contract.yaml and the package,
@@ -27,7 +34,14 @@ measures it). Layouts:
   month's raw folder one dep, the registry a file dep of the summary stages, and each
   stage's code deps its modules, as the repository's dvc.yaml lists them;
 - ``root+params``: the same, with the registry's batch list declared as a param of the
-  summary stages instead of a file dep.
+  summary stages instead of a file dep;
+- ``root+score-features``: the same, with ``score`` declaring the ``features.categorical``
+  and ``features.numeric`` params again (0.2.0 until it took them from models/meta.json);
+- ``root+monitoring-folder``: a what-if: the monitoring modules a stage runs as one folder dep
+  (not a sound layout: the folder holds modules the stage does not run);
+- ``root+months``: the root layout with groups of a month of days (``2013-01``), as 0.2.0
+  grouped days before they went by quarter (``root`` groups them as the package does,
+  ``driftline.core.batches.group_of``: a day's quarter, ``2013-Q1``).
 
 Per layout and size: no-op ``dvc status`` and ``dvc repro``; then one day is added (its raw
 file tracked, the registry and stage files updated, as ``driftline ingest`` would) and
@@ -44,7 +58,9 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -56,6 +72,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_ingest import measured  # noqa: E402
 from common import ENV, ROOT  # noqa: E402
+from driftline.core.batches import group_of  # noqa: E402
 
 STUB = Path(__file__).with_name("layout_stub.py")
 LAYOUTS = (
@@ -66,6 +83,9 @@ LAYOUTS = (
     "month-groups+params+raw-dvc",
     "root",
     "root+params",
+    "root+score-features",
+    "root+monitoring-folder",
+    "root+months",
 )
 PREPARE_PARAMS = ["target", "features.derive", "features.exclude", "profile.bins"]
 SCORE_PARAMS = [
@@ -101,6 +121,23 @@ class Layout:
         self.registry_in_params = not self.grouped or ("+params" in name and not self.root)
         self.registry_as_param = self.root and "+params" in name
         self.raw_per_day = not self.grouped or "+raw-dvc" in name
+        self.months = "+months" in name
+        self.score_features = "+score-features" in name
+        self.monitoring_folder = "+monitoring-folder" in name
+
+    def group(self, day: str) -> str:
+        return group_of(day) if self.root and not self.months else month(day)
+
+    def params(self, stage: str, former: list[str]) -> list:
+        """A group stage's params: as the repository's dvc.yaml lists them (root layouts),
+        else ``former``, 0.1.0's."""
+        if not self.root:
+            return former
+        body = REAL_STAGES[stage].get("do", REAL_STAGES[stage])
+        params = list(body.get("params", []))
+        if stage == "score" and self.score_features:  # 0.2.0's: the model's features again
+            params[1:1] = ["features.categorical", "features.numeric"]
+        return params
 
     def code(self, stage: str) -> list[str]:
         """A stage's code deps: its modules as the repository's dvc.yaml lists them (root
@@ -108,10 +145,15 @@ class Layout:
         if not self.root:
             return [CODE]
         body = REAL_STAGES[stage].get("do", REAL_STAGES[stage])
-        return [dep for dep in body["deps"] if dep.startswith("src/")]
+        code = [dep for dep in body["deps"] if dep.startswith("src/")]
+        if self.monitoring_folder:
+            folder = "src/driftline/monitoring"
+            kept = [dep for dep in code if not dep.startswith(folder + "/")]
+            code = kept + [folder] if len(kept) < len(code) - 1 else code
+        return code
 
     def raw(self, day: str) -> str:
-        return f"data/raw/{month(day)}/{day}.csv" if self.grouped else f"data/raw/{day}.csv"
+        return f"data/raw/{self.group(day)}/{day}.csv" if self.grouped else f"data/raw/{day}.csv"
 
     def registry(self) -> tuple[str, list]:
         """The params entry the summary stages declare for the batch list."""
@@ -125,7 +167,7 @@ class Layout:
         """What ``dvc add`` tracks for these days."""
         if self.raw_per_day:
             return [self.raw(d) for d in days]
-        return sorted({f"data/raw/{month(d)}" for d in days})
+        return sorted({f"data/raw/{self.group(d)}" for d in days})
 
 
 def write(path: Path, text: str) -> None:
@@ -259,7 +301,7 @@ def root_stages(layout: Layout) -> dict:
             "do": {
                 "cmd": stub("prepare-group", "${item}"),
                 "deps": ["data/raw/${item}", "contract.yaml", *layout.code("prepare")],
-                "params": PREPARE_PARAMS,
+                "params": layout.params("prepare", PREPARE_PARAMS),
                 "outs": ["data/prepared/${item}", "data/profiles/${item}"],
             },
         },
@@ -274,7 +316,7 @@ def root_stages(layout: Layout) -> dict:
                     *MODEL_FILES,
                     *layout.code("score"),
                 ],
-                "params": SCORE_PARAMS,
+                "params": layout.params("score", SCORE_PARAMS),
                 "outs": ["data/scores/${item}", "metrics/batches/${item}"],
             },
         },
@@ -297,7 +339,7 @@ def register(repo: Path, layout: Layout, days: list[str]) -> None:
     params["train"]["window"] = {"start": days[0], "end": days[6]}
     write(repo / "params.yaml", yaml.safe_dump(params, sort_keys=False))
     if layout.root:
-        groups = sorted({month(day) for day in days})
+        groups = sorted({layout.group(day) for day in days})
         write(repo / REGISTRY, yaml.safe_dump({"groups": groups, "batches": days}))
         return
     if not layout.registry_in_params:
@@ -338,7 +380,7 @@ def build(repo: Path, layout: Layout, days: list[str]) -> float:
         write(repo / layout.raw(day), f"{day},raw\n" * 50)
     dvc(repo, "add", "--quiet", *layout.raw_targets(days))
     per_batch = ["pipeline/prepare/dvc.yaml", "pipeline/score/dvc.yaml"]
-    groups = sorted({month(d) for d in days})
+    groups = sorted({layout.group(d) for d in days})
     files = per_batch if not layout.grouped else [f"pipeline/{g}/dvc.yaml" for g in groups]
     if layout.root:
         files = [f"dvc.yaml:{kind}@{g}" for kind in ("prepare", "score") for g in groups]
@@ -369,50 +411,78 @@ def build(repo: Path, layout: Layout, days: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def stub_seconds(repo: Path) -> float:
+def stub_seconds(repo: Path) -> tuple[float, float]:
+    """The stand-in commands' own wall and CPU seconds since the last call."""
     log = repo / "stub-times.log"
-    total = sum(float(line) for line in log.read_text().split()) if log.exists() else 0.0
+    lines = log.read_text().splitlines() if log.exists() else []
     log.unlink(missing_ok=True)
-    return total
+    return sum(float(line.split()[0]) for line in lines), sum(
+        float(line.split()[1]) for line in lines
+    )
+
+
+def children_cpu() -> float:
+    """CPU seconds of this process's finished children and theirs: unlike wall time, it
+    barely moves with the load of other work on the machine."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def locks(repo: Path) -> list[Path]:
     return [p for p in repo.rglob("dvc.lock") if ".dvc" not in p.parts]
 
 
-def one(layout_name: str, size: int, workdir: Path) -> dict:
+def prepared(layout_name: str, size: int, workdir: Path) -> dict:
+    """A built project of ``size`` days in ``layout_name``, committed, and the day to add."""
     layout = Layout(layout_name)
     every = day_names(size + 1)
-    days, new = every[:size], every[size]
     repo = workdir / f"{layout_name}-{size}"
     print(f"{layout_name}, {size} daily batches: set-up", flush=True)
-    setup = build(repo, layout, days)
+    setup = build(repo, layout, every[:size])
+    return {
+        "layout": layout,
+        "size": size,
+        "repo": repo,
+        "days": every[:size],
+        "new": every[size],
+        "setup_s": round(setup, 1),
+    }
+
+
+def measure(project: dict) -> dict:
+    """No-op status and repro, then one day added and repro'd, on a built project."""
+    layout, size, repo = project["layout"], project["size"], project["repo"]
+    days, new = project["days"], project["new"]
     status_s, status_peak, said = measured(repo, "dvc", "status")
     if "up to date" not in said:
-        raise SystemExit(f"{layout_name} {size}: the set-up left stages to run:\n{said[:3000]}")
+        raise SystemExit(f"{layout.name} {size}: the set-up left stages to run:\n{said[:3000]}")
+    cpu = children_cpu()
     noop_s, _, said = measured(repo, "dvc", "repro")
+    noop_cpu = children_cpu() - cpu
     if "Running stage" in said:
-        raise SystemExit(f"{layout_name} {size}: the no-op repro ran stages:\n{said[:3000]}")
+        raise SystemExit(f"{layout.name} {size}: the no-op repro ran stages:\n{said[:3000]}")
     stub_seconds(repo)
     # Add one day, as `driftline ingest` would: the raw file, its tracking, the registry.
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), children_cpu()
     write(repo / layout.raw(new), f"{new},raw\n" * 50)
     dvc(repo, "add", "--quiet", *layout.raw_targets([new]))
     register(repo, layout, [*days, new])
-    register_s = time.perf_counter() - start
+    register_s, register_cpu = time.perf_counter() - start, children_cpu() - cpu
     changed_s, _, said = measured(repo, "dvc", "status")
     # A root layout's group stage depends on the month's raw folder: status names that.
-    named = f"data/raw/{month(new)}" if layout.root else layout.raw(new)
+    named = f"data/raw/{layout.group(new)}" if layout.root else layout.raw(new)
     if named not in said:
-        raise SystemExit(f"{layout_name} {size}: dvc status does not name {named}")
+        raise SystemExit(f"{layout.name} {size}: dvc status does not name {named}")
+    cpu = children_cpu()
     repro_s, repro_peak, said = measured(repo, "dvc", "repro")
+    repro_cpu = children_cpu() - cpu
     ran = said.count("Running stage")
-    own = stub_seconds(repo)
+    own, own_cpu = stub_seconds(repo)
     sizes = [p.stat().st_size for p in locks(repo)]
     result = {
-        "layout": layout_name,
+        "layout": layout.name,
         "batches": size,
-        "setup_s": round(setup, 1),
+        "setup_s": project["setup_s"],
         "stages": int(dvc(repo, "stage", "list", "--all", "--name-only").count("\n")),
         "noop_status_s": round(status_s, 2),
         "noop_repro_s": round(noop_s, 2),
@@ -420,14 +490,75 @@ def one(layout_name: str, size: int, workdir: Path) -> dict:
         "status_after_add_s": round(changed_s, 2),
         "add_repro_s": round(repro_s, 2),
         "add_repro_dvc_s": round(repro_s - own, 2),
+        "add_s": round(register_s + repro_s - own, 2),
+        "noop_repro_cpu_s": round(noop_cpu, 2),
+        "add_cpu_s": round(register_cpu + repro_cpu - own_cpu, 2),
         "stages_run": ran,
         "locks_kib": round(sum(sizes) / 1024, 1),
         "largest_lock_kib": round(max(sizes) / 1024, 1),
         "peak_mib": max(status_peak, repro_peak),
     }
     print(f"  {json.dumps(result)}", flush=True)
-    shutil.rmtree(repo)
     return result
+
+
+def reset(project: dict) -> None:
+    """Back to the built project: the added day, its outputs and DVC's run-cache entries gone
+    (a first add finds none), so that every repetition adds the same day to the same state."""
+    repo, layout = project["repo"], project["layout"]
+    (repo / layout.raw(project["new"])).unlink()
+    subprocess.run(["git", "reset", "-q", "--hard"], cwd=repo, check=True)
+    subprocess.run(["git", "clean", "-q", "-fd"], cwd=repo, check=True)
+    shutil.rmtree(repo / ".dvc" / "cache" / "runs", ignore_errors=True)
+    dvc(repo, "checkout", "--force", "--quiet")
+
+
+def one(layout_name: str, size: int, workdir: Path, keep: bool = False) -> dict:
+    project = prepared(layout_name, size, workdir)
+    result = measure(project)
+    if keep:
+        reset(project)
+    else:
+        shutil.rmtree(project["repo"])
+    return result
+
+
+def repeated(names: list[str], size: int, repeat: int, workdir: Path) -> list[dict]:
+    """Each layout built once, then measured ``repeat`` times, the layouts interleaved (the
+    order alternates per round), so that they share the machine's load; the medians, with
+    the per-round ratio of each layout's add-one-day time to the first layout's."""
+    projects = [prepared(name, size, workdir) for name in names]
+    runs: dict[str, list[dict]] = {name: [] for name in names}
+    for round_ in range(repeat):
+        order = projects if round_ % 2 == 0 else projects[::-1]
+        for project in order:
+            print(f"round {round_ + 1}/{repeat}: {project['layout'].name}", flush=True)
+            runs[project["layout"].name].append(measure(project))
+            reset(project)
+    base = runs[names[0]]
+    results = []
+    for name in names:
+        rows = runs[name]
+        median = {
+            key: statistics.median(row[key] for row in rows)
+            for key in rows[0]
+            if isinstance(rows[0][key], (int, float)) and not isinstance(rows[0][key], bool)
+        }
+        ratios = [row["add_s"] / ref["add_s"] for row, ref in zip(rows, base, strict=True)]
+        cpu_ratios = [
+            row["add_cpu_s"] / ref["add_cpu_s"] for row, ref in zip(rows, base, strict=True)
+        ]
+        results.append(
+            {
+                **rows[0],
+                **median,
+                "repetitions": repeat,
+                "add_ratio": round(statistics.median(ratios), 2),
+                "add_ratios": [round(r, 2) for r in ratios],
+                "add_cpu_ratio": round(statistics.median(cpu_ratios), 2),
+            }
+        )
+    return results
 
 
 def main() -> None:
@@ -440,14 +571,35 @@ def main() -> None:
         help="layouts to run at every size (default: month-groups and root at every size, "
         "and root+params at the largest)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="measure each layout this many times, interleaved, and report the medians "
+        "(the projects are built once per size; single runs vary by a quarter)",
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="build the projects in DIR and keep them (to profile DVC in them)",
+    )
     args = parser.parse_args()
-    if args.layouts:
-        runs = [(name, n) for name in args.layouts for n in args.sizes]
-    else:  # the layout built now against 0.1.0's at every size, the registry-as-param variant
-        runs = [(name, n) for name in ("month-groups", "root") for n in args.sizes]
-        runs += [("root+params", max(args.sizes))]
+    # By default the layout built now against 0.1.0's (and, in a single run, root+params).
+    names = list(args.layouts) if args.layouts else ["month-groups", "root"]
     with tempfile.TemporaryDirectory(prefix="driftline-layout-") as tmp:
-        results = [one(name, n, Path(tmp)) for name, n in runs]
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            tmp = args.keep
+        if args.repeat > 1:
+            results = [
+                row for n in args.sizes for row in repeated(names, n, args.repeat, Path(tmp))
+            ]
+        else:
+            runs = [(name, n) for name in names for n in args.sizes]
+            if not args.layouts:
+                runs += [("root+params", max(args.sizes))]
+            results = [one(name, n, Path(tmp), bool(args.keep)) for name, n in runs]
     out = ROOT / "bench" / "results" / "layout.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"cores": os.cpu_count(), "results": results}, indent=2) + "\n")
@@ -462,11 +614,18 @@ def markdown(results: list[dict]) -> str:
         ("add one day: track it, register it (s)", "add_register_s"),
         ("then `dvc status` (s)", "status_after_add_s"),
         ("then `dvc repro`, DVC's part (s)", "add_repro_dvc_s"),
+        ("add one day, register + `dvc repro` (s)", "add_s"),
+        ("the same, CPU (s)", "add_cpu_s"),
+        ("no-op `dvc repro`, CPU (s)", "noop_repro_cpu_s"),
         ("stages it ran", "stages_run"),
         ("lock files, all (KiB)", "locks_kib"),
         ("largest lock file (KiB)", "largest_lock_kib"),
         ("peak memory (MiB)", "peak_mib"),
     ]
+    if "add_ratio" in results[0]:
+        rows.append(("add one day, median of the rounds' ratios to the first", "add_ratio"))
+        rows.append(("the same in CPU seconds", "add_cpu_ratio"))
+        rows.insert(0, ("repetitions (medians)", "repetitions"))
     head = " | ".join(f"{r['layout']}, {r['batches']}" for r in results)
     lines = [f"| DVC's bookkeeping | {head} |", "|---|" + "---|" * len(results)]
     lines += [f"| {label} | " + " | ".join(str(r[k]) for r in results) + " |" for label, k in rows]

@@ -1,9 +1,9 @@
 """The stand-in stage commands of bench_layout.py: the same files as the real stages, a few
 bytes each, so that a run costs DVC's bookkeeping and almost nothing else. Each run adds its
-own wall time to stub-times.log, which the benchmark takes out of `dvc repro`'s.
+own wall and CPU time to stub-times.log, which the benchmark takes out of `dvc repro`'s.
 
-    python layout_stub.py prepare DAY | prepare-group MONTH | prepare-all | prepare-groups
-    python layout_stub.py score DAY | score-group MONTH | score-all | score-groups
+    python layout_stub.py prepare DAY | prepare-group GROUP | prepare-all | prepare-groups
+    python layout_stub.py score DAY | score-group GROUP | score-all | score-groups
     python layout_stub.py window | train | evaluate | drift
 """
 
@@ -44,8 +44,8 @@ def score(day: str, folder: str = "") -> None:
     put(Path("metrics/batches", folder, f"{day}.json"), json.dumps({"batch": day, "rows": rows}))
 
 
-def group_days(month: str) -> list[str]:
-    return sorted(p.stem for p in Path("data/raw", month).glob("*.csv"))
+def group_days(group: str) -> list[str]:
+    return sorted(p.stem for p in Path("data/raw", group).glob("*.csv"))
 
 
 def main(command: str, *args: str) -> None:
@@ -60,9 +60,9 @@ def main(command: str, *args: str) -> None:
         for day in registry():
             step[name](day)
     elif command.endswith("-groups"):
-        for month in sorted({d[:7] for d in registry()}):
-            for day in group_days(month):
-                step[name](day, month)
+        for group in sorted(p.name for p in Path("data/raw").iterdir() if p.is_dir()):
+            for day in group_days(group):
+                step[name](day, group)
     elif command == "window":
         put("data/window/train.parquet", "window\n")
         put("data/window/reference.json", "{}")
@@ -89,4 +89,4 @@ def main(command: str, *args: str) -> None:
 if __name__ == "__main__":
     main(*sys.argv[1:])
     with open("stub-times.log", "a") as log:
-        log.write(f"{time.perf_counter() - START:.4f}\n")
+        log.write(f"{time.perf_counter() - START:.4f} {time.process_time():.4f}\n")

@@ -1,9 +1,12 @@
 """Batches in groups: the per-batch stages run once per group, one ``prepare@<group>`` and one
 ``score@<group>`` (a ``foreach`` over the registry's groups in ``dvc.yaml``), so DVC's
-bookkeeping grows with the months, not with the batches.
+bookkeeping grows with the groups, not with the batches.
 
-A batch's group is the month of its name (``2013-01-05`` and ``2013-01`` are in ``2013-01``);
-a batch whose name starts with no ``YYYY-MM`` is a group of its own."""
+A monthly batch is a group of its own (``2013-01``, and ``2013-01-bis``'s group is ``2013-01``
+too); a daily batch's group is its quarter (``2013-01-05`` is in ``2013-Q1``): with a year of
+days, four groups, so the one ``dvc.lock`` that DVC reads and rewrites after each stage stays
+small (docs/architecture.md, "Groups"). A batch whose name starts with no ``YYYY-MM`` is a
+group of its own."""
 
 from __future__ import annotations
 
@@ -12,10 +15,15 @@ import re
 from driftline.core.errors import DriftlineError
 
 MONTH = re.compile(r"\d{4}-\d{2}")
+DAY = re.compile(r"(\d{4})-(\d{2})-\d{2}(?!\d)")
 
 
 def group_of(batch: str) -> str:
-    """The group of a batch: its month, ``name[:7]``, when the name starts with one."""
+    """The group of a batch: a day's quarter (``2013-Q1``), else the month its name starts
+    with (``name[:7]``), else the name itself."""
+    day = DAY.match(batch)
+    if day:
+        return f"{day[1]}-Q{(int(day[2]) - 1) // 3 + 1}"
     return batch[:7] if MONTH.match(batch) else batch
 
 

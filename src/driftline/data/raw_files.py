@@ -1,9 +1,9 @@
 """A raw batch's DVC record and the check that its bytes are the ones DVC tracks.
 
-The raw batches of a group (a month, ``driftline.core.batches``) lie in one folder,
-``data/raw/<group>/<batch>.csv``, tracked as one by ``data/raw/<group>.dvc``: its ``outs``
-hold the folder's hash, whose ``.dir`` listing in DVC's cache holds each file's md5, and its
-``meta.batches`` what ``driftline ingest`` recorded of each batch. ``prepare@`` reads them;
+The raw batches of a group (a month, or a quarter of days: ``driftline.core.batches``) lie
+in one folder, ``data/raw/<group>/<batch>.csv``, tracked as one by ``data/raw/<group>.dvc``:
+its ``outs`` hold the folder's hash, whose ``.dir`` listing in DVC's cache holds each file's
+md5, and its ``meta.batches`` what ``driftline ingest`` recorded of each batch. ``prepare@`` reads them;
 ``driftline ingest`` writes them."""
 
 from __future__ import annotations

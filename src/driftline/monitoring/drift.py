@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from driftline.core.config import TARGET, feature_lists
+from driftline.core.config import TARGET
 from driftline.core.errors import DriftlineError
 from driftline.monitoring.profile import hist_array, mean_std, nonempty_bins, score_profile
 
@@ -285,18 +285,16 @@ def _missing_rate(column: dict[str, Any]) -> float:
 
 def monitor_batch(
     params: dict[str, Any],
+    features: list[str],
     reference: dict[str, Any],
     current: dict[str, Any],
     scores: np.ndarray,
     window_scores: dict[str, Any],
 ) -> dict[str, Any]:
     """:func:`monitor` of a batch's profile ``current`` against the ``reference`` profile, as
-    the pipeline runs it: the model's features and the target, with the ``drift`` params;
+    the pipeline runs it: the model's ``features`` and the target, with the ``drift`` params;
     prediction drift compares ``scores`` with ``window_scores``, the profile of the model's
     scores on its window. ``score@`` keeps four of its numbers for the quality history;
     ``drift`` reports all of it for the newest batch."""
-    categorical, numeric = feature_lists(params, reference)
     score_profiles = (window_scores, score_profile(scores, params["profile"]["bins"]))
-    return monitor(
-        reference, current, categorical + numeric, TARGET, params["drift"], score_profiles
-    )
+    return monitor(reference, current, features, TARGET, params["drift"], score_profiles)

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from driftline.core import paths
-from driftline.core.config import batch_list, load_params, window_batches
+from driftline.core.config import batch_list, feature_lists, load_params, window_batches
 from driftline.core.io import read_json, write_json, write_text
 from driftline.core.log import get_logger
 from driftline.core.runner import run
@@ -45,7 +45,11 @@ def drift(argv: list[str]) -> None:
     newest = batch_list(params)[-1]
     reference, current = read_json(paths.REFERENCE), read_json(paths.profile(newest))
     scores = pd.read_parquet(paths.scores(newest), columns=["score"])["score"].to_numpy()
-    result = monitor_batch(params, reference, current, scores, read_json(paths.SCORE_PROFILE))
+    categorical, numeric = feature_lists(params, reference)
+    features = categorical + numeric
+    result = monitor_batch(
+        params, features, reference, current, scores, read_json(paths.SCORE_PROFILE)
+    )
     history = pd.read_csv(paths.HISTORY)
     rules = history_rules(history, settings)
     in_window = newest in window_batches(params)

@@ -89,17 +89,19 @@ def score_batch(
     scores = model.predict_proba(frame[features])[:, 1]
     row = quality(frame[TARGET].to_numpy(), scores, params["evaluate"]["threshold"])
     row.update(batch=batch, position=position(batch, registry, meta["window"]))
-    row.update(drift_summary(params, batch, scores))
+    row.update(drift_summary(params, features, batch, scores))
     write_parquet(paths.scores(batch), pd.DataFrame({TARGET: frame[TARGET], "score": scores}))
     write_json(paths.batch_metrics(batch), row)
 
 
-def drift_summary(params: dict, batch: str, scores) -> dict:
-    """The batch's drift in four numbers, for the history: the share of drifted features,
-    the dataset verdict, and the label and prediction drift scores (higher is more drift,
-    1 is the threshold, whatever the test: :func:`driftline.monitoring.drift.drift_score`)."""
+def drift_summary(params: dict, features: list[str], batch: str, scores) -> dict:
+    """The batch's drift in four numbers, for the history: the share of drifted features
+    (the model's, as models/meta.json records them), the dataset verdict, and the label and
+    prediction drift scores (higher is more drift, 1 is the threshold, whatever the test:
+    :func:`driftline.monitoring.drift.drift_score`)."""
     reference, current = read_json(paths.REFERENCE), read_json(paths.profile(batch))
-    result = monitor_batch(params, reference, current, scores, read_json(paths.SCORE_PROFILE))
+    profile = read_json(paths.SCORE_PROFILE)
+    result = monitor_batch(params, features, reference, current, scores, profile)
     return {
         "share_drifted": result["share_drifted"],
         "dataset_drift": result["dataset_drift"],

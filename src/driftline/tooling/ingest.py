@@ -3,9 +3,9 @@
 Every file is checked against the data contract in one streamed pass, which also writes its
 canonical CSV to a temp file beside its destination and hashes it. Only when every file is
 accepted does anything change: the files are renamed into their group's folder,
-``data/raw/<group>/`` (a month), the folders tracked with one ``dvc add``, the batches
-registered in ``data/batches.yaml`` (a new month's group with them, so ``dvc.yaml`` runs its
-stages). If any of that fails, it is undone. A lock file
+``data/raw/<group>/`` (a month, or a quarter of days), the folders tracked with one
+``dvc add``, the batches registered in ``data/batches.yaml`` (a new group with them, so
+``dvc.yaml`` runs its stages). If any of that fails, it is undone. A lock file
 keeps two ingests from interleaving, and a journal written before the first change lets the
 next ingest undo one that was killed half-way (SIGKILL, power loss), so a batch is always
 either wholly added or not at all.

@@ -103,14 +103,14 @@ def test_a_batch_list_in_params_yaml_is_refused_naming_where_it_lives(tmp_path, 
 def test_a_registry_whose_groups_are_not_those_of_its_batches_is_refused(tmp_path, params):
     path = write(tmp_path, params)
     registry = tmp_path / "data/batches.yaml"
-    write_registry(["2013-01-30", "2013-01-31", "2013-02-01", "week-7"], registry)
-    assert yaml.safe_load(registry.read_text())["groups"] == ["2013-01", "2013-02", "week-7"]
+    write_registry(["2013-03-30", "2013-03-31", "2013-04-01", "week-7"], registry)
+    assert yaml.safe_load(registry.read_text())["groups"] == ["2013-Q1", "2013-Q2", "week-7"]
     text = registry.read_text()
     registry.write_text(text.replace('  - "week-7"\n', "", 1))  # the group line, by hand
     with pytest.raises(DriftlineError) as info:
         load_params(path, check_window=False)
-    assert "data/batches.yaml: 'groups' lists ['2013-01', '2013-02']" in str(info.value)
-    assert "in ['2013-01', '2013-02', 'week-7']" in str(info.value)
+    assert "data/batches.yaml: 'groups' lists ['2013-Q1', '2013-Q2']" in str(info.value)
+    assert "in ['2013-Q1', '2013-Q2', 'week-7']" in str(info.value)
 
 
 def test_repository_contract_loads(contract):

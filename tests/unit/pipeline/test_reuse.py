@@ -30,16 +30,18 @@ from driftline.pipeline.stage_inputs import declared_inputs
 # --- groups ----------------------------------------------------------------------------------
 
 
-def test_a_batch_is_in_the_group_of_its_month_or_its_own():
-    assert group_of("2013-01-05") == group_of("2013-01") == "2013-01"
-    assert group_of("2013-01-05-night") == "2013-01"
+def test_a_day_is_in_its_quarter_a_month_is_its_own_group_and_any_other_name_too():
+    assert group_of("2013-01-05") == group_of("2013-03-31") == "2013-Q1"
+    assert group_of("2013-02-05-night") == "2013-Q1"
+    assert group_of("2013-04-01") == "2013-Q2" and group_of("2013-12-31") == "2013-Q4"
+    assert group_of("2013-01") == group_of("2013-01-bis") == "2013-01"
     assert group_of("week-07") == "week-07" and group_of("201301") == "201301"
 
 
 def test_groups_keep_the_registry_order():
-    assert grouped(["2013-01-30", "2013-01-31", "2013-02-01", "x"]) == {
-        "2013-01": ["2013-01-30", "2013-01-31"],
-        "2013-02": ["2013-02-01"],
+    assert grouped(["2013-03-30", "2013-03-31", "2013-04-01", "x"]) == {
+        "2013-Q1": ["2013-03-30", "2013-03-31"],
+        "2013-Q2": ["2013-04-01"],
         "x": ["x"],
     }
 

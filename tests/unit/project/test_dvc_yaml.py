@@ -19,7 +19,7 @@ def test_the_group_stages_run_over_the_registry_groups(repo_root):
     lists (read through vars), each group's paths those of paths.py."""
     pipeline = yaml.safe_load((repo_root / "dvc.yaml").read_text())
     assert pipeline["vars"] == [REGISTRY_FILE]
-    group = "2013-01"
+    group = "2013-Q1"
     for kind in ("prepare", "score"):
         assert pipeline["stages"][kind]["foreach"] == "${groups}"
     body = {kind: stages(repo_root)[kind]["do"] for kind in ("prepare", "score")}

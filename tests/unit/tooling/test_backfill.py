@@ -35,17 +35,17 @@ def test_a_stage_address_names_its_kind_and_group():
     assert per_group("train") is None
 
 
-def test_daily_batches_are_planned_a_month_stage_at_a_time():
-    days = [f"2013-0{m}-{d:02d}" for m in (1, 2, 3) for d in (1, 2, 3)]
-    stale = {address("prepare", "2013-03"), address("score", "2013-02")}
-    plan = make_plan(stale, days, days[:3], shards=4, first="2013-02-02")
+def test_daily_batches_are_planned_a_quarter_stage_at_a_time():
+    days = [f"2013-{m:02d}-{d:02d}" for m in (1, 4, 7) for d in (1, 2, 3)]
+    stale = {address("prepare", "2013-Q3"), address("score", "2013-Q2")}
+    plan = make_plan(stale, days, days[:3], shards=4, first="2013-04-02")
     assert plan.model == []
     assert plan.shards == [
-        [address("score", "2013-02")],
-        [address("prepare", "2013-03"), address("score", "2013-03")],
+        [address("score", "2013-Q2")],
+        [address("prepare", "2013-Q3"), address("score", "2013-Q3")],
     ]
-    retrain = make_plan({address("prepare", "2013-01")}, days, days[:3], shards=1)
-    assert retrain.model == [address("prepare", "2013-01"), "window", "train"]
+    retrain = make_plan({address("prepare", "2013-Q1")}, days, days[:3], shards=1)
+    assert retrain.model == [address("prepare", "2013-Q1"), "window", "train"]
 
 
 def test_new_batches_need_no_model_chain_and_keep_prepare_with_score():
