@@ -3,8 +3,8 @@
 The raw batches of a group (a month, or a quarter of days: ``driftline.core.batches``) lie
 in one folder, ``data/raw/<group>/<batch>.csv``, tracked as one by ``data/raw/<group>.dvc``:
 its ``outs`` hold the folder's hash, whose ``.dir`` listing in DVC's cache holds each file's
-md5, and its ``meta.batches`` what ``driftline ingest`` recorded of each batch. ``prepare@`` reads them;
-``driftline ingest`` writes them."""
+md5, and its ``meta.batches`` what ``driftline ingest`` recorded of each batch. ``prepare@``
+reads them; ``driftline ingest`` writes them."""
 
 from __future__ import annotations
 
