@@ -128,3 +128,39 @@ def unregister_all(repo: Path) -> None:
     for record in (repo / "data/raw").glob("*.dvc"):
         shutil.rmtree(record.with_suffix(""), ignore_errors=True)
         record.unlink()
+
+
+def stage_code(root: Path = ROOT) -> dict[str, tuple[str, list[Path]]]:
+    """Each stage's module (its command is ``python -m MODULE ...``) and its deps under src/."""
+    found = {}
+    for name, stage in pipeline_stages(root).items():
+        body = stage.get("do", stage)
+        words = body["cmd"].split()
+        assert words[:2] == ["python", "-m"], f"{name}: its command does not run a module"
+        found[name] = (words[2], [root / dep for dep in body["deps"] if dep.startswith("src/")])
+    return found
+
+
+def group_stages(groups: list[str], kinds=("prepare", "score")) -> set[str]:
+    """The names of the group stages of ``groups``: ``prepare@2013-01``, ..."""
+    from driftline.tooling.backfill import address
+
+    return {address(k, g) for g in groups for k in kinds}
+
+
+def compare_frame(rows: int, seed: int, shift: float = 0.0, weights=(0.5, 0.3, 0.2)):
+    """A small frame for `driftline compare`: ``load`` drifts with ``shift``, ``steady`` never,
+    ``carrier`` with ``weights``; a numeric flag and a label beside them."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "load": rng.normal(10 + shift, 2, rows),
+            "steady": rng.normal(0, 1, rows),
+            "carrier": rng.choice(["AA", "B6", "UA"], rows, p=weights),
+            "flag": rng.integers(0, 2, rows),
+            "label": rng.random(rows) < 0.2 + shift / 5,
+        }
+    )

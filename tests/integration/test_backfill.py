@@ -15,18 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from driftline.tooling.backfill import address, read_final_log
-from helpers import copy_of, run
+from driftline.tooling.backfill import read_final_log
+from helpers import copy_of, group_stages, run
 
 BATCHES = [f"2013-{m:02d}" for m in range(1, 7)]
 LOCKS = ("dvc.lock",)
-
-
-def stages_of(batches: list[str], kinds=("prepare", "score")) -> set[str]:
-    return {address(k, b) for b in batches for k in kinds}
-
-
-# --- the plan (unit) ----------------------------------------------------------------------
 
 
 # --- the fan-out, with DVC (integration) --------------------------------------------------
@@ -93,7 +86,7 @@ def test_the_plan_from_a_fresh_checkout_holds_every_group_stage(backfill):
     plan = backfill["plan"]
     assert plan["shards"] == 3
     planned = {s for shard in plan["matrix"]["include"] for s in shard["stages"].split()}
-    assert planned == stages_of(BATCHES)
+    assert planned == group_stages(BATCHES)
     ran_serially = set(read_final_log(backfill["serial_log"]).ran)
     assert planned == ran_serially  # what one machine's dvc repro ran
 
@@ -109,7 +102,7 @@ def test_the_planning_job_trains_once_and_each_shard_restores_the_model(backfill
 def test_the_final_job_restores_every_group_stage_and_runs_none(backfill):
     final = read_final_log(backfill["final_log"])
     assert final.ran == []
-    assert set(final.restored) == stages_of(BATCHES)
+    assert set(final.restored) == group_stages(BATCHES)
     assert "train" not in final.others  # restored too: the planning job pushed it
     assert {"window", "evaluate", "drift"} <= set(final.others)
     assert backfill["check"].returncode == 0, backfill["check"].stderr

@@ -2,8 +2,6 @@
 
 import json
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from driftline.core.config import TARGET
@@ -11,25 +9,12 @@ from driftline.data.contract import read_batch
 from driftline.data.dataset import prepare_frame, profile_spec
 from driftline.monitoring.drift import monitor
 from driftline.monitoring.profile import merge_profiles, profile_frame
-from helpers import run
-
-
-def frame(rows: int, seed: int, shift: float = 0.0, weights=(0.5, 0.3, 0.2)) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    return pd.DataFrame(
-        {
-            "load": rng.normal(10 + shift, 2, rows),
-            "steady": rng.normal(0, 1, rows),
-            "carrier": rng.choice(["AA", "B6", "UA"], rows, p=weights),
-            "flag": rng.integers(0, 2, rows),
-            "label": rng.random(rows) < 0.2 + shift / 5,
-        }
-    )
+from helpers import compare_frame, run
 
 
 def test_compare_command_prints_json_or_markdown(tmp_path, repo_root):
-    frame(3_000, 10).to_csv(tmp_path / "ref.csv", index=False)
-    frame(3_000, 11, shift=2.0).to_parquet(tmp_path / "cur.parquet")
+    compare_frame(3_000, 10).to_csv(tmp_path / "ref.csv", index=False)
+    compare_frame(3_000, 11, shift=2.0).to_parquet(tmp_path / "cur.parquet")
     args = ("driftline", "compare", str(tmp_path / "ref.csv"), str(tmp_path / "cur.parquet"))
     verdicts = json.loads(run(repo_root, *args, "--target", "label").stdout)
     assert verdicts["columns"]["load"]["drifted"] and not verdicts["columns"]["steady"]["drifted"]

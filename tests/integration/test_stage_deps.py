@@ -1,14 +1,6 @@
-"""A stage depends on exactly the code it runs, the tooling stays out of every stage, and a
-stage starts with only the libraries it uses.
-
-Each stage's import closure within the ``driftline`` package is derived from the source with
-``ast`` (imports inside functions included: they run when the stage does) and must be the
-code deps dvc.yaml declares for it, file by file: a folder dep (``src/driftline/core``, a part
-the stage runs all of) stands for every file in it. So a new import cannot leave a stage's deps
-stale, a dropped one cannot leave a stage rerunning for code it no longer runs, editing the
-tooling (``driftline.tooling``) reruns nothing, and editing the plotting code reruns only the
-stages that draw, which the last test checks with DVC.
-"""
+"""With DVC and fresh Pythons: a stage starts with only the libraries it uses, and editing
+the tooling reruns no stage while a plot edit reruns only the stages that draw
+(tests/unit/project/test_stage_deps.py derives each stage's code deps from its imports)."""
 
 from __future__ import annotations
 
@@ -19,23 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from helpers import HEAVY_LIBRARIES, ROOT, pipeline_stages, run
+from helpers import HEAVY_LIBRARIES, ROOT, run, stage_code
 
 SRC = ROOT / "src"
 PACKAGE = "driftline"
 TOOLING = SRC / PACKAGE / "tooling"
 MONITORING = SRC / PACKAGE / "monitoring"
-
-
-def stage_code() -> dict[str, tuple[str, list[Path]]]:
-    """Each stage's module (its command is ``python -m MODULE ...``) and its deps under src/."""
-    found = {}
-    for name, stage in pipeline_stages().items():
-        body = stage.get("do", stage)
-        words = body["cmd"].split()
-        assert words[:2] == ["python", "-m"], f"{name}: its command does not run a module"
-        found[name] = (words[2], [ROOT / dep for dep in body["deps"] if dep.startswith("src/")])
-    return found
 
 
 # The heavy libraries each stage loads when it starts: scikit-learn only where a model is fit

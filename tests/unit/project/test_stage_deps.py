@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, pipeline_stages
+from helpers import ROOT, stage_code
 
 SRC = ROOT / "src"
 PACKAGE = "driftline"
@@ -92,17 +92,6 @@ def outside(files: set[Path], deps: list[Path]) -> list[Path]:
         for path in files
         if not any(path == dep or dep in path.parents for dep in deps) and not runs_no_code(path)
     )
-
-
-def stage_code() -> dict[str, tuple[str, list[Path]]]:
-    """Each stage's module (its command is ``python -m MODULE ...``) and its deps under src/."""
-    found = {}
-    for name, stage in pipeline_stages().items():
-        body = stage.get("do", stage)
-        words = body["cmd"].split()
-        assert words[:2] == ["python", "-m"], f"{name}: its command does not run a module"
-        found[name] = (words[2], [ROOT / dep for dep in body["deps"] if dep.startswith("src/")])
-    return found
 
 
 def expanded(deps: list[Path]) -> set[Path]:

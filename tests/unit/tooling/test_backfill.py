@@ -1,11 +1,6 @@
-"""The backfill (docs/backfill.md): the plan, split into shards, and the same steps the
-workflow runs, done by real DVC clones that share one remote.
-
-Each simulated runner is a fresh `git clone` (no data, no DVC cache, as on GitHub): the
-planning job runs the model chain, each shard its stages, and the final job's `dvc repro
---pull` must restore every group stage (prepare@ and score@ of a month) from the run-cache
-and write the same locks, byte for byte, as `dvc repro` on one machine.
-"""
+"""The backfill's plan, in process (docs/backfill.md): the group stages to run, split into
+contiguous shards, and the matrix GitHub Actions reads. tests/integration/test_backfill.py
+runs the plan with real DVC clones that share one remote."""
 
 from __future__ import annotations
 
@@ -15,14 +10,10 @@ import pytest
 
 from driftline.core.errors import DriftlineError
 from driftline.tooling.backfill import address, make_plan, per_group, split
-from helpers import pipeline_stages
+from helpers import group_stages, pipeline_stages
 
 BATCHES = [f"2013-{m:02d}" for m in range(1, 7)]
 WINDOW = BATCHES[:3]
-
-
-def stages_of(batches: list[str], kinds=("prepare", "score")) -> set[str]:
-    return {address(k, b) for b in batches for k in kinds}
 
 
 # --- the plan (unit) ----------------------------------------------------------------------
@@ -49,11 +40,11 @@ def test_daily_batches_are_planned_a_quarter_stage_at_a_time():
 
 
 def test_new_batches_need_no_model_chain_and_keep_prepare_with_score():
-    stale = stages_of(BATCHES[3:]) | {"window", "evaluate", "drift"}
+    stale = group_stages(BATCHES[3:]) | {"window", "evaluate", "drift"}
     plan = make_plan(stale, BATCHES, WINDOW, shards=2)
     assert plan.model == []
     assert plan.shards == [
-        [*sorted(stages_of(["2013-04"])), *sorted(stages_of(["2013-05"]))],
+        [*sorted(group_stages(["2013-04"])), *sorted(group_stages(["2013-05"]))],
         [address("prepare", "2013-06"), address("score", "2013-06")],
     ]
 
@@ -76,14 +67,14 @@ def test_a_prepared_window_batch_that_changes_retrains():
 
 
 def test_the_matrix_reads_as_github_actions_expects():
-    matrix = make_plan(stages_of(BATCHES), BATCHES, WINDOW, shards=4).as_json()
+    matrix = make_plan(group_stages(BATCHES), BATCHES, WINDOW, shards=4).as_json()
     assert matrix["shards"] == 4 and matrix["stages"] == 12
     assert json.loads(json.dumps(matrix["matrix"]))["include"][0] == {
         "shard": 1,
         "groups": "2013-01 2013-02",
-        "stages": " ".join(sorted(stages_of(["2013-01"])))
+        "stages": " ".join(sorted(group_stages(["2013-01"])))
         + " "
-        + " ".join(sorted(stages_of(["2013-02"]))),
+        + " ".join(sorted(group_stages(["2013-02"]))),
     }
 
 
@@ -102,7 +93,7 @@ def test_a_stale_stage_outside_the_range_is_refused():
     with pytest.raises(DriftlineError, match="--to 2014-01: not a registered batch"):
         make_plan(set(), BATCHES, WINDOW, 2, None, "2014-01")
     with pytest.raises(DriftlineError, match="at least 1"):
-        make_plan(stages_of(BATCHES), BATCHES, WINDOW, 0)
+        make_plan(group_stages(BATCHES), BATCHES, WINDOW, 0)
 
 
 def test_every_restored_stage_can_be_restored_from_the_run_cache(repo_root):

@@ -1,33 +1,20 @@
 """`driftline compare` and the drift verdicts on the demo months, with the pipeline's engine."""
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats
 
 from driftline.core.errors import DriftlineError
 from driftline.tooling.compare_files import compare_frames
+from helpers import compare_frame
 
 SETTINGS = {"share": 0.5, "columns": {}}
 
 
-def frame(rows: int, seed: int, shift: float = 0.0, weights=(0.5, 0.3, 0.2)) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    return pd.DataFrame(
-        {
-            "load": rng.normal(10 + shift, 2, rows),
-            "steady": rng.normal(0, 1, rows),
-            "carrier": rng.choice(["AA", "B6", "UA"], rows, p=weights),
-            "flag": rng.integers(0, 2, rows),
-            "label": rng.random(rows) < 0.2 + shift / 5,
-        }
-    )
-
-
 def test_known_drift_is_found_and_stable_columns_are_not():
     result = compare_frames(
-        frame(20_000, 1),
-        frame(20_000, 2, shift=1.0, weights=(0.2, 0.3, 0.5)),
+        compare_frame(20_000, 1),
+        compare_frame(20_000, 2, shift=1.0, weights=(0.2, 0.3, 0.5)),
         SETTINGS,
         10_000,
         target="label",
@@ -41,7 +28,7 @@ def test_known_drift_is_found_and_stable_columns_are_not():
 
 
 def test_wasserstein_on_the_shared_grid_matches_scipy_on_the_rows():
-    ref, cur = frame(50_000, 3), frame(50_000, 4, shift=0.3)
+    ref, cur = compare_frame(50_000, 3), compare_frame(50_000, 4, shift=0.3)
     exact = stats.wasserstein_distance(ref["load"], cur["load"]) / np.std(ref["load"])
     score = compare_frames(ref, cur, SETTINGS, 10_000)["columns"]["load"]["distance"]
     span = max(ref["load"].max(), cur["load"].max()) - min(ref["load"].min(), cur["load"].min())
@@ -50,7 +37,7 @@ def test_wasserstein_on_the_shared_grid_matches_scipy_on_the_rows():
 
 
 def test_small_reference_uses_the_statistical_tests():
-    result = compare_frames(frame(800, 5), frame(800, 6), SETTINGS, 10_000)
+    result = compare_frames(compare_frame(800, 5), compare_frame(800, 6), SETTINGS, 10_000)
     tests = {name: r["test"] for name, r in result["columns"].items()}
     assert tests == {
         "load": "ks",
@@ -59,19 +46,19 @@ def test_small_reference_uses_the_statistical_tests():
         "flag": "ztest",
         "label": "ztest",
     }
-    ks = stats.ks_2samp(frame(800, 5)["load"], frame(800, 6)["load"]).pvalue
+    ks = stats.ks_2samp(compare_frame(800, 5)["load"], compare_frame(800, 6)["load"]).pvalue
     assert result["columns"]["load"]["p_value"] == pytest.approx(ks, abs=0.05)
     assert not result["dataset_drift"]
 
 
 def test_a_file_against_itself_never_drifts():
-    data = frame(5_000, 7)
+    data = compare_frame(5_000, 7)
     result = compare_frames(data, data.copy(), SETTINGS, 10_000)
     assert result["drifted_columns"] == [] and result["share_drifted"] == 0
 
 
 def test_overrides_and_one_sided_columns():
-    ref, cur = frame(5_000, 8), frame(5_000, 9).drop(columns="flag").assign(extra=1)
+    ref, cur = compare_frame(5_000, 8), compare_frame(5_000, 9).drop(columns="flag").assign(extra=1)
     settings = {"share": 0.5, "columns": {"steady": {"test": "psi", "threshold": 0.2}}}
     result = compare_frames(ref, cur, settings, 10_000)
     assert result["columns"]["steady"]["test"] == "psi"
