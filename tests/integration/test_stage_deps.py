@@ -5,13 +5,12 @@ the tooling reruns no stage while a plot edit reruns only the stages that draw
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import HEAVY_LIBRARIES, ROOT, run, stage_code
+from helpers import HEAVY_LIBRARIES, ROOT, copy_of, run, stage_code
 
 SRC = ROOT / "src"
 PACKAGE = "driftline"
@@ -45,10 +44,9 @@ def changed_stages(repo: Path) -> set[str]:
 
 
 def test_editing_the_tooling_reruns_no_stage_and_a_plot_edit_only_those_that_draw(
-    reproduced, tmp_path
+    weather_project, tmp_path
 ):
-    repo = tmp_path / "driftline"
-    shutil.copytree(reproduced, repo, symlinks=True)
+    repo = copy_of(weather_project, tmp_path / "driftline")
     tooling = sorted((repo / TOOLING.relative_to(ROOT)).rglob("*.py"))
     assert {"cli.py", "ingest.py", "pr_comment.py"} <= {path.name for path in tooling}
     for path in tooling:

@@ -5,7 +5,27 @@ import yaml
 
 from driftline.core.config import load_contract, load_params, window_batches
 from driftline.core.errors import DriftlineError
+from driftline.tooling.init_project import params_text
+from driftline.tooling.params_text import set_window
 from driftline.tooling.registry import write_registry
+
+
+@pytest.fixture(scope="module")
+def settings(repo_root) -> dict:
+    """This repository's params.yaml as `driftline init` leaves it for a project of its own,
+    whatever the repository holds (the demo or a team's data): a made-up target, three monthly
+    batches and the window on the first two. The base the bad params below break."""
+    text = params_text(
+        (repo_root / "params.yaml").read_text(encoding="utf-8"),
+        "rain_tomorrow",
+        {"equals": "Yes"},
+        ["dry", "rain"],
+        ["reading_id"],
+    )
+    return {
+        **yaml.safe_load(set_window(text, "2024-01", "2024-02")),
+        "batches": ["2024-01", "2024-02", "2024-03"],
+    }
 
 
 def write(tmp_path, params):
@@ -26,17 +46,21 @@ def test_repository_params_load_and_window_resolves(params):
     assert window_batches(params) == ["2013-01", "2013-02", "2013-03"]
 
 
+def test_the_base_loads(tmp_path, settings):
+    assert window_batches(load_params(write(tmp_path, settings))) == ["2024-01", "2024-02"]
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
         (lambda p: p["train"].update(model="forest"), "'train.model' is 'forest'"),
         (lambda p: p["train"]["window"].update(end="2099-01"), "'train.window.end' is '2099-01'"),
-        (lambda p: p["train"]["window"].update(start="2013-05"), "starts after it ends"),
+        (lambda p: p["train"]["window"].update(start="2024-03"), "starts after it ends"),
         (lambda p: p["train"].update(seed="x"), "'train.seed' must be int"),
         (lambda p: p["train"].update(holdout_fraction=1.5), "'train.holdout_fraction'"),
         (lambda p: p["evaluate"].update(threshold=True), "'evaluate.threshold' must be"),
         (lambda p: p.pop("drift"), "missing key 'drift.share'"),
-        (lambda p: p["batches"].append("2013-01"), "data/batches.yaml: lists 2013-01 twice"),
+        (lambda p: p["batches"].append("2024-01"), "data/batches.yaml: lists 2024-01 twice"),
         (lambda p: p["target"].update(missing="keep"), "'target.missing' is 'keep'"),
         (lambda p: p["target"].update(positive={"over": 15}), "one rule, one of above"),
         (lambda p: p["target"].update(positive={"above": "x"}), "'target.positive.above'"),
@@ -64,22 +88,22 @@ def test_repository_params_load_and_window_resolves(params):
         (lambda p: p["promote"]["bootstrap"].pop("seed"), "missing key 'promote.bootstrap.seed'"),
     ],
 )
-def test_bad_params_name_the_key(tmp_path, params, change, message):
-    broken = yaml.safe_load(yaml.safe_dump(params))
+def test_bad_params_name_the_key(tmp_path, settings, change, message):
+    broken = yaml.safe_load(yaml.safe_dump(settings))
     change(broken)
     with pytest.raises(DriftlineError) as info:
         load_params(write(tmp_path, broken))
     assert message in str(info.value)
 
 
-def test_missing_and_malformed_files(tmp_path, params):
+def test_missing_and_malformed_files(tmp_path, settings):
     with pytest.raises(DriftlineError, match="params.yaml: file not found"):
         load_params(tmp_path / "params.yaml")
     path = tmp_path / "params.yaml"
     path.write_text("train: [unclosed\n", encoding="utf-8")
     with pytest.raises(DriftlineError, match="params.yaml: not valid YAML"):
         load_params(path)
-    write(tmp_path, params)
+    write(tmp_path, settings)
     (tmp_path / "data/batches.yaml").write_text("batches: [unclosed\n", encoding="utf-8")
     with pytest.raises(DriftlineError, match="data/batches.yaml: not valid YAML"):
         load_params(path)
@@ -89,10 +113,10 @@ def test_missing_and_malformed_files(tmp_path, params):
     assert "driftline init" in str(info.value)
 
 
-def test_a_batch_list_in_params_yaml_is_refused_naming_where_it_lives(tmp_path, params):
-    path = write(tmp_path, params)
+def test_a_batch_list_in_params_yaml_is_refused_naming_where_it_lives(tmp_path, settings):
+    path = write(tmp_path, settings)
     old = yaml.safe_load(path.read_text())
-    path.write_text(yaml.safe_dump({"batches": params["batches"], **old}), encoding="utf-8")
+    path.write_text(yaml.safe_dump({"batches": settings["batches"], **old}), encoding="utf-8")
     with pytest.raises(DriftlineError) as info:
         load_params(path)
     assert "'batches' is not a setting: the batch list lives in data/batches.yaml" in str(
@@ -100,8 +124,8 @@ def test_a_batch_list_in_params_yaml_is_refused_naming_where_it_lives(tmp_path, 
     )
 
 
-def test_a_registry_whose_groups_are_not_those_of_its_batches_is_refused(tmp_path, params):
-    path = write(tmp_path, params)
+def test_a_registry_whose_groups_are_not_those_of_its_batches_is_refused(tmp_path, settings):
+    path = write(tmp_path, settings)
     registry = tmp_path / "data/batches.yaml"
     write_registry(["2013-03-30", "2013-03-31", "2013-04-01", "week-7"], registry)
     assert yaml.safe_load(registry.read_text())["groups"] == ["2013-Q1", "2013-Q2", "week-7"]

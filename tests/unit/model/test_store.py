@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from driftline.core.errors import DriftlineError
 from driftline.model.build import build_model
@@ -72,7 +73,9 @@ def test_without_a_lock_record_nothing_is_loaded(repo):
 
 
 @pytest.mark.parametrize("kind", ["hgb", "logreg"])
-def test_both_model_kinds_load_through_the_allow_list(repo, params, kind):
+def test_both_model_kinds_load_through_the_allow_list(repo, repo_root, kind):
+    # The hyperparameters params.yaml holds, in the demo or in a project of its own.
+    hyper = yaml.safe_load((repo_root / "params.yaml").read_text())["train"][kind]
     rng = np.random.default_rng(0)
     categorical, numeric = ["carrier", "origin"], ["distance", "temp"]
     frame = pd.DataFrame(
@@ -84,7 +87,7 @@ def test_both_model_kinds_load_through_the_allow_list(repo, params, kind):
         }
     )
     late = rng.random(400) < 0.3
-    model = build_model(kind, params["train"][kind], categorical, numeric, seed=42)
+    model = build_model(kind, hyper, categorical, numeric, seed=42)
     model.fit(frame, late)
     MODEL.write_bytes(model_bytes(model))
     lock = write_lock(hashlib.md5(MODEL.read_bytes()).hexdigest())
