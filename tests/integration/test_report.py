@@ -1,5 +1,9 @@
 """`driftline report`: the pull-request comment. Its sections on their own, then the command
-in real git + DVC repositories against what `dvc metrics diff` and `dvc params diff` print."""
+in real git + DVC repositories against what `dvc metrics diff` and `dvc params diff` print.
+
+On the session's weather project (tests/weather.py): small, and no demo test, so the report
+is tested in every fork. The tests of the repository as committed (no data) take a plain
+`git clone` of it: they read only what its commits hold (metrics, params, dvc.lock)."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import pytest
 
 from driftline.tooling.pr_comment import MARKER
 from helpers import copy_of, run
+from weather import month_file
 
 # --- the command in real repositories --------------------------------------------------------
 
@@ -29,21 +34,25 @@ def refused(repo: Path, *args: str) -> str:
 
 
 @pytest.fixture
-def repo(committed, tmp_path) -> Path:
-    """The repository as committed: metrics and plots in git, no data (like a CI checkout)."""
-    return copy_of(committed, tmp_path / "repo")
+def repo(weather_project, tmp_path) -> Path:
+    """The weather project as committed: metrics and plots in git, no data and no DVC cache
+    (a fresh clone, like a CI checkout)."""
+    repo = tmp_path / "repo"
+    run(tmp_path, "git", "clone", "-q", str(weather_project), str(repo))
+    assert not (repo / ".dvc/cache").exists() and not (repo / "models/model.pkl").exists()
+    return repo
 
 
 @pytest.fixture(scope="module")
-def new_batch(reproduced, tmp_path_factory) -> Path:
-    """A branch `july` on top of `main` that adds a batch and reruns the pipeline."""
-    repo = copy_of(reproduced, tmp_path_factory.mktemp("report") / "july")
-    run(repo, "git", "checkout", "-q", "-b", "july")
-    incoming = run(repo, "driftline", "demo", "next").stdout.split()[0]
-    run(repo, "driftline", "ingest", incoming)
+def new_batch(weather_project, tmp_path_factory) -> Path:
+    """A branch `may` on top of `main` that adds a batch and reruns the pipeline."""
+    tmp = tmp_path_factory.mktemp("report")
+    repo = copy_of(weather_project, tmp / "may")
+    run(repo, "git", "checkout", "-q", "-b", "may")
+    run(repo, "driftline", "ingest", str(month_file(tmp / "incoming", "2024-05")))
     run(repo, "dvc", "repro")
     run(repo, "git", "add", "-A")
-    run(repo, "git", "commit", "-qm", "batch 2013-07")
+    run(repo, "git", "commit", "-qm", "batch 2024-05")
     return repo
 
 
@@ -65,7 +74,7 @@ def test_report_on_a_new_batch_against_main(new_batch):
     assert ("better" if new > old else "worse") in body.split(row)[1].splitlines()[0]
     # Headline first; every other change folded away after them.
     assert body.index("| roc_auc |") < body.index("| pr_auc |") < body.index("other changed")
-    assert "Batch `2013-07` against the training reference `2013-01..2013-03`." in body
+    assert "Batch `2024-05` against the training reference `2024-01..2024-02`." in body
     assert f"https://github.com/me/driftline/blob/{sha}/plots/history.png" in body
 
 

@@ -1,7 +1,10 @@
 """The `s3` DVC remote that CI uses, against moto's S3 server on 127.0.0.1 with dummy
 credentials: `dvc push`, `dvc status -c`, a fresh clone that pulls the data and the models
 and then has nothing to reproduce, and the remote going down in the middle of a push or a pull
-(a relay in front of moto resets its connections), then a retry once it is back."""
+(a relay in front of moto resets its connections), then a retry once it is back.
+
+On the session's weather project (tests/weather.py): small, and no demo test, so the remote is
+tested in every fork."""
 
 from __future__ import annotations
 
@@ -19,6 +22,9 @@ from .relay import Relay
 BUCKET = "driftline-ci"
 PREFIX = "dvc"
 DVC_DIRS = ("data/", "models/")  # outputs in the DVC cache; metrics and plots are in git
+# What a pull must restore, byte for byte: the model, the newest raw batch (the weather
+# project's months are its batches and groups: data/raw/<group>/<batch>.csv), the window.
+PULLED = ("models/model.pkl", "data/raw/2024-04/2024-04.csv", "data/window/train.parquet")
 
 
 def use_s3_remote(repo: Path, endpoint: str, bucket: str = BUCKET) -> None:
@@ -83,9 +89,9 @@ def content_name(name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def pushed(reproduced, s3, s3_endpoint, tmp_path_factory) -> Path:
+def pushed(weather_project, s3, s3_endpoint, tmp_path_factory) -> Path:
     repo = tmp_path_factory.mktemp("s3") / "driftline"
-    shutil.copytree(reproduced, repo, symlinks=True)
+    shutil.copytree(weather_project, repo, symlinks=True)
     use_s3_remote(repo, s3_endpoint)
     dvc(repo, "push")
     return repo
@@ -93,7 +99,7 @@ def pushed(reproduced, s3, s3_endpoint, tmp_path_factory) -> Path:
 
 def test_push_sends_the_data_and_the_models_to_the_bucket(pushed, s3):
     recorded = recorded_objects(pushed)
-    assert "models/model.pkl" in recorded and "data/raw/2013-06" in recorded
+    assert "models/model.pkl" in recorded and "data/raw/2024-04" in recorded
     in_bucket = bucket_objects(s3)
     assert {path for path, name in recorded.items() if name not in in_bucket} == set()
     assert "Cache and remote 's3' are in sync" in dvc(pushed, "status", "-c").stdout
@@ -116,7 +122,7 @@ def test_a_fresh_clone_pulls_data_and_models_and_has_nothing_to_reproduce(
     assert not (clone / "models" / "model.pkl").exists()
     use_s3_remote(clone, s3_endpoint)
     dvc(clone, "pull")
-    for name in ("models/model.pkl", "data/raw/2013-06/2013-06.csv", "data/window/train.parquet"):
+    for name in PULLED:
         assert (clone / name).read_bytes() == (pushed / name).read_bytes(), name
     assert "Data and pipelines are up to date" in dvc(clone, "status").stdout
     repro = dvc(clone, "repro")
@@ -133,12 +139,12 @@ def relay(s3_endpoint):
 
 
 def test_remote_down_mid_push_keeps_the_cache_and_a_retry_sends_only_the_rest(
-    reproduced, s3, relay, tmp_path
+    weather_project, s3, relay, tmp_path
 ):
     bucket = "driftline-outage-push"
     s3.create_bucket(Bucket=bucket)
     repo = tmp_path / "driftline"
-    shutil.copytree(reproduced, repo, symlinks=True)
+    shutil.copytree(weather_project, repo, symlinks=True)
     local = cache_objects(repo)
     total = sum(path.stat().st_size for path in local.values())
     use_s3_remote(repo, relay.start(cut_after=total // 2, watched="upload"), bucket)
@@ -203,7 +209,7 @@ def test_remote_down_mid_pull_leaves_no_partial_file_and_a_retry_completes(
 
     dvc(clone, "pull")
 
-    for name in ("models/model.pkl", "data/raw/2013-06/2013-06.csv", "data/window/train.parquet"):
+    for name in PULLED:
         assert (clone / name).read_bytes() == (pushed / name).read_bytes(), name
     assert "Data and pipelines are up to date" in dvc(clone, "status").stdout
     assert "Running stage" not in dvc(clone, "repro").stdout
