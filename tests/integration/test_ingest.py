@@ -1,11 +1,14 @@
 """`driftline ingest` in a real DVC repository: good batches are added, bad ones refused with a
-precise message and the repository left exactly as it was."""
+precise message and the repository left exactly as it was. On the session's weather project
+(tests/weather.py), so it runs in every fork; the new batches are its next months, 2024-05 and
+2024-06. One test stays on the demo: the rule only the demo's contract holds."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,26 +17,53 @@ import pandas as pd
 import pytest
 import yaml
 
-from driftline.tooling.demo import batch_csv_bytes
+from driftline.data.contract import MISSING_TOKENS, canonical_csv
 from helpers import ENV, S3_ENV, copy_of, registered, run, unregister_all
+from weather import month_file
 
 STAGING = Path(".dvc/tmp/driftline-ingest")
 
 
 @pytest.fixture
-def repo(materialized, tmp_path) -> Path:
-    return copy_of(materialized, tmp_path / "repo")
+def repo(weather_project, tmp_path) -> Path:
+    """A copy of the weather project (2024-01..2024-04 registered), to change freely."""
+    return copy_of(weather_project, tmp_path / "repo")
 
 
 @pytest.fixture(scope="module")
-def july(demo_months):
-    return demo_months["2013-07"].copy()
+def untouched(weather_project, tmp_path_factory) -> Path:
+    """One copy of the weather project for the tests whose every ingest is refused: each
+    refusal checks that it changed nothing, so the next one finds the project as it was."""
+    return copy_of(weather_project, tmp_path_factory.mktemp("untouched") / "repo")
 
 
-def csv_file(folder: Path, frame, name: str = "2013-07.csv") -> Path:
+def month(folder: Path, name: str) -> pd.DataFrame:
+    """A new month of weather as text, as `driftline ingest` reads a CSV (NA for missing)."""
+    path = month_file(folder, name)
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=MISSING_TOKENS)
+
+
+@pytest.fixture(scope="module")
+def months(tmp_path_factory) -> dict[str, pd.DataFrame]:
+    """The weather project's months as text frames: two new ones, and the newest registered."""
+    folder = tmp_path_factory.mktemp("months")
+    return {name: month(folder, name) for name in ("2024-04", "2024-05", "2024-06")}
+
+
+@pytest.fixture
+def may(months) -> pd.DataFrame:
+    return months["2024-05"].copy()
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """The canonical CSV bytes of a text frame, as `driftline ingest` stores a batch."""
+    return canonical_csv(frame).encode("utf-8")
+
+
+def csv_file(folder: Path, frame, name: str = "2024-05.csv") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    path.write_bytes(batch_csv_bytes(frame))
+    path.write_bytes(csv_bytes(frame))
     return path
 
 
@@ -61,187 +91,292 @@ def batches(repo: Path) -> list[str]:
 
 
 def refused(repo: Path, *args: str) -> str:
-    """Run an ingest that must fail; check nothing changed; return its message."""
+    """Run an ingest that must fail; check nothing changed; return what it said (stderr)."""
     before = snapshot(repo)
     done = run(repo, "driftline", "ingest", *args, check=False)
-    assert done.returncode != 0, done.stdout + done.stderr
+    assert done.returncode == 2, done.stdout + done.stderr
     assert snapshot(repo) == before, "a refused ingest changed the repository"
     assert not any((repo / STAGING).glob("*")), "a refused ingest left staged files"
     assert "Traceback" not in done.stderr
     return done.stderr
 
 
-def edit(frame, row: int, column: str, value: str):
+def error(stderr: str) -> str:
+    """The error an ingest logged (``HH:MM:SS ERROR <message>``), its message whole."""
+    _, found, message = stderr.partition(" ERROR ")
+    assert found, stderr
+    return message.rstrip("\n")
+
+
+def edit(frame, row: int, column: str, value):
     frame = frame.copy()
     frame.loc[row, column] = value
     return frame
 
 
+def truncated(frame) -> bytes:
+    """The file cut off in its 201st row, after ``2024-05-17,co``: a transfer that stopped."""
+    lines = csv_bytes(frame).split(b"\n")
+    return b"\n".join(lines[:201]) + b"\n" + lines[201][:13]
+
+
+CONTRACT = "{path}: breaks the data contract:\n  "
+# Each case: the file's bytes from May, and the message `driftline ingest` says, whole.
 BAD_CASES = {
-    "empty": (lambda j: b"", "the file is empty"),
-    "header only": (lambda j: batch_csv_bytes(j.head(0)), "has a header but no rows"),
+    "empty": (lambda m: b"", "{path}: the file is empty"),
+    "header only": (
+        lambda m: csv_bytes(m.head(0)),
+        "{path}: the batch has a header but no rows",
+    ),
     "missing column": (
-        lambda j: batch_csv_bytes(j.drop(columns="carrier")),
-        "missing required column(s): carrier",
+        lambda m: csv_bytes(m.drop(columns="station")),
+        "{path}: missing required column(s): station",
     ),
     "extra column": (
-        lambda j: batch_csv_bytes(j.assign(gate="A1")),
-        "unexpected column(s) gate",
+        lambda m: csv_bytes(m.assign(wind_kmh="12")),
+        "{path}: unexpected column(s) wind_kmh; the contract does not list them "
+        "(set extra_columns: drop in contract.yaml to drop them instead)",
     ),
     "wrong type": (
-        lambda j: batch_csv_bytes(edit(j, 4, "distance", "far")),
-        "column 'distance', row 6: must be int (value 'far')",
-    ),
-    "label without its partner": (
-        lambda j: batch_csv_bytes(edit(j, 2, "arr_delay", "NA")),
-        "row 4: 'arr_delay' is empty but 'air_time' is not",
+        lambda m: csv_bytes(edit(m, 4, "reading_id", "far")),
+        CONTRACT + "column 'reading_id', row 6: must be int (value 'far')",
     ),
     "out of range": (
-        lambda j: batch_csv_bytes(edit(j, 7, "distance", "99999")),
-        "column 'distance', row 9: must lie in [1, 6000]",
+        lambda m: csv_bytes(edit(m, 7, "pressure_hpa", "1200")),
+        CONTRACT + "column 'pressure_hpa', row 9: must lie in [940.0, 1100.0] (value 1200.0)",
     ),
     "non-finite": (
-        lambda j: batch_csv_bytes(edit(j, 0, "temp", "inf")),
-        "column 'temp', row 2: must be a finite number",
+        lambda m: csv_bytes(edit(m, 0, "temp_c", "inf")),
+        CONTRACT + "column 'temp_c', row 2: must be a finite number (value inf)\n"
+        "  column 'temp_c', row 2: must lie in [-30.0, 38.0] (value inf)",
     ),
     "outside the period": (
-        lambda j: batch_csv_bytes(edit(j, 9, "month", "8")),
-        "row 11 falls in 2013-08, outside the batch's period 2013-07",
+        lambda m: csv_bytes(edit(m, 9, "date", "2024-06-01")),
+        "{path}: row 11 falls in 2024-06, outside the batch's period 2024-05: "
+        "one batch holds one month",
     ),
-    "not a csv": (lambda j: bytes(range(256)) * 64, "a binary file, neither a CSV nor"),
+    "not a date": (
+        lambda m: csv_bytes(edit(m, 9, "date", "2024-05-32")),
+        "{path}: row 11: the time column(s) date do not form a valid date",
+    ),
+    "not a csv": (
+        lambda m: bytes(range(256)) * 64,
+        "{path}: a binary file, neither a CSV nor a parquet file",
+    ),
     "wrong encoding": (
-        lambda j: batch_csv_bytes(edit(j, 0, "tailnum", "NÉ1")).decode().encode("latin-1"),
-        "not UTF-8 text",
+        lambda m: csv_bytes(edit(m, 0, "station", "nÉrth")).decode().encode("latin-1"),
+        "{path}: not UTF-8 text (byte 1 of a chunk): wrong encoding or not a CSV",
     ),
     "truncated csv": (
-        lambda j: batch_csv_bytes(j)[:-7000].rsplit(b"\n", 1)[0] + b"\n2013,7,",
-        "row 29",
+        truncated,
+        CONTRACT
+        + "\n  ".join(
+            f"column '{name}', row 202: must not be empty (value <NA>)"
+            for name in ("temp_c", "humidity", "pressure_hpa", "reading_id")
+        ),
     ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(BAD_CASES))
-def test_bad_batch_is_refused_and_nothing_changes(repo, july, case):
+def test_bad_batch_is_refused_and_nothing_changes(untouched, may, case, tmp_path):
     make, message = BAD_CASES[case]
-    path = repo / "incoming" / "2013-07.csv"
+    path = tmp_path / "incoming" / "2024-05.csv"
     path.parent.mkdir()
-    path.write_bytes(make(july))
-    stderr = refused(repo, str(path))
-    assert str(path) in stderr and message in stderr, stderr
+    path.write_bytes(make(may))
+    stderr = refused(untouched, str(path))
+    assert error(stderr) == "nothing was ingested:\n" + message.replace("{path}", str(path))
 
 
-def test_truncated_or_damaged_parquet_is_refused(repo, july, tmp_path):
-    good = tmp_path / "2013-07.parquet"
-    july.to_parquet(good)
-    damaged = repo / "2013-07.parquet"
+def partnered(repo: Path) -> dict:
+    """Give the project's contract an `empty_only_with` rule: a hygrometer off means the
+    station is off, so humidity may be empty only where pressure is too. Returns it, loaded."""
+    from driftline.core.config import load_contract
+
+    contract = repo / "contract.yaml"
+    text = contract.read_text().replace(
+        '"humidity": {type: float, nullable: false', '"humidity": {type: float, nullable: true'
+    )
+    contract.write_text(text + "empty_only_with: {humidity: pressure_hpa}\n")
+    return load_contract(contract)
+
+
+PARTNER_RULE = "row 4: 'humidity' is empty but 'pressure_hpa' is not"
+
+
+def test_a_value_empty_without_its_partner_is_refused(repo, may, tmp_path):
+    """The contract's `empty_only_with` rule, on the weather contract (see ``partnered``).
+    The message names the rule at row 4; today it also goes on to name it once per other
+    column of the row (the test below)."""
+    partnered(repo)
+    path = csv_file(tmp_path / "incoming", edit(may, 2, "humidity", "NA"))
+    said = error(refused(repo, str(path)))
+    assert said.startswith(f"nothing was ingested:\n{path}: breaks the data contract:\n  ")
+    assert PARTNER_RULE in said
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="src: a row rule's refusal names the rule once per column of the row, as that "
+    "column's (\"column 'date', row 4: <rule> (value '2024-05-01')\", five lines and 'N more'), "
+    "not once as 'row 4: <rule>' (contract._describe reads pandera's per-column failure cases)",
+)
+def test_a_value_empty_without_its_partner_is_named_once(weather_project, may, tmp_path):
+    """What the refusal of a row rule should say: the row and the rule, once, as
+    ``contract.check_typed`` (``driftline predict``'s check) says it. In-process: no command."""
+    from driftline.core.errors import DriftlineError
+    from driftline.data.contract import read_batch
+
+    (tmp_path / "project").mkdir()
+    shutil.copy(weather_project / "contract.yaml", tmp_path / "project")
+    contract = partnered(tmp_path / "project")
+    path = csv_file(tmp_path / "incoming", edit(may, 2, "humidity", "NA"))
+    with pytest.raises(DriftlineError) as refusal:
+        read_batch(path, contract)
+    assert str(refusal.value) == f"{path}: breaks the data contract:\n  {PARTNER_RULE}"
+
+
+def test_the_demo_label_without_its_partner_is_refused(materialized, demo_months, tmp_path):
+    """A demo test: the rule of the demo's own contract (a flight with no air time has no
+    arrival delay); the weather contract holds no such rule (the test above gives it one)."""
+    repo = copy_of(materialized, tmp_path / "repo")
+    path = csv_file(repo / "incoming", edit(demo_months["2013-07"], 2, "arr_delay", "NA"))
+    said = error(refused(repo, str(path)))
+    assert said.startswith(f"nothing was ingested:\n{path}: breaks the data contract:\n  ")
+    assert "row 4: 'arr_delay' is empty but 'air_time' is not" in said
+
+
+def test_truncated_or_damaged_parquet_is_refused(untouched, may, tmp_path):
+    good = tmp_path / "2024-05.parquet"
+    may.to_parquet(good)
+    damaged = tmp_path / "damaged" / "2024-05.parquet"
+    damaged.parent.mkdir()
     damaged.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    assert "not a readable parquet file" in refused(repo, str(damaged))
+    said = error(refused(untouched, str(damaged)))
+    assert said.startswith(f"nothing was ingested:\n{damaged}: not a readable parquet file: ")
 
 
-def test_a_batch_overlapping_a_registered_one_is_refused(repo, demo_months):
-    june = csv_file(repo / "incoming", demo_months["2013-06"], "june-again.csv")
-    stderr = refused(repo, str(june), "--name", "2013-06-bis")
-    assert "already ingested as 2013-06" in stderr
-    edited = csv_file(repo / "incoming", edit(demo_months["2013-06"], 0, "temp", "50"), "j.csv")
-    assert "rows fall in 2013-06, which batch 2013-06 already covers" in refused(
-        repo, str(edited), "--name", "2013-06-bis"
+def test_a_batch_overlapping_a_registered_one_is_refused(untouched, months, tmp_path):
+    april = csv_file(tmp_path, months["2024-04"], "april-again.csv")
+    assert error(refused(untouched, str(april), "--name", "2024-04-bis")) == (
+        f"nothing was ingested:\n{april}: already ingested as 2024-04"
+    )
+    edited = csv_file(tmp_path, edit(months["2024-04"], 0, "temp_c", "20"), "a.csv")
+    assert error(refused(untouched, str(edited), "--name", "2024-04-bis")) == (
+        f"nothing was ingested:\n{edited}: its rows fall in 2024-04, which batch 2024-04 "
+        "already covers"
     )
 
 
-def test_a_batch_older_than_the_newest_is_refused(repo, demo_months):
-    path = csv_file(repo / "incoming", demo_months["2013-08"], "2013-08.csv")
+def test_a_batch_older_than_the_newest_is_refused(repo, months):
+    path = csv_file(repo / "incoming", months["2024-06"], "2024-06.csv")
     run(repo, "driftline", "ingest", str(path))
-    july = csv_file(repo / "incoming", demo_months["2013-07"])
-    assert "older than the newest batch's (2013-08)" in refused(repo, str(july))
-
-
-def test_same_content_twice_and_name_collisions_are_refused(repo, july, demo_months):
-    path = csv_file(repo / "incoming", july)
-    run(repo, "driftline", "ingest", str(path))
-    assert "2013-07.csv: already ingested as 2013-07" in refused(repo, str(path))
-    august = csv_file(repo / "incoming", demo_months["2013-08"], "2013-08.csv")
-    assert "a batch named 2013-07 exists with different content" in refused(
-        repo, str(august), "--name", "2013-07"
+    may = csv_file(repo / "incoming", months["2024-05"])
+    assert error(refused(repo, str(may))) == (
+        f"nothing was ingested:\n{may}: its period 2024-05 is older than the newest batch's "
+        "(2024-06); batches must arrive in time order"
     )
-    assert "is not allowed" in refused(repo, str(august), "--name", "../escape")
 
 
-def test_dry_run_checks_and_changes_nothing(repo, july):
-    path = csv_file(repo / "incoming", july)
+def test_same_content_twice_and_name_collisions_are_refused(repo, may, months):
+    path = csv_file(repo / "incoming", may)
+    run(repo, "driftline", "ingest", str(path))
+    assert error(refused(repo, str(path))) == (
+        f"nothing was ingested:\n{path}: already ingested as 2024-05"
+    )
+    june = csv_file(repo / "incoming", months["2024-06"], "2024-06.csv")
+    assert error(refused(repo, str(june), "--name", "2024-05")) == (
+        f"nothing was ingested:\n{june}: a batch named 2024-05 exists with different content; "
+        "choose another --name"
+    )
+    assert "is not allowed" in error(refused(repo, str(june), "--name", "../escape"))
+
+
+def test_dry_run_checks_and_changes_nothing(repo, may):
+    path = csv_file(repo / "incoming", may)
     before = snapshot(repo)
     done = run(repo, "driftline", "ingest", "--dry-run", str(path))
-    assert "ok " in done.stdout and "-> 2013-07 (29425 rows)" in done.stdout
-    assert "nothing was changed" in done.stdout
+    assert done.stdout == f"ok {path} -> 2024-05 (372 rows)\nDry run: nothing was changed.\n"
     assert snapshot(repo) == before
 
 
-def test_ingest_adds_tracks_and_registers_the_batch(repo, july):
-    path = csv_file(repo / "incoming", july)
+def test_ingest_adds_tracks_and_registers_the_batch(repo, may, tmp_path):
+    # The month as a user's export holds it: pandas' CSV, an empty field for a missing label.
+    path = month_file(tmp_path / "incoming", "2024-05")
+    assert b"\n2024-05-01,north,8.2,58.2,1014.7,363338,\n" in path.read_bytes()
     done = run(repo, "driftline", "ingest", str(path))
     assert "dvc repro" in done.stdout and "dvc push" in done.stdout
-    assert batches(repo)[-1] == "2013-07"
+    assert batches(repo)[-1] == "2024-05"
     # The month's folder is tracked as one: its .dvc holds the folder's hash, each batch's
     # meta, and its .dir listing in the cache each file's md5.
-    record = yaml.safe_load((repo / "data/raw/2013-07.dvc").read_text())
-    raw = (repo / "data/raw/2013-07/2013-07.csv").read_bytes()
-    assert listing(repo, record) == {"2013-07.csv": hashlib.md5(raw).hexdigest()}
+    record = yaml.safe_load((repo / "data/raw/2024-05.dvc").read_text())
+    raw = (repo / "data/raw/2024-05/2024-05.csv").read_bytes()
+    assert listing(repo, record) == {"2024-05.csv": hashlib.md5(raw).hexdigest()}
     assert record["meta"] == {
         "batches": {
-            "2013-07": {
-                "period": "2013-07",
-                "rows": 29425,
-                "source": "2013-07.csv",
+            "2024-05": {
+                "period": "2024-05",
+                "rows": 372,
+                "source": "2024-05.csv",
                 "unseen_category_rows": 0,
             }
         }
     }
-    # The canonical bytes are those `driftline demo materialize` writes on a fresh clone.
-    assert raw == path.read_bytes()
-    assert "/2013-07\n" in (repo / "data/raw/.gitignore").read_text()
+    # Stored in the canonical spelling: contract columns only, NA for missing, Unix newlines.
+    assert raw == csv_bytes(may) != path.read_bytes()
+    assert b"\n2024-05-01,north,8.2,58.2,1014.7,363338,NA\n" in raw
+    assert "/2024-05\n" in (repo / "data/raw/.gitignore").read_text()
     # Registered in the registry; the settings are left as they are.
     status = run(repo, "git", "status", "--porcelain").stdout
     assert " M data/batches.yaml" in status and "params.yaml" not in status
     registry = yaml.safe_load((repo / "data/batches.yaml").read_text())
-    assert registry["groups"][-1] == "2013-07"  # its month's stages now run in dvc.yaml
-    assert "prepare@2013-07" in run(repo, "dvc", "stage", "list", "--name-only").stdout
+    assert registry["groups"][-1] == "2024-05"  # its month's stages now run in dvc.yaml
+    assert "prepare@2024-05" in run(repo, "dvc", "stage", "list", "--name-only").stdout
 
 
-def test_parquet_input_and_dropped_extra_columns(repo, july, tmp_path):
+def test_parquet_input_and_dropped_extra_columns(repo, may, tmp_path):
     contract = repo / "contract.yaml"
     contract.write_text(
         contract.read_text().replace("extra_columns: refuse", "extra_columns: drop")
     )
-    path = tmp_path / "july.parquet"
-    typed = pd.read_csv(io.BytesIO(batch_csv_bytes(july)))  # as a typed export would hold it
-    typed.assign(gate="A1").to_parquet(path)
+    path = tmp_path / "may.parquet"
+    typed = pd.read_csv(io.BytesIO(csv_bytes(may)))  # as a typed export would hold it
+    typed.assign(wind_kmh=12.5).to_parquet(path)
     done = run(repo, "driftline", "ingest", str(path))
-    assert "dropped columns ['gate']" in done.stderr
-    assert batches(repo)[-1] == "2013-07"
-    assert "gate" not in (repo / "data/raw/2013-07/2013-07.csv").read_text().splitlines()[0]
+    assert f"{path} -> 2024-05: 372 rows, period 2024-05, dropped columns ['wind_kmh']" in (
+        done.stderr
+    )
+    assert batches(repo)[-1] == "2024-05"
+    header = (repo / "data/raw/2024-05/2024-05.csv").read_text().splitlines()[0]
+    assert header == ",".join(may.columns)
 
 
-def test_unseen_categories_are_counted_not_refused(repo, july):
-    path = csv_file(repo / "incoming", edit(edit(july, 0, "carrier", "ZZ"), 1, "carrier", "ZZ"))
+def test_unseen_categories_are_counted_not_refused(repo, may):
+    path = csv_file(repo / "incoming", edit(edit(may, 0, "station", "east"), 1, "station", "east"))
     done = run(repo, "driftline", "ingest", str(path))
-    assert "2 rows with unseen categories" in done.stderr
+    assert f"{path} -> 2024-05: 372 rows, period 2024-05, 2 rows with unseen categories" in (
+        done.stderr
+    )
     assert (
-        yaml.safe_load((repo / "data/raw/2013-07.dvc").read_text())["meta"]["batches"]["2013-07"][
+        yaml.safe_load((repo / "data/raw/2024-05.dvc").read_text())["meta"]["batches"]["2024-05"][
             "unseen_category_rows"
         ]
         == 2
     )
 
 
-def test_ingest_from_a_folder_in_time_order_and_idempotent(repo, demo_months):
+def test_ingest_from_a_folder_in_time_order_and_idempotent(repo, months):
     landing = repo.parent / "landing"
-    csv_file(landing, demo_months["2013-08"], "b-august.csv")
-    csv_file(landing, demo_months["2013-07"], "a-july.csv")
-    csv_file(landing, demo_months["2013-07"], "c-july-again.csv")  # the same file twice
+    csv_file(landing, months["2024-06"], "b-june.csv")
+    csv_file(landing, months["2024-05"], "a-may.csv")
+    csv_file(landing, months["2024-05"], "c-may-again.csv")  # the same file twice
     (landing / "README.txt").write_text("not a batch")
     done = run(repo, "driftline", "ingest", "--from", str(landing))
-    assert batches(repo)[-2:] == ["2013-07", "2013-08"]
-    assert "Ingested 2013-07, 2013-08" in done.stdout
-    assert "c-july-again.csv: same content as" in done.stdout
+    assert batches(repo)[-2:] == ["2024-05", "2024-06"]
+    assert "Ingested 2024-05, 2024-06" in done.stdout
+    assert f"skipped {landing}/c-may-again.csv: same content as {landing}/a-may.csv" in (
+        done.stdout
+    )
     before = snapshot(repo)
     again = run(repo, "driftline", "ingest", "--from", str(landing))
     assert again.stdout.count("already ingested as") == 3
@@ -249,21 +384,23 @@ def test_ingest_from_a_folder_in_time_order_and_idempotent(repo, demo_months):
     assert snapshot(repo) == before
 
 
-def test_ingest_from_a_folder_with_one_bad_file_takes_nothing(repo, demo_months):
-    landing = repo.parent / "landing"
-    csv_file(landing, demo_months["2013-07"], "july.csv")
-    csv_file(landing, edit(demo_months["2013-08"], 3, "distance", "-5"), "august.csv")
-    stderr = refused(repo, "--from", str(landing))
-    assert "august.csv" in stderr and "must lie in [1, 6000]" in stderr
+def test_ingest_from_a_folder_with_one_bad_file_takes_nothing(untouched, months, tmp_path):
+    landing = tmp_path / "landing"
+    csv_file(landing, months["2024-05"], "may.csv")
+    csv_file(landing, edit(months["2024-06"], 3, "pressure_hpa", "-5"), "june.csv")
+    assert error(refused(untouched, "--from", str(landing))) == (
+        f"nothing was ingested:\n{landing}/june.csv: breaks the data contract:\n"
+        "  column 'pressure_hpa', row 5: must lie in [940.0, 1100.0] (value -5.0)"
+    )
 
 
-def test_a_huge_file_is_streamed_in_chunks_and_read_once(repo, july, monkeypatch):
+def test_a_huge_file_is_streamed_in_chunks_and_read_once(repo, may, monkeypatch):
     from driftline.data import contract
     from driftline.tooling import ingest
 
     monkeypatch.chdir(repo)
-    monkeypatch.setattr(contract, "CHUNK_ROWS", 4000)
-    path = csv_file(repo / "incoming", july)
+    monkeypatch.setattr(contract, "CHUNK_ROWS", 50)  # May's 372 rows: 8 chunks
+    path = csv_file(repo / "incoming", may)
     sizes, opened = [], []
     validate = contract.pa.DataFrameSchema.validate
 
@@ -278,14 +415,14 @@ def test_a_huge_file_is_streamed_in_chunks_and_read_once(repo, july, monkeypatch
     )
     monkeypatch.setenv("PATH", ENV["PATH"])
     report = ingest.ingest([path], dry_run=True)
-    assert report.taken[0].summary.rows == 29425
-    assert max(sizes) == 4000 and len(sizes) == 8  # never more than one chunk in memory
+    assert report.taken[0].summary.rows == 372
+    assert max(sizes) == 50 and len(sizes) == 8  # never more than one chunk in memory
     assert opened == [path]  # parsed once: checking, hashing and copying share the pass
 
 
-def test_two_ingests_at_once_never_corrupt_the_registry(repo, demo_months, tmp_path):
-    first = csv_file(repo / "incoming", demo_months["2013-07"])
-    second = csv_file(repo / "incoming", demo_months["2013-08"], "2013-08.csv")
+def test_two_ingests_at_once_never_corrupt_the_registry(repo, months, tmp_path):
+    first = csv_file(repo / "incoming", months["2024-05"])
+    second = csv_file(repo / "incoming", months["2024-06"], "2024-06.csv")
 
     def ingest(path: Path, **env: str) -> subprocess.Popen:
         return subprocess.Popen(
@@ -318,36 +455,34 @@ def test_two_ingests_at_once_never_corrupt_the_registry(repo, demo_months, tmp_p
         proc.communicate()
     assert codes == [0, 0]
     registered = batches(repo)
-    new = [b for b in registered if b in ("2013-07", "2013-08")]
+    new = [b for b in registered if b in ("2024-05", "2024-06")]
     # Both went in, one after the other, in time order.
-    assert new == ["2013-07", "2013-08"]
+    assert new == ["2024-05", "2024-06"]
     for name in registered:
         assert (repo / f"data/raw/{name}.dvc").is_file()
         assert (repo / f"data/raw/{name}/{name}.csv").is_file()
     assert not any((repo / STAGING).glob("*"))
 
 
-def test_ingest_from_an_s3_landing_location(repo, demo_months, s3_endpoint, monkeypatch):
+def test_ingest_from_an_s3_landing_location(repo, months, s3_endpoint, monkeypatch):
     import boto3
 
     for key, value in S3_ENV.items():
         monkeypatch.setenv(key, value)
     s3 = boto3.client("s3", endpoint_url=s3_endpoint)
     s3.create_bucket(Bucket="landing")
-    for month in ("2013-07", "2013-08"):
-        s3.put_object(
-            Bucket="landing", Key=f"incoming/{month}.csv", Body=batch_csv_bytes(demo_months[month])
-        )
+    for name in ("2024-05", "2024-06"):
+        s3.put_object(Bucket="landing", Key=f"incoming/{name}.csv", Body=csv_bytes(months[name]))
     env = {**S3_ENV, "AWS_ENDPOINT_URL": s3_endpoint}
     done = run(repo, "driftline", "ingest", "--from", "s3://landing/incoming/", **env)
-    assert "Ingested 2013-07, 2013-08" in done.stdout
-    assert batches(repo)[-2:] == ["2013-07", "2013-08"]
+    assert "Ingested 2024-05, 2024-06" in done.stdout
+    assert batches(repo)[-2:] == ["2024-05", "2024-06"]
     again = run(repo, "driftline", "ingest", "--from", "s3://landing/incoming/", **env)
     assert "Nothing new to ingest." in again.stdout
 
 
-def test_a_new_project_ingests_its_first_batch_before_any_window(repo, july):
+def test_a_new_project_ingests_its_first_batch_before_any_window(repo, may):
     unregister_all(repo)
-    path = csv_file(repo / "incoming", july)
+    path = csv_file(repo / "incoming", may)
     run(repo, "driftline", "ingest", str(path))
-    assert batches(repo) == ["2013-07"]
+    assert batches(repo) == ["2024-05"]
