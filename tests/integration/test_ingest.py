@@ -206,8 +206,7 @@ PARTNER_RULE = "row 4: 'humidity' is empty but 'pressure_hpa' is not"
 
 def test_a_value_empty_without_its_partner_is_refused(repo, may, tmp_path):
     """The contract's `empty_only_with` rule, on the weather contract (see ``partnered``).
-    The message names the rule at row 4; today it also goes on to name it once per other
-    column of the row (the test below)."""
+    The message names the rule at row 4 (the test below: and only once)."""
     partnered(repo)
     path = csv_file(tmp_path / "incoming", edit(may, 2, "humidity", "NA"))
     said = error(refused(repo, str(path)))
@@ -215,12 +214,6 @@ def test_a_value_empty_without_its_partner_is_refused(repo, may, tmp_path):
     assert PARTNER_RULE in said
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src: a row rule's refusal names the rule once per column of the row, as that "
-    "column's (\"column 'date', row 4: <rule> (value '2024-05-01')\", five lines and 'N more'), "
-    "not once as 'row 4: <rule>' (contract._describe reads pandera's per-column failure cases)",
-)
 def test_a_value_empty_without_its_partner_is_named_once(weather_project, may, tmp_path):
     """What the refusal of a row rule should say: the row and the rule, once, as
     ``contract.check_typed`` (``driftline predict``'s check) says it. In-process: no command."""

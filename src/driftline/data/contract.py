@@ -49,11 +49,17 @@ def schema(contract: dict[str, Any]) -> pa.DataFrameSchema:
     frame_checks = [
         pa.Check(
             lambda df, column=column, partner=partner: df[column].notna() | df[partner].isna(),
-            name=f"'{column}' is empty but '{partner}' is not",
+            name=name,
         )
-        for column, partner in (contract.get("empty_only_with") or {}).items()
+        for (column, partner), name in _row_rules(contract).items()
     ]
     return pa.DataFrameSchema(columns, checks=frame_checks)
+
+
+def _row_rules(contract: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """The ``empty_only_with`` rules, each by its (column, partner) and its message."""
+    pairs = (contract.get("empty_only_with") or {}).items()
+    return {(c, p): f"'{c}' is empty but '{p}' is not" for c, p in pairs}
 
 
 @dataclass
@@ -68,8 +74,13 @@ class BatchSummary:
 
 
 def read_batch(path: str | Path, contract: dict[str, Any]) -> pd.DataFrame:
-    """Read a raw batch file whole, checked and typed by the contract (the prepare stage)."""
-    frames = [typed for _, typed in _validated_chunks(Path(path), contract, BatchSummary())]
+    """Read a raw batch file whole, checked and typed by the contract, its rows' times too,
+    as ``scan_batch`` checks them (the prepare stage)."""
+    summary, frames = BatchSummary(), []
+    for _, typed in _validated_chunks(Path(path), contract, summary):
+        _check_period(typed, contract, summary, Path(path))
+        summary.rows += len(typed)
+        frames.append(typed)
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
@@ -237,10 +248,14 @@ def _check_columns(
 
 
 def _describe(failures: pd.DataFrame, contract: dict[str, Any], path: Path, first_line: int) -> str:
-    """One line per broken rule: its first offending row, in row order."""
+    """One line per broken rule: its first offending row, in row order. A row rule is named
+    once per row, though pandera lists its failure once per column of the row."""
     problems: dict[tuple[str, str], str] = {}
+    row_rules = set(_row_rules(contract).values())
     for row in failures.sort_values("index", na_position="last").itertuples():
         column = row.column if isinstance(row.column, str) else None
+        if str(row.check) in row_rules:
+            column = None
         rule = _rule(str(row.check), column, contract)
         # A value that failed coercion also fails the later checks with no row: skip those.
         if (column, rule) in problems or row.index is None or pd.isna(row.index):
