@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-# The rehearsal's world starts from the reproduced demo repository and talks to moto's S3:
-# the integration tier's session fixtures, which its conftest.py keeps out of the unit tier's
-# reach. Imported here, they are this folder's fixtures too (`pytest tests/rehearsal` alone
-# does not load tests/integration/conftest.py).
-from integration.conftest import committed, materialized, reproduced, s3_endpoint
+# The rehearsal's world starts from the weather project (a project of its own, so the
+# rehearsal runs in every fork) and talks to moto's S3: the integration tier's session
+# fixtures, which its conftest.py keeps out of the unit tier's reach. Imported here, they are
+# this folder's fixtures too (`pytest tests/rehearsal` alone does not load
+# tests/integration/conftest.py).
+from integration.conftest import s3_endpoint, weather_project
 
-__all__ = ["committed", "materialized", "reproduced", "s3_endpoint"]
+__all__ = ["s3_endpoint", "weather_project"]
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:

