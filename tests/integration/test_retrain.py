@@ -1,4 +1,6 @@
-"""The retrain verdict and `driftline retrain`, the params change that applies it."""
+"""The retrain verdict and `driftline retrain`, the params change that applies it. The command
+runs on the session's weather project (tests/weather.py): small, and no demo test, so it runs
+in every fork."""
 
 import json
 import shutil
@@ -29,13 +31,14 @@ def write_verdict(folder, batch: str, retrain: bool) -> None:
 
 
 @pytest.fixture
-def demo(reproduced, tmp_path):
-    """A copy of the reproduced demo: its model is the one dvc.lock records."""
-    return copy_of(reproduced, tmp_path / "repo")
+def weather(weather_project, tmp_path):
+    """A copy of the weather project, reproduced: its model is the one dvc.lock records, and
+    its drift verdict on the newest month (2024-04) advises retraining."""
+    return copy_of(weather_project, tmp_path / "repo")
 
 
-def test_retrain_command_moves_the_window_and_says_why(demo):
-    project = demo
+def test_retrain_command_moves_the_window_and_says_why(weather):
+    project = weather
     before = yaml.safe_load((project / "params.yaml").read_text())
     done = run(project, "driftline", "retrain")
     after = yaml.safe_load((project / "params.yaml").read_text())
@@ -51,8 +54,8 @@ def test_retrain_command_moves_the_window_and_says_why(demo):
     assert "already ends at the newest batch" in again.stdout
 
 
-def test_retrain_command_dry_run_and_not_advised_change_nothing(demo):
-    project = demo
+def test_retrain_command_dry_run_and_not_advised_change_nothing(weather):
+    project = weather
     original = (project / "params.yaml").read_bytes()
     dry = run(project, "driftline", "retrain", "--dry-run").stdout
     assert "Dry run: params.yaml and models/champion are unchanged." in dry
@@ -63,17 +66,17 @@ def test_retrain_command_dry_run_and_not_advised_change_nothing(demo):
     assert (project / "params.yaml").read_bytes() == original
 
 
-def test_retrain_refuses_a_model_other_than_the_recorded_one(demo):
-    model = demo / "models/model.pkl"
+def test_retrain_refuses_a_model_other_than_the_recorded_one(weather):
+    model = weather / "models/model.pkl"
     model.write_bytes(model.read_bytes() + b"\0")
-    original = (demo / "params.yaml").read_bytes()
-    done = run(demo, "driftline", "retrain", check=False)
+    original = (weather / "params.yaml").read_bytes()
+    done = run(weather, "driftline", "retrain", check=False)
     assert done.returncode == 2
     assert "models/model.pkl does not match dvc.lock, so it is not the model serving now" in (
         done.stderr
     )
-    assert (demo / "params.yaml").read_bytes() == original
-    assert not (demo / "models/champion/model.pkl").exists()
+    assert (weather / "params.yaml").read_bytes() == original
+    assert not (weather / "models/champion/model.pkl").exists()
 
 
 def test_retrain_command_refuses_a_stale_verdict(project):
