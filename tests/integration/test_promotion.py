@@ -14,38 +14,20 @@ import pytest
 import yaml
 
 from helpers import copy_of, run
+from weather import MIN_ROWS
 
 
 def md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
-# The gate's min_rows is 500 by default (tuned on the demo's ~28k rows a month); the weather
-# project's challenger is scored on its validation rows, the last 20% of a two-month window:
-# about 145 rows, so no model of it is ever promoted. A user with a few hundred rows a month
-# lowers it, reproduces and commits (then the committed model passes on its floors), as the
-# `moved` fixture does before retraining.
-MIN_ROWS = 100
-
-
-def set_min_rows(repo: Path, rows: int) -> None:
-    """What a user does in an editor: set promote.min_rows in params.yaml."""
-    params = repo / "params.yaml"
-    text = params.read_text()
-    line = next(x for x in text.splitlines() if x.startswith("  min_rows: "))
-    params.write_text(text.replace(line, f"  min_rows: {rows}", 1))
-
-
 @pytest.fixture(scope="module")
 def moved(weather_project, tmp_path_factory) -> Path:
-    """The weather project, promote.min_rows set for its size and committed, after `driftline
-    retrain`: window 2024-03..2024-04, the old model kept as the champion, nothing reproduced
-    yet."""
+    """The weather project (promote.min_rows set for its size: tests/weather.py) after
+    `driftline retrain`: window 2024-03..2024-04, the old model kept as the champion, nothing
+    reproduced yet."""
     repo = copy_of(weather_project, tmp_path_factory.mktemp("moved") / "repo")
-    set_min_rows(repo, MIN_ROWS)
-    run(repo, "dvc", "repro")  # the promote stage only: the gate's params changed
     assert json.loads((repo / "metrics/challenger.json").read_text())["promote"] is True
-    run(repo, "git", "commit", "-qam", f"promote.min_rows: {MIN_ROWS}, for a few hundred rows")
     done = run(repo, "driftline", "retrain")
     assert "train.window: 2024-01..2024-02 -> 2024-03..2024-04 (sliding)" in done.stdout
     assert "champion: the model of 2024-01..2024-02 is kept in models/champion/" in done.stdout
