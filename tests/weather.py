@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from driftline.tooling.params_text import set_window
+
 MONTHS = ["2024-01", "2024-02", "2024-03", "2024-04"]
 STATIONS = ["north", "south", "coast"]
 
@@ -50,29 +52,19 @@ def weather_month(month: str, seed: int, warm: float) -> pd.DataFrame:
     return frame
 
 
-def set_window(repo: Path, start: str, end: str) -> None:
-    """What a user does in an editor: set train.window in params.yaml."""
-    params = repo / "params.yaml"
-    text = params.read_text()
-    window = text.index("  window:", text.index("\ntrain:"))
-    head, tail = text[:window], text[window:]
-    tail = tail.replace(tail.split("\n")[1], f'    start: "{start}"', 1)
-    tail = tail.replace(tail.split("\n")[2], f'    end: "{end}"', 1)
-    params.write_text(head + tail)
-
-
 # The gate's promote.min_rows is 500 (set for the demo's ~28k rows a month); a challenger here
 # is compared on the last 20% of a two-month window, about 145 rows. A team with a few hundred
 # rows a month lowers it (docs/promotion.md), as this one does before its first `dvc repro`.
 MIN_ROWS = 100
 
 
-def set_min_rows(repo: Path, rows: int) -> None:
-    """What a user does in an editor: set promote.min_rows in params.yaml."""
+def tune(repo: Path) -> None:
+    """What a user does in an editor: train.window on the first two months (the edit
+    `driftline retrain` makes, comments kept) and promote.min_rows for the project's size."""
     params = repo / "params.yaml"
-    text = params.read_text()
+    text = set_window(params.read_text(), *WINDOW)
     (line,) = [x for x in text.splitlines() if x.startswith("  min_rows: ")]
-    params.write_text(text.replace(line, f"  min_rows: {rows}", 1))
+    params.write_text(text.replace(line, f"  min_rows: {MIN_ROWS}", 1))
 
 
 INIT_OPTIONS = (
@@ -117,8 +109,7 @@ def switch(repo: Path, run) -> str:
     run(repo, "git", "commit", "-qm", "driftline init")
     for path in incoming:
         said += run(repo, "driftline", "ingest", str(path)).stderr
-    set_window(repo, *WINDOW)
-    set_min_rows(repo, MIN_ROWS)
+    tune(repo)
     run(repo, "dvc", "repro")
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "four months of weather")

@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from driftline.data.contract import MISSING_TOKENS, canonical_csv
+from driftline.data.contract import MISSING_TOKENS
+from driftline.tooling.demo import batch_csv_bytes as csv_bytes
 from helpers import ENV, S3_ENV, copy_of, registered, run, unregister_all
 from weather import month_file
 
@@ -53,11 +54,6 @@ def months(tmp_path_factory) -> dict[str, pd.DataFrame]:
 @pytest.fixture
 def may(months) -> pd.DataFrame:
     return months["2024-05"].copy()
-
-
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """The canonical CSV bytes of a text frame, as `driftline ingest` stores a batch."""
-    return canonical_csv(frame).encode("utf-8")
 
 
 def csv_file(folder: Path, frame, name: str = "2024-05.csv") -> Path:
