@@ -35,13 +35,17 @@ export DVC_NO_ANALYTICS := 1
 
 # uv pip sync: the venv gets exactly the locks (a package a lock dropped goes). The project
 # itself builds with the setuptools of requirements.lock (no build isolation: nothing unhashed).
+# Byte code is compiled here, once: every stage, `driftline` and `dvc` command is a Python
+# process, and where nothing writes .pyc files (PYTHONDONTWRITEBYTECODE, a read-only venv)
+# each would compile what it imports again, about 3 s of CPU (docs/benchmarks.md).
 $(STAMP): $(LOCKS) pyproject.toml
 	@echo "Creating $(VENV) with $(PYTHON): Python $$($(PYTHON) -c 'import sys; print(sys.version.split()[0], "at", sys.executable)')"
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] == (3, 11))' && echo "  (dvc.lock was made with Python 3.11: see the README for what differs)" || true
 	@$(BOOTSTRAP_UV)
 	$(PYTHON) -m venv $(VENV)
-	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes $(LOCKS)
+	$(UV) pip sync --quiet --compile-bytecode --python $(BIN)/python --require-hashes $(LOCKS)
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
+	$(BIN)/python -m compileall -q src
 	touch $(STAMP)
 
 .PHONY: help

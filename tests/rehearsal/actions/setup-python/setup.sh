@@ -19,6 +19,8 @@ for tool in "$REHEARSAL_VENV"/bin/*; do
 done
 printf '#!/bin/sh\nexec "%s/bin/python" -m driftline.tooling.cli "$@"\n' "$venv" > "$venv/bin/driftline"
 chmod +x "$venv/bin/driftline"
+# As `make setup` does: the workspace's byte code compiled once, not by every process.
+"$venv/bin/python" -m compileall -q "$GITHUB_WORKSPACE/src" >/dev/null
 touch "$venv/.installed"
 echo "$(dirname "$base")" >> "$GITHUB_PATH"
 echo "python-path=$base" >> "$GITHUB_OUTPUT"
