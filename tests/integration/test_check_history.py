@@ -56,7 +56,7 @@ def test_the_pipelines_own_history_file(tmp_path):
     """The format evaluate writes (its columns, through its writer), whatever a project's
     history holds today: a retrain may leave the real one empty."""
     from driftline.core.io import write_csv
-    from driftline.stages.evaluate import HISTORY_COLUMNS
+    from driftline.monitoring.timeline import HISTORY_COLUMNS
 
     rows = [
         {**dict.fromkeys(HISTORY_COLUMNS, 0.5), "batch": f"2031-0{i}", "roc_auc": auc}

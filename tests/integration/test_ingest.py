@@ -117,6 +117,12 @@ def truncated(frame) -> bytes:
 
 
 CONTRACT = "{path}: breaks the data contract:\n  "
+# What a target value that params.yaml's `target` does not classify breaks (`driftline init`
+# declared target.negative from the sample: No).
+NEITHER = (
+    "column 'rain_tomorrow', row {row}: must be a class of params.yaml's target: Yes (label 1, "
+    "target.positive) or No (label 0, target.negative) (value {value!r})"
+)
 # Each case: the file's bytes from May, and the message `driftline ingest` says, whole.
 BAD_CASES = {
     "empty": (lambda m: b"", "{path}: the file is empty"),
@@ -145,6 +151,15 @@ BAD_CASES = {
         lambda m: csv_bytes(edit(m, 0, "temp_c", "inf")),
         CONTRACT + "column 'temp_c', row 2: must be a finite number (value inf)\n"
         "  column 'temp_c', row 2: must lie in [-30.0, 38.0] (value inf)",
+    ),
+    "unknown target value": (
+        lambda m: csv_bytes(edit(m, 3, "rain_tomorrow", "yes")),
+        CONTRACT + NEITHER.format(row=5, value="yes"),
+    ),
+    # The last line cut inside its label (the target is the last column): "Yes" became "Ye".
+    "cut inside the target": (
+        lambda m: csv_bytes(edit(m, len(m) - 1, "rain_tomorrow", "Yes"))[: -len("s\n")],
+        CONTRACT + NEITHER.format(row=373, value="Ye"),
     ),
     "outside the period": (
         lambda m: csv_bytes(edit(m, 9, "date", "2024-06-01")),

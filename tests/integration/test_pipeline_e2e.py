@@ -64,6 +64,7 @@ def test_every_stage_output_is_present(clone):
         "metrics/evaluate.json",
         "metrics/drift.json",
         "metrics/history.csv",
+        "metrics/timeline.csv",
         "models/score_profile.json",
         "models/validation.parquet",
         "metrics/challenger.json",

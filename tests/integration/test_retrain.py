@@ -2,6 +2,7 @@
 runs on the session's weather project (tests/weather.py): small, and no demo test, so it runs
 in every fork."""
 
+import csv
 import json
 import shutil
 
@@ -9,6 +10,7 @@ import pytest
 import yaml
 
 from helpers import REGISTRY, copy_of, registered, run
+from weather import month_file
 
 
 @pytest.fixture
@@ -57,9 +59,11 @@ def test_retrain_command_moves_the_window_and_says_why(weather):
 def test_retrain_command_dry_run_and_not_advised_change_nothing(weather):
     project = weather
     original = (project / "params.yaml").read_bytes()
+    served = (project / "metrics/served.csv").read_bytes()
     dry = run(project, "driftline", "retrain", "--dry-run").stdout
-    assert "Dry run: params.yaml and models/champion are unchanged." in dry
+    assert "Dry run: params.yaml, models/champion and metrics/served.csv are unchanged." in dry
     assert not (project / "models/champion/model.pkl").exists()
+    assert (project / "metrics/served.csv").read_bytes() == served
     newest = registered(project)[-1]
     write_verdict(project, newest, False)
     assert "No retraining advised" in run(project, "driftline", "retrain").stdout
@@ -89,3 +93,44 @@ def test_retrain_command_refuses_a_stale_verdict(project):
     done = run(project, "driftline", "retrain", check=False)
     assert done.returncode == 2 and "reports/drift.json is missing" in done.stderr
     assert (project / "params.yaml").read_bytes() == original
+
+
+def rows(path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_a_retrain_keeps_every_batch_in_the_timeline_as_its_serving_model_scored_it(
+    weather, tmp_path
+):
+    # The weather model of 2024-01..2024-02 served March and April.
+    before = rows(weather / "metrics/history.csv")
+    assert [r["batch"] for r in before] == ["2024-03", "2024-04"]
+    evaluate_before = json.loads((weather / "metrics/evaluate.json").read_text())
+    done = run(weather, "driftline", "retrain").stdout
+    assert "timeline: model 2024-01..2024-02's quality on the 2 batches it served is kept" in done
+    run(weather, "dvc", "repro")
+    # The new model (2024-03..2024-04) has no batch after its window; nothing vanished.
+    assert rows(weather / "metrics/history.csv") == []
+    old = [{**r, "model": "2024-01..2024-02"} for r in before]
+    assert rows(weather / "metrics/timeline.csv") == old
+    # metrics/evaluate.json keeps the newest batch as the model that served it scored it, so
+    # `dvc metrics diff` shows no evaluate metric removed.
+    assert json.loads((weather / "metrics/evaluate.json").read_text()) == evaluate_before
+    report = json.loads((weather / "reports/evaluate.json").read_text())
+    assert (report["batch"], report["model"], report["scored_batches"]) == (
+        "2024-04",
+        "2024-01..2024-02",
+        0,
+    )
+    diff = json.loads(run(weather, "dvc", "metrics", "diff", "--json").stdout)
+    assert "metrics/evaluate.json" not in diff, diff
+    # May arrives: the new model scores it; March and April stay as the old one scored them.
+    run(weather, "driftline", "ingest", str(month_file(tmp_path / "in", "2024-05")))
+    run(weather, "dvc", "repro")
+    timeline = rows(weather / "metrics/timeline.csv")
+    assert timeline[:2] == old
+    assert [(r["batch"], r["model"]) for r in timeline[2:]] == [("2024-05", "2024-03..2024-04")]
+    assert timeline[2] == {**rows(weather / "metrics/history.csv")[0], "model": "2024-03..2024-04"}
+    report = json.loads((weather / "reports/evaluate.json").read_text())
+    assert (report["batch"], report["model"]) == ("2024-05", "2024-03..2024-04")

@@ -217,10 +217,18 @@ def _check_target(params: dict[str, Any], path: Path) -> None:
             "e.g. {above: 15} or {in: [Yes]}"
         )
     rule = next(iter(positive))
+    negative = params["target"].get("negative")
     if rule in TARGET_NUMERIC_RULES:
         _require(params, f"target.positive.{rule}", (int, float), path)
-    elif rule == "in":
-        _require(params, "target.positive.in", list, path)
+        if negative is not None:
+            raise DriftlineError(
+                f"{path}: key 'target.negative' is for a rule on classes (equals, in); under "
+                f"target.positive.{rule} every other number is negative: remove it"
+            )
+    else:
+        if rule == "in":
+            _require(params, "target.positive.in", list, path)
+        _check_negative(params, path)
     missing = _require(params, "target.missing", str, path)
     if missing not in TARGET_MISSING:
         raise DriftlineError(
@@ -232,6 +240,30 @@ def _check_target(params: dict[str, Any], path: Path) -> None:
             f"{path}: key 'target.classes' must name the negative and the positive class, "
             "e.g. [on time, late]"
         )
+
+
+def _check_negative(params: dict[str, Any], path: Path) -> None:
+    """A rule on classes names the negative ones too, so a value that is neither (a typo, a
+    new spelling, a row cut inside the target) is refused, not silently labelled 0."""
+    if "negative" not in params["target"]:
+        raise DriftlineError(
+            f"{path}: missing key 'target.negative': a rule on classes (equals, in) names "
+            'the values of label 0 too, e.g. negative: ["No"], so that a value that is '
+            "neither is refused at ingest"
+        )
+    negative = _require(params, "target.negative", list, path)
+    both = {str(v) for v in negative} & {str(v) for v in positive_classes(params["target"])}
+    if not negative or both:
+        raise DriftlineError(
+            f"{path}: key 'target.negative' must list at least one value and none of "
+            f"target.positive's, got {negative!r}"
+        )
+
+
+def positive_classes(target: dict[str, Any]) -> list[Any]:
+    """The values of label 1 under a rule on classes (``equals`` or ``in``)."""
+    ((rule, value),) = target["positive"].items()
+    return list(value) if rule == "in" else [value]
 
 
 def check_against_contract(params: dict[str, Any], contract: dict[str, Any]) -> None:

@@ -23,6 +23,7 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow.parquet as pq
 
+from driftline.core.config import TARGET_NUMERIC_RULES, positive_classes
 from driftline.core.errors import DriftlineError
 from driftline.data.dataset import row_times
 
@@ -31,6 +32,7 @@ DTYPES = {"int": "Int64", "float": "float64", "str": "str"}
 CHUNK_ROWS = 100_000
 PERIOD_FREQ = {"month": "M", "day": "D"}
 MAX_REPORTED = 5
+CLASSES = "target_classes"  # the check of with_target_classes
 
 
 def schema(contract: dict[str, Any]) -> pa.DataFrameSchema:
@@ -43,6 +45,9 @@ def schema(contract: dict[str, Any]) -> pa.DataFrameSchema:
             checks.append(pa.Check(_finite, name="finite"))
         if "range" in spec:
             checks.append(pa.Check.in_range(*spec["range"]))
+        if "classes" in spec:
+            allowed = _allowed(spec)
+            checks.append(pa.Check(lambda s, a=allowed: s.astype("str").isin(a), name=CLASSES))
         columns[name] = pa.Column(
             DTYPES[spec["type"]], checks, nullable=bool(spec.get("nullable")), coerce=True
         )
@@ -54,6 +59,26 @@ def schema(contract: dict[str, Any]) -> pa.DataFrameSchema:
         for (column, partner), name in _row_rules(contract).items()
     ]
     return pa.DataFrameSchema(columns, checks=frame_checks)
+
+
+def with_target_classes(contract: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
+    """The contract plus the check that params.yaml's ``target`` adds: under a rule on
+    classes (``equals``, ``in``) every value of the target column that is not empty must be
+    a positive or a negative class, or the batch is refused (``ingest`` and ``prepare``). A
+    numeric rule adds nothing: the column's ``range`` bounds it."""
+    if next(iter(target["positive"])) in TARGET_NUMERIC_RULES:
+        return contract
+    column = target["column"]
+    classes = {
+        "positive": [str(v) for v in positive_classes(target)],
+        "negative": [str(v) for v in target["negative"]],
+    }
+    spec = {**contract["columns"][column], "classes": classes}
+    return {**contract, "columns": {**contract["columns"], column: spec}}
+
+
+def _allowed(spec: dict[str, Any]) -> list[str]:
+    return spec["classes"]["positive"] + spec["classes"]["negative"]
 
 
 def _row_rules(contract: dict[str, Any]) -> dict[tuple[str, str], str]:
@@ -288,6 +313,13 @@ def _rule(check: str, column: str | None, contract: dict[str, Any]) -> str:
         return f"must lie in [{low}, {high}]"
     if check == "finite":
         return "must be a finite number"
+    if check == CLASSES:
+        classes = spec["classes"]
+        return (
+            f"must be a class of params.yaml's target: {' or '.join(classes['positive'])} "
+            f"(label 1, target.positive) or {' or '.join(classes['negative'])} "
+            "(label 0, target.negative)"
+        )
     return check
 
 
@@ -371,6 +403,9 @@ def check_typed(frame: pd.DataFrame, contract: dict[str, Any], path: Path, first
         empty = series.isna().to_numpy()
         if not spec.get("nullable"):
             report(name, empty, _rule("not_nullable", name, contract), series)
+        if "classes" in spec:
+            known = series.astype("str").isin(_allowed(spec)).to_numpy()
+            report(name, ~known & ~empty, _rule(CLASSES, name, contract), series)
         if spec["type"] == "str":
             continue
         values = series.to_numpy(dtype="float64", na_value=np.nan)

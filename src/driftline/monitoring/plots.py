@@ -92,13 +92,28 @@ def confusion_png(
     _save(fig, target)
 
 
-def history_png(history: list[dict[str, Any]], target: str | Path) -> None:
-    """Quality of the current model on each scored batch, oldest first."""
+def history_png(
+    history: list[dict[str, Any]], target: str | Path, promoted: list[int] | None = None
+) -> None:
+    """Quality per scored batch, oldest first, by the model serving when each arrived; a
+    dashed line where a retrained model took over (``promoted``: positions in ``history``),
+    labelled with its training window."""
     fig, ax = plt.subplots(figsize=(9, 4))
     x = np.arange(len(history))
     for name in HISTORY_METRICS:
         values = [row.get(name) for row in history]
         ax.plot(x, [float("nan") if v is None else v for v in values], marker="o", label=name)
+    for at in promoted or []:
+        ax.axvline(at - 0.5, color="black", linestyle="--", linewidth=1)
+        ax.annotate(
+            f"model {history[at]['model']}",
+            (at - 0.5, 0.98),
+            xycoords=("data", "axes fraction"),
+            rotation=90,
+            va="top",
+            ha="right",
+            fontsize="small",
+        )
     ax.set(xlabel="batch", ylabel="value", title="Model quality per batch", ylim=(0, 1))
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left", ncols=len(HISTORY_METRICS), fontsize="small")

@@ -1,8 +1,12 @@
 """evaluate: the quality history of the current model over every batch after its training
-window, the newest batch's metrics, and its ROC, precision-recall and confusion plots.
-metrics/evaluate.json holds the newest batch's quality under train's names;
-reports/evaluate.json names the batch, with the decision threshold and the predicted
-positive rate at it.
+window (metrics/history.csv), the timeline of every model that served (metrics/timeline.csv:
+the rows `driftline retrain` kept in metrics/served.csv, then the current model's; drawn in
+plots/history.png with each promotion marked), the newest batch's metrics, and its ROC,
+precision-recall and confusion plots. metrics/evaluate.json holds the newest batch's quality
+under train's names; right after a retrain, when no batch lies after the new window, it holds
+the newest timeline row: the outgoing model's quality on the newest batch it served.
+reports/evaluate.json names the batch and the model, with the decision threshold and the
+predicted positive rate at it.
 
 It reads one small JSON per batch and the newest batch's scores, never older batches' rows.
 """
@@ -12,42 +16,47 @@ from __future__ import annotations
 import pandas as pd
 
 from driftline.core import paths
-from driftline.core.config import TARGET, batch_list, load_params
+from driftline.core.config import TARGET, batch_list, load_params, window_batches
 from driftline.core.io import read_json, write_csv, write_json
 from driftline.core.log import get_logger
 from driftline.core.runner import run
 from driftline.monitoring import plots
 from driftline.monitoring.quality import confusion, pr_points, quality, reviewed, roc_points
-
-HISTORY_COLUMNS = [
-    "batch",
-    "rows",
-    "roc_auc",
-    "pr_auc",
-    "log_loss",
-    "accuracy",
-    "f1",
-    "positive_rate",
-    "predicted_positive_rate",
-    "share_drifted",
-    "dataset_drift",
-    "label_drift_score",
-    "prediction_drift_score",
-]
+from driftline.monitoring.timeline import (
+    HISTORY_COLUMNS,
+    TIMELINE_COLUMNS,
+    model_label,
+    promotions,
+    records,
+    timeline,
+)
 
 
 def evaluate(argv: list[str]) -> None:
     params = load_params()
     threshold = params["evaluate"]["threshold"]
     negative, positive = (str(c) for c in params["target"]["classes"])
-    rows = [read_json(paths.batch_metrics(b)) for b in batch_list(params)]
+    batches = batch_list(params)
+    rows = [read_json(paths.batch_metrics(b)) for b in batches]
     history = [r for r in rows if r["position"] == "after_window"]
     write_csv(paths.HISTORY, pd.DataFrame(history, columns=HISTORY_COLUMNS))
-    plots.history_png(history, paths.HISTORY_PNG)
+    model = model_label(window_batches(params))
+    served = records(pd.read_csv(paths.SERVED, dtype={"batch": "str", "model": "str"}))
+    line = timeline(served, [{k: r[k] for k in HISTORY_COLUMNS} for r in history], model, batches)
+    write_csv(paths.TIMELINE, pd.DataFrame(line, columns=TIMELINE_COLUMNS))
+    plots.history_png(line, paths.HISTORY_PNG, promotions(line))
     if not history:
-        get_logger().warning("no batch after the training window yet: nothing to evaluate")
-        write_json(paths.EVALUATE_METRICS, {})
-        write_json(paths.EVALUATE_REPORT, {"scored_batches": 0, "threshold": threshold})
+        last = line[-1] if line else None
+        get_logger().warning(
+            "no batch after the training window yet: nothing to evaluate for model %s%s",
+            model,
+            f"; metrics/evaluate.json keeps {last['batch']} as model {last['model']} scored it"
+            if last
+            else "",
+        )
+        write_json(paths.EVALUATE_METRICS, reviewed(last)[0] if last else {})
+        kept = {"batch": last["batch"], "model": last["model"]} if last else {}
+        write_json(paths.EVALUATE_REPORT, {**kept, "scored_batches": 0, "threshold": threshold})
         for target in (paths.ROC, paths.PRC, paths.CONFUSION):
             write_json(target, [])
         plots.curves_png([], [], "no batch after the window", paths.CURVES_PNG)
@@ -67,7 +76,13 @@ def evaluate(argv: list[str]) -> None:
     write_json(paths.EVALUATE_METRICS, metrics)
     write_json(
         paths.EVALUATE_REPORT,
-        {**rest, "batch": newest, "scored_batches": len(history), "threshold": threshold},
+        {
+            **rest,
+            "batch": newest,
+            "model": model,
+            "scored_batches": len(history),
+            "threshold": threshold,
+        },
     )
     roc, pr, counts = (
         roc_points(y_true, y_score),

@@ -21,7 +21,7 @@ from driftline.core.config import (
 from driftline.core.io import write_json, write_parquet
 from driftline.core.log import get_logger
 from driftline.core.runner import run
-from driftline.data.contract import read_batch
+from driftline.data.contract import read_batch, with_target_classes
 from driftline.data.dataset import prepare_frame, profile_spec
 from driftline.data.raw_files import check_folder, group_record, verify_raw
 from driftline.monitoring.profile import profile_frame
@@ -57,7 +57,7 @@ def prepare(argv: list[str]) -> None:
 
 
 def prepare_batch(batch: str, params: dict[str, Any], contract: dict[str, Any]) -> None:
-    raw = read_batch(paths.raw(batch), contract)
+    raw = read_batch(paths.raw(batch), with_target_classes(contract, params["target"]))
     prepared, unlabelled = prepare_frame(raw, params, contract)
     target = params["target"]
     action = {"drop": "dropped", "positive": "labelled 1", "negative": "labelled 0"}

@@ -29,12 +29,17 @@ from typing import Any
 
 from driftline.core import paths
 from driftline.core.batches import group_of, grouped
-from driftline.core.config import REGISTRY_FILE, load_contract, load_params
+from driftline.core.config import (
+    REGISTRY_FILE,
+    check_against_contract,
+    load_contract,
+    load_params,
+)
 from driftline.core.errors import DriftlineError
 from driftline.core.failpoint import failpoint
 from driftline.core.io import write_bytes, write_text
 from driftline.core.log import get_logger
-from driftline.data.contract import BatchSummary, scan_batch
+from driftline.data.contract import BatchSummary, scan_batch, with_target_classes
 from driftline.data.raw_files import dvc_file, unregistered
 from driftline.tooling.registry import (
     Batch,
@@ -101,6 +106,8 @@ def ingest(
         _recover(Path(tmp))
         params = load_params(check_window=False)
         contract = load_contract()
+        check_against_contract(params, contract)
+        contract = with_target_classes(contract, params["target"])
         report = Report()
         existing = registered(params)
         problems = []

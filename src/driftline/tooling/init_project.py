@@ -37,6 +37,7 @@ from driftline.core.io import write_text
 from driftline.data.contract import text_chunks
 from driftline.data.dataset import row_times
 from driftline.data.raw_files import dvc_file
+from driftline.monitoring.timeline import TIMELINE_COLUMNS
 from driftline.tooling import demo
 from driftline.tooling.contract_inference import column_spec, contract_text, find_time, infer_period
 from driftline.tooling.params_text import replace_block, set_window
@@ -58,6 +59,7 @@ BUILT_FILES = (
     paths.TRAIN_METRICS,
     paths.EVALUATE_METRICS,
     paths.HISTORY,
+    paths.TIMELINE,
     paths.DRIFT_METRICS,
     paths.CHALLENGER_METRICS,
     paths.CHAMPION_METRICS,
@@ -154,6 +156,7 @@ def plan(
         Path(PARAMS_FILE).read_text(encoding="utf-8"),
         target,
         positive,
+        negative_classes(frame[target], positive, sample),
         classes or default_classes(positive),
         exclude or [],
     )
@@ -179,13 +182,46 @@ def plan(
     return Plan(contract_yaml, contract, params_yaml, [p for p in remove if p.exists()])
 
 
+def negative_classes(values: pd.Series, positive: dict[str, Any], sample: Path) -> list[str] | None:
+    """Under a rule on classes (``equals``, ``in``), the sample's other target values, sorted:
+    ``target.negative``. None under a numeric rule, which needs none."""
+    ((rule, value),) = positive.items()
+    if rule in TARGET_NUMERIC_RULES:
+        return None
+    chosen = {str(v) for v in (value if rule == "in" else [value])}
+    seen = {str(v) for v in values.dropna()}
+    if not chosen & seen:
+        raise DriftlineError(
+            f"{sample}: the target column {values.name!r} never holds the positive class "
+            f"({' or '.join(sorted(chosen))}); it holds {', '.join(sorted(seen)[:10])}"
+        )
+    if not seen - chosen:
+        raise DriftlineError(
+            f"{sample}: the target column {values.name!r} holds only the positive class "
+            f"({' or '.join(sorted(chosen))}): choose a sample with rows of both classes, so "
+            "that target.negative can be inferred"
+        )
+    return sorted(seen - chosen)
+
+
 def params_text(
-    text: str, target: str, positive: dict[str, Any], classes: list[str], exclude: list[str]
+    text: str,
+    target: str,
+    positive: dict[str, Any],
+    negative: list[str] | None,
+    classes: list[str],
+    exclude: list[str],
 ) -> str:
     """params.yaml for a new project: no demo, no batches, no window yet, the target and
     every candidate feature; every other setting and comment as it was."""
     if "demo" in (yaml.safe_load(text) or {}):  # absent when initialised already (--force)
         text = replace_block(text, "demo", None)
+    negative_line = (
+        f"  negative: {json.dumps(negative)}   # the values of label 0 (rules on classes); a\n"
+        "                             # value that is neither is refused at ingest\n"
+        if negative is not None
+        else ""
+    )
     text = replace_block(
         text,
         "target",
@@ -193,6 +229,7 @@ def params_text(
         f"  column: {json.dumps(target)}\n"
         f"  positive: {json.dumps(positive)}   # above | at_least | below | at_most a number,\n"
         "                             # equals a value, or in a list of classes\n"
+        f"{negative_line}"
         "  missing: drop              # rows with an empty column: drop | positive | negative\n"
         f"  classes: {json.dumps(classes)}   # the names of label 0 and label 1\n\n",
     )
@@ -209,11 +246,13 @@ def params_text(
 
 
 def apply(p: Plan) -> list[str]:
-    """Write the plan: contract, params and an empty registry first (each atomically), then
-    remove the demo's files and folders, and their lines in DVC's .gitignore files."""
+    """Write the plan: contract, params, an empty registry and an empty timeline first (each
+    atomically), then remove the demo's files and folders, and their lines in DVC's
+    .gitignore files."""
     write_text(CONTRACT_FILE, p.contract)
     write_text(PARAMS_FILE, p.params)
     write_registry([])
+    write_text(paths.SERVED, ",".join(TIMELINE_COLUMNS) + "\n")  # no model served yet
     for path in p.remove:
         if path.is_dir():
             shutil.rmtree(path)

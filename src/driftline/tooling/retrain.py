@@ -3,6 +3,10 @@ to end at the newest batch when the drift stage advises it (reports/drift.json; 
 ``--force``), as a sliding or an expanding window (``retrain.window``); ``dvc repro`` then
 trains the new model.
 
+Its quality rows go into the timeline: metrics/history.csv's rows (the outgoing model on
+each batch after its window) are added to metrics/served.csv, which the evaluate stage reads,
+so no batch's quality as its serving model scored it vanishes with the retrain.
+
 The model it replaces becomes the champion: models/model.pkl and models/meta.json, checked
 against dvc.lock, are copied to models/champion/ and tracked with ``dvc add`` (so ``dvc push``
 stores them and a fresh clone gets them with ``dvc pull``). The ``promote`` stage then
@@ -14,11 +18,14 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pandas as pd
+
 from driftline.core import paths
 from driftline.core.config import PARAMS_FILE, batch_list, load_params, window_batches
 from driftline.core.errors import DriftlineError
-from driftline.core.io import read_json, write_bytes, write_text
+from driftline.core.io import read_json, write_bytes, write_csv, write_text
 from driftline.model.store import recorded_md5
+from driftline.monitoring.timeline import TIMELINE_COLUMNS, archived, model_label, records
 from driftline.tooling.params_text import set_window
 from driftline.tooling.registry import dvc_add
 
@@ -61,10 +68,18 @@ def retrain(force: bool = False, dry_run: bool = False) -> list[str]:
     said.append(
         f"champion: the model of {old[0]}..{old[-1]} is kept in {paths.CHAMPION}/ (dvc add)"
     )
+    outgoing = model_label(old)
+    served = read_rows(paths.SERVED)
+    kept = archived(served, read_rows(paths.HISTORY), outgoing)
+    said.append(
+        f"timeline: model {outgoing}'s quality on the {len(kept) - len(served)} batches it "
+        f"served is kept in {paths.SERVED}"
+    )
     if dry_run:
-        return [*said, "Dry run: params.yaml and models/champion are unchanged."]
+        return [*said, f"Dry run: params.yaml, models/champion and {paths.SERVED} are unchanged."]
     write_text(PARAMS_FILE, text)
     load_params()  # the edited file must still pass every check
+    write_csv(paths.SERVED, pd.DataFrame(kept, columns=TIMELINE_COLUMNS))
     for path in champion:
         write_bytes(paths.champion(path), path.read_bytes())
     dvc_add([paths.champion(path) for path in champion])
@@ -74,6 +89,13 @@ def retrain(force: bool = False, dry_run: bool = False) -> list[str]:
         "dvc metrics diff or driftline report, and driftline gate; commit with: git add "
         "params.yaml models/champion dvc.lock metrics plots reports; then dvc push",
     ]
+
+
+def read_rows(path: Path) -> list[dict]:
+    """A timeline CSV's rows (metrics/history.csv or metrics/served.csv), batch names as text."""
+    if not path.exists():
+        raise DriftlineError(f"{path} is missing: run 'dvc repro' first (git checkout restores it)")
+    return records(pd.read_csv(path, dtype={"batch": "str", "model": "str"}))
 
 
 def check_recorded(path: Path) -> None:

@@ -1,10 +1,12 @@
 """The data contract (pandera) refuses bad raw batches, naming the file, column, row and rule."""
 
+import re
+
 import pandas as pd
 import pytest
 
 from driftline.core.errors import DriftlineError
-from driftline.data.contract import canonical_csv, read_batch, scan_batch
+from driftline.data.contract import canonical_csv, read_batch, scan_batch, with_target_classes
 
 CONTRACT = {
     "period": "month",
@@ -134,3 +136,23 @@ def test_parquet_batches_are_read_like_csv(tmp_path):
 def test_canonical_csv_spells_missing_as_na():
     frame = pd.DataFrame({"a": ["1", None]}, dtype="str")
     assert canonical_csv(frame) == "a\n1\nNA\n"
+
+
+def test_a_target_value_that_is_neither_class_is_refused(tmp_path):
+    """Under a rule on classes, params.yaml's target names both; a third value (a new
+    spelling, a typo) is refused by ingest's scan and prepare's read alike, not labelled 0."""
+    target = {"column": "carrier", "positive": {"equals": "UA"}, "negative": ["AA"]}
+    contract = with_target_classes(CONTRACT, target)
+    assert read_batch(write(tmp_path, GOOD), contract)["carrier"].tolist() == ["UA", "AA"]
+    path = write(tmp_path, GOOD + "2013,7,3,ua,1,50,NA\n")
+    expected = (
+        "column 'carrier', row 4: must be a class of params.yaml's target: UA (label 1, "
+        "target.positive) or AA (label 0, target.negative) (value 'ua')"
+    )
+    for read in (read_batch, scan_batch):
+        with pytest.raises(DriftlineError, match=re.escape(expected)):
+            read(path, contract)
+    scan_batch(path, CONTRACT)  # the contract alone counts it as an unseen category
+    # A numeric rule adds no check: the contract's range bounds the column.
+    numeric = {"column": "arr_delay", "positive": {"above": 15}}
+    assert with_target_classes(CONTRACT, numeric) is CONTRACT

@@ -64,6 +64,11 @@ CASES = [
     ({"a": [1, None, 3], "b": [1.0, 2.0, 3.0], "s": ["x", "y", "z"]}, "row 3: 'a' is empty"),
     ({"a": [1, None, 3], "b": [1.0, np.nan, 3.0], "s": ["x", "y", "z"]}, None),
     ({"a": [-1, 2, 3], "b": [-5.0, 2.0, np.nan], "s": ["x", "y", None]}, "row 2"),
+    (
+        {"a": [1, 2, 3], "b": [1.0, 2.0, 3.0], "s": ["x", "w", "z"]},
+        "column 's', row 3: must be a class of params.yaml's target: x (label 1, target.positive)"
+        " or y or z (label 0, target.negative) (value 'w')",
+    ),
 ]
 
 
@@ -74,7 +79,11 @@ def test_the_fast_contract_check_refuses_what_pandera_refuses_with_the_same_word
     contract = contract_of(
         a={"type": "int", "nullable": True, "range": [0, 10]},
         b={"type": "float", "nullable": True, "range": [-1, 100]},
-        s={"type": "str", "nullable": False},
+        s={
+            "type": "str",
+            "nullable": False,
+            "classes": {"positive": ["x"], "negative": ["y", "z"]},
+        },
     )
     frame = pd.DataFrame(columns)
     frame["s"] = frame["s"].astype("str")

@@ -1,0 +1,73 @@
+"""The quality timeline across model versions: every batch once, as scored by the model that
+was serving when it arrived. A model goes by its training window (``2013-01..2013-03``).
+
+``driftline retrain`` keeps the outgoing model's rows in metrics/served.csv (``served``);
+the evaluate stage joins them with the current model's rows (metrics/history.csv) into
+metrics/timeline.csv. Pure functions on rows (dicts), no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+# metrics/history.csv's columns; the timeline's (and metrics/served.csv's) add the model.
+HISTORY_COLUMNS = [
+    "batch",
+    "rows",
+    "roc_auc",
+    "pr_auc",
+    "log_loss",
+    "accuracy",
+    "f1",
+    "positive_rate",
+    "predicted_positive_rate",
+    "share_drifted",
+    "dataset_drift",
+    "label_drift_score",
+    "prediction_drift_score",
+]
+TIMELINE_COLUMNS = ["batch", "model", *HISTORY_COLUMNS[1:]]
+
+
+def model_label(window: list[str]) -> str:
+    """A model's name in the timeline: its training window, first and last batch."""
+    return f"{window[0]}..{window[-1]}"
+
+
+def timeline(
+    served: list[dict[str, Any]], current: list[dict[str, Any]], model: str, batches: list[str]
+) -> list[dict[str, Any]]:
+    """The timeline, in registry order: a batch's row from ``served`` where an earlier model
+    served it, else the current ``model``'s row; batches neither scored are left out (the
+    ones inside the first model's window), and so are rows of batches no longer registered."""
+    rows = {row["batch"]: row for row in current}
+    rows.update({row["batch"]: row for row in served})  # the model serving on arrival wins
+    earlier = {row["batch"] for row in served}
+    return [
+        {"model": model, **rows[b]} if b not in earlier else rows[b] for b in batches if b in rows
+    ]
+
+
+def archived(
+    served: list[dict[str, Any]], history: list[dict[str, Any]], model: str
+) -> list[dict[str, Any]]:
+    """``served`` plus the outgoing ``model``'s rows of batches no earlier model served:
+    what ``driftline retrain`` writes before the window moves."""
+    kept = {row["batch"] for row in served}
+    return served + [{"model": model, **row} for row in history if row["batch"] not in kept]
+
+
+def promotions(rows: list[dict[str, Any]]) -> list[int]:
+    """Positions in the timeline where a new model takes over from the one before."""
+    return [i for i in range(1, len(rows)) if rows[i]["model"] != rows[i - 1]["model"]]
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A CSV's rows as dicts, an empty cell as None (a batch of one class has no ROC AUC)."""
+    return [
+        {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
+        for row in frame.to_dict("records")
+    ]
