@@ -44,6 +44,7 @@ def test_init_removes_the_demo_and_infers_the_contract(project):
     assert params["target"] == {
         "column": "rain_tomorrow",
         "positive": {"equals": "Yes"},
+        "negative": ["No"],  # inferred: the sample's other value
         "missing": "drop",
         "classes": ["dry", "rain"],
     }

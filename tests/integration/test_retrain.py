@@ -59,11 +59,11 @@ def test_retrain_command_moves_the_window_and_says_why(weather):
 def test_retrain_command_dry_run_and_not_advised_change_nothing(weather):
     project = weather
     original = (project / "params.yaml").read_bytes()
-    served = (project / "metrics/served.csv").read_bytes()
+    served = (project / "models/served.csv").read_bytes()
     dry = run(project, "driftline", "retrain", "--dry-run").stdout
-    assert "Dry run: params.yaml, models/champion and metrics/served.csv are unchanged." in dry
+    assert "Dry run: params.yaml, models/champion and models/served.csv are unchanged." in dry
     assert not (project / "models/champion/model.pkl").exists()
-    assert (project / "metrics/served.csv").read_bytes() == served
+    assert (project / "models/served.csv").read_bytes() == served
     newest = registered(project)[-1]
     write_verdict(project, newest, False)
     assert "No retraining advised" in run(project, "driftline", "retrain").stdout

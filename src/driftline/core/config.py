@@ -339,6 +339,14 @@ def _check(params: dict[str, Any], path: Path, registry: Path, check_window: boo
         )
     for signal in ("dataset_drift", "label_drift", "prediction_drift"):
         _require(params, f"retrain.when.{signal}", bool, path)
+    if "persistence" in params["retrain"]["when"]:
+        k = _require(params, "retrain.when.persistence.k", int, path)
+        n = _require(params, "retrain.when.persistence.n", int, path)
+        if not 1 <= k <= n:
+            raise DriftlineError(
+                f"{path}: key 'retrain.when.persistence' must have 1 <= k <= n (a signal on k "
+                f"of the newest n batches), got k={k}, n={n}"
+            )
     _check_promote(params, path)
 
 

@@ -35,7 +35,7 @@ HISTORY = Path("metrics/history.csv")
 # The quality timeline across retrains: SERVED holds the rows of the models that served
 # before the current one, each batch as scored by the model serving when it arrived (kept by
 # `driftline retrain`, in git); evaluate writes TIMELINE, those rows and the current model's.
-SERVED = Path("metrics/served.csv")
+SERVED = Path("models/served.csv")
 TIMELINE = Path("metrics/timeline.csv")
 DRIFT_METRICS = Path("metrics/drift.json")
 # The promote stage's metrics: the challenger and the champion on the same rows, under the

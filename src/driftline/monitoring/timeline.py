@@ -1,7 +1,7 @@
 """The quality timeline across model versions: every batch once, as scored by the model that
 was serving when it arrived. A model goes by its training window (``2013-01..2013-03``).
 
-``driftline retrain`` keeps the outgoing model's rows in metrics/served.csv (``served``);
+``driftline retrain`` keeps the outgoing model's rows in models/served.csv (``served``);
 the evaluate stage joins them with the current model's rows (metrics/history.csv) into
 metrics/timeline.csv. Pure functions on rows (dicts), no I/O.
 """
@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-# metrics/history.csv's columns; the timeline's (and metrics/served.csv's) add the model.
+# metrics/history.csv's columns; the timeline's (and models/served.csv's) add the model.
 HISTORY_COLUMNS = [
     "batch",
     "rows",

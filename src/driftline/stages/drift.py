@@ -22,6 +22,7 @@ from driftline.monitoring import plots
 from driftline.monitoring.drift import measured, monitor_batch
 from driftline.monitoring.history_rules import check_metric
 from driftline.monitoring.report import drift_report
+from driftline.monitoring.timeline import records
 from driftline.monitoring.verdict import verdict
 
 
@@ -53,7 +54,8 @@ def drift(argv: list[str]) -> None:
     history = pd.read_csv(paths.HISTORY)
     rules = history_rules(history, settings)
     in_window = newest in window_batches(params)
-    retrain, reasons = verdict(result, rules, params["retrain"]["when"], in_window)
+    earlier = [row for row in records(history) if row["batch"] != newest]
+    retrain, reasons = verdict(result, rules, params["retrain"]["when"], in_window, earlier)
     ranked = sorted(result["columns"].items(), key=lambda kv: -kv[1]["drift_score"])
     top = ranked[: settings["top"]]
     report = drift_details(newest, reference, result, top, rules, retrain, reasons, in_window)

@@ -1,6 +1,6 @@
 """evaluate: the quality history of the current model over every batch after its training
 window (metrics/history.csv), the timeline of every model that served (metrics/timeline.csv:
-the rows `driftline retrain` kept in metrics/served.csv, then the current model's; drawn in
+the rows `driftline retrain` kept in models/served.csv, then the current model's; drawn in
 plots/history.png with each promotion marked), the newest batch's metrics, and its ROC,
 precision-recall and confusion plots. metrics/evaluate.json holds the newest batch's quality
 under train's names; right after a retrain, when no batch lies after the new window, it holds

@@ -4,7 +4,7 @@ to end at the newest batch when the drift stage advises it (reports/drift.json; 
 trains the new model.
 
 Its quality rows go into the timeline: metrics/history.csv's rows (the outgoing model on
-each batch after its window) are added to metrics/served.csv, which the evaluate stage reads,
+each batch after its window) are added to models/served.csv, which the evaluate stage reads,
 so no batch's quality as its serving model scored it vanishes with the retrain.
 
 The model it replaces becomes the champion: models/model.pkl and models/meta.json, checked
@@ -87,12 +87,13 @@ def retrain(force: bool = False, dry_run: bool = False) -> list[str]:
         *said,
         "Next: dvc repro (trains the new model and compares it with the champion), then "
         "dvc metrics diff or driftline report, and driftline gate; commit with: git add "
-        "params.yaml models/champion dvc.lock metrics plots reports; then dvc push",
+        "params.yaml models/champion models/served.csv dvc.lock metrics plots reports; then "
+        "dvc push",
     ]
 
 
 def read_rows(path: Path) -> list[dict]:
-    """A timeline CSV's rows (metrics/history.csv or metrics/served.csv), batch names as text."""
+    """A timeline CSV's rows (metrics/history.csv or models/served.csv), batch names as text."""
     if not path.exists():
         raise DriftlineError(f"{path} is missing: run 'dvc repro' first (git checkout restores it)")
     return records(pd.read_csv(path, dtype={"batch": "str", "model": "str"}))

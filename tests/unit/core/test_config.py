@@ -81,6 +81,14 @@ def test_the_base_loads(tmp_path, settings):
         ),
         (lambda p: p["retrain"].update(window="tumbling"), "'retrain.window' is 'tumbling'"),
         (lambda p: p["retrain"]["when"].pop("label_drift"), "missing key 'retrain.when.label"),
+        (
+            lambda p: p["retrain"]["when"].update(persistence={"k": 3, "n": 2}),
+            "'retrain.when.persistence' must have 1 <= k <= n",
+        ),
+        (
+            lambda p: p["retrain"]["when"].update(persistence={"k": "two", "n": 3}),
+            "'retrain.when.persistence.k' must be int",
+        ),
         (lambda p: p.pop("promote"), "missing key 'promote.floors'"),
         (lambda p: p["promote"]["floors"].update(auc=0.7), "'promote.floors' names 'auc'"),
         (lambda p: p["promote"]["floors"].update(roc_auc="high"), "'promote.floors.roc_auc'"),

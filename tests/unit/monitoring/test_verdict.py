@@ -98,3 +98,53 @@ def test_set_window_changes_two_values_and_keeps_every_comment(repo_root):
     for before, after in changed:  # the trailing comment stays
         assert before.split("#", 1)[1:] == after.split("#", 1)[1:]
     assert params == {**yaml.safe_load(text), "train": params["train"]}
+
+
+def past(dataset: bool, label: float = 0.5, prediction: float = 0.5) -> dict:
+    """An earlier batch's metrics/history.csv row: its drift signals."""
+    return {
+        "dataset_drift": dataset,
+        "label_drift_score": label,
+        "prediction_drift_score": prediction,
+    }
+
+
+def test_a_persistence_of_k_of_n_needs_the_signal_on_k_of_the_newest_n_batches():
+    when = {**EVERYTHING, "rules": "none", "persistence": {"k": 2, "n": 3}}
+    # One drifted batch is not enough, whether it is the newest or an earlier one.
+    assert verdict(monitor(True), HEALTHY, when, False, [past(False), past(False)]) == (False, [])
+    assert verdict(monitor(False), HEALTHY, when, False, [past(True), past(False)]) == (False, [])
+    # Two of the last three: the newest and the one before.
+    retrain, reasons = verdict(monitor(True), HEALTHY, when, False, [past(False), past(True)])
+    assert retrain and reasons == [
+        "dataset drift: 2 of 3 features drifted (share 0.67 >= 0.5); on 2 of the last 3 "
+        "batches (persistence 2 of 3)"
+    ]
+    # Two earlier batches, the newest calm: still persistent, and the reason says so.
+    retrain, reasons = verdict(monitor(False), HEALTHY, when, False, [past(True), past(True)])
+    assert retrain and reasons == [
+        "dataset drift: not on the newest batch; on 2 of the last 3 batches (persistence 2 of 3)"
+    ]
+    # Only the newest n count: a drifted batch four back is forgotten.
+    assert verdict(monitor(True), HEALTHY, when, False, [past(True), past(False), past(False)]) == (
+        False,
+        [],
+    )
+    # Label and prediction drift read an earlier batch's drift score: 1 or more is drift.
+    retrain, reasons = verdict(
+        monitor(False, target=True), HEALTHY, when, False, [past(False, 1.2)]
+    )
+    assert retrain and reasons == [
+        "label drift: jensenshannon distance 0.2000 (threshold 0.1); on 2 of the last 2 "
+        "batches (persistence 2 of 3)"
+    ]
+
+
+def test_without_a_persistence_setting_the_newest_batch_alone_decides():
+    when = {**EVERYTHING, "rules": "none"}
+    many = [past(True, 5.0, 5.0)] * 4
+    assert verdict(monitor(False), HEALTHY, when, False, many) == (False, [])
+    one = {**when, "persistence": {"k": 1, "n": 1}}
+    assert verdict(monitor(True), HEALTHY, one, False, many) == verdict(
+        monitor(True), HEALTHY, when, False
+    )
