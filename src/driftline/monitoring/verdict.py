@@ -79,7 +79,7 @@ def verdict(
     if newest_in_window:
         return False, []
     k, n = persistence(when)
-    recent = list(earlier)[len(earlier) - (n - 1) :] if n > 1 else []
+    recent = list(earlier)[-(n - 1) :] if n > 1 else []
     reasons = []
 
     def persists(key: str, now: bool, said: Callable[[], str]) -> None:

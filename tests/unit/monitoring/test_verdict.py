@@ -130,6 +130,10 @@ def test_a_persistence_of_k_of_n_needs_the_signal_on_k_of_the_newest_n_batches()
         False,
         [],
     )
+    # Fewer earlier batches than n - 1: every one of them counts.
+    long = {**when, "persistence": {"k": 4, "n": 5}}
+    retrain, reasons = verdict(monitor(True), HEALTHY, long, False, [past(True)] * 3)
+    assert retrain and reasons[0].endswith("on 4 of the last 4 batches (persistence 4 of 5)")
     # Label and prediction drift read an earlier batch's drift score: 1 or more is drift.
     retrain, reasons = verdict(
         monitor(False, target=True), HEALTHY, when, False, [past(False, 1.2)]
