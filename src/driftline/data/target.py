@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftline.core.config import TARGET_NUMERIC_RULES
+from driftline.core.config import TARGET_NUMERIC_RULES, positive_classes
 
 
 def rule_of(positive: dict[str, Any]) -> tuple[str, Any]:
@@ -54,9 +54,8 @@ def label(
                 "at_most": numbers <= value,
             }[rule]
     else:
-        classes = value if rule == "in" else [value]
         text = values.astype("str").to_numpy(dtype=object, na_value=None)
-        hit = np.isin(text, [str(c) for c in classes])
+        hit = np.isin(text, [str(c) for c in positive_classes({"positive": positive})])
     labels = np.where(empty, missing == "positive", hit).astype("int8")
     keep = ~empty if missing == "drop" else np.ones(len(values), dtype=bool)
     return labels, keep

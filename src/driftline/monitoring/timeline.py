@@ -3,12 +3,13 @@ was serving when it arrived. A model goes by its training window (``2013-01..201
 
 ``driftline retrain`` keeps the outgoing model's rows in models/served.csv (``served``);
 the evaluate stage joins them with the current model's rows (metrics/history.csv) into
-metrics/timeline.csv. Pure functions on rows (dicts), no I/O.
+metrics/timeline.csv. Pure functions on rows (dicts), and the one reader of those CSVs.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -63,6 +64,11 @@ def archived(
 def promotions(rows: list[dict[str, Any]]) -> list[int]:
     """Positions in the timeline where a new model takes over from the one before."""
     return [i for i in range(1, len(rows)) if rows[i]["model"] != rows[i - 1]["model"]]
+
+
+def read_rows(path: str | Path) -> list[dict[str, Any]]:
+    """A timeline CSV's rows (metrics/history.csv or models/served.csv), batch names as text."""
+    return records(pd.read_csv(path, dtype={"batch": "str", "model": "str"}))
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

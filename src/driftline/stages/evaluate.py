@@ -27,7 +27,7 @@ from driftline.monitoring.timeline import (
     TIMELINE_COLUMNS,
     model_label,
     promotions,
-    records,
+    read_rows,
     timeline,
 )
 
@@ -41,7 +41,7 @@ def evaluate(argv: list[str]) -> None:
     history = [r for r in rows if r["position"] == "after_window"]
     write_csv(paths.HISTORY, pd.DataFrame(history, columns=HISTORY_COLUMNS))
     model = model_label(window_batches(params))
-    served = records(pd.read_csv(paths.SERVED, dtype={"batch": "str", "model": "str"}))
+    served = read_rows(paths.SERVED)
     line = timeline(served, [{k: r[k] for k in HISTORY_COLUMNS} for r in history], model, batches)
     write_csv(paths.TIMELINE, pd.DataFrame(line, columns=TIMELINE_COLUMNS))
     plots.history_png(line, paths.HISTORY_PNG, promotions(line))

@@ -31,6 +31,7 @@ from driftline.core.config import (
     check_against_contract,
     load_contract,
     load_params,
+    positive_classes,
 )
 from driftline.core.errors import DriftlineError
 from driftline.core.io import write_text
@@ -107,7 +108,7 @@ def default_classes(positive: dict[str, Any]) -> list[str]:
         symbols = {"above": (">", "<="), "at_least": (">=", "<"), "below": ("<", ">="),
                    "at_most": ("<=", ">")}[rule]  # fmt: skip
         return [f"{symbols[1]} {value}", f"{symbols[0]} {value}"]
-    shown = " or ".join(str(v) for v in value) if rule == "in" else str(value)
+    shown = " or ".join(str(v) for v in positive_classes({"positive": positive}))
     return [f"not {shown}", shown]
 
 
@@ -185,10 +186,9 @@ def plan(
 def negative_classes(values: pd.Series, positive: dict[str, Any], sample: Path) -> list[str] | None:
     """Under a rule on classes (``equals``, ``in``), the sample's other target values, sorted:
     ``target.negative``. None under a numeric rule, which needs none."""
-    ((rule, value),) = positive.items()
-    if rule in TARGET_NUMERIC_RULES:
+    if next(iter(positive)) in TARGET_NUMERIC_RULES:
         return None
-    chosen = {str(v) for v in (value if rule == "in" else [value])}
+    chosen = {str(v) for v in positive_classes({"positive": positive})}
     seen = {str(v) for v in values.dropna()}
     if not chosen & seen:
         raise DriftlineError(

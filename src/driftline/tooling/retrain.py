@@ -25,7 +25,7 @@ from driftline.core.config import PARAMS_FILE, batch_list, load_params, window_b
 from driftline.core.errors import DriftlineError
 from driftline.core.io import read_json, write_bytes, write_csv, write_text
 from driftline.model.store import recorded_md5
-from driftline.monitoring.timeline import TIMELINE_COLUMNS, archived, model_label, records
+from driftline.monitoring.timeline import TIMELINE_COLUMNS, archived, model_label, read_rows
 from driftline.tooling.params_text import set_window
 from driftline.tooling.registry import dvc_add
 
@@ -69,8 +69,8 @@ def retrain(force: bool = False, dry_run: bool = False) -> list[str]:
         f"champion: the model of {old[0]}..{old[-1]} is kept in {paths.CHAMPION}/ (dvc add)"
     )
     outgoing = model_label(old)
-    served = read_rows(paths.SERVED)
-    kept = archived(served, read_rows(paths.HISTORY), outgoing)
+    served = present_rows(paths.SERVED)
+    kept = archived(served, present_rows(paths.HISTORY), outgoing)
     said.append(
         f"timeline: model {outgoing}'s quality on the {len(kept) - len(served)} batches it "
         f"served is kept in {paths.SERVED}"
@@ -92,11 +92,11 @@ def retrain(force: bool = False, dry_run: bool = False) -> list[str]:
     ]
 
 
-def read_rows(path: Path) -> list[dict]:
-    """A timeline CSV's rows (metrics/history.csv or models/served.csv), batch names as text."""
+def present_rows(path: Path) -> list[dict]:
+    """:func:`read_rows`, refusing a missing file with what to do."""
     if not path.exists():
         raise DriftlineError(f"{path} is missing: run 'dvc repro' first (git checkout restores it)")
-    return records(pd.read_csv(path, dtype={"batch": "str", "model": "str"}))
+    return read_rows(path)
 
 
 def check_recorded(path: Path) -> None:
