@@ -80,6 +80,21 @@ def test_the_pipeline_runs_on_config_alone(project):
     assert drift["top_features"]["temp_c"]["drifted"]
     header = (project / "metrics" / "history.csv").read_text().splitlines()[0]
     assert "label_drift_score" in header and "prediction_drift_score" in header
+    # Drift weighted by importance: the model's permutation importance on its holdout, and
+    # the share of it the drifted features carry (all four features are in the top five).
+    importance = meta["importance"]
+    assert importance["method"].startswith("permutation on the ")
+    weights = importance["weights"]
+    assert set(weights) == {"station", "humidity", "pressure_hpa", "temp_c"}
+    assert sum(weights.values()) == pytest.approx(1, abs=1e-5)
+    assert max(weights, key=weights.get) in ("humidity", "pressure_hpa")  # what rain follows
+    top = drift["top_features"]
+    carried = sum(weights[name] for name, r in top.items() if r["drifted"])
+    assert drift["drifted_importance"] == pytest.approx(carried, abs=1e-5)
+    assert all(top[name]["importance"] == weights[name] for name in top)
+    assert "drifted_importance" in header and "importance_drift" in header
+    assert (project / "plots" / "drift_timeline.png").read_bytes()[:4] == b"\x89PNG"
+    assert "of the model's importance" in (project / "reports" / "drift.md").read_text()
 
 
 def test_make_data_leaves_your_batches_alone(project):

@@ -73,6 +73,7 @@ def test_every_stage_output_is_present(clone):
         "reports/drift.json",
         "plots/history.png",
         "plots/drift_distributions.png",
+        "plots/drift_timeline.png",
         "plots/history_rules.png",
         "reports/drift.md",
     ):

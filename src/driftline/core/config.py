@@ -308,6 +308,9 @@ def _check(params: dict[str, Any], path: Path, registry: Path, check_window: boo
     _require(params, f"train.{model}", dict, path)
     _require(params, "train.seed", int, path)
     _require(params, "train.threads", int, path)
+    repeats = params["train"].get("importance_repeats")
+    if repeats is not None and _require(params, "train.importance_repeats", int, path) < 1:
+        raise DriftlineError(f"{path}: key 'train.importance_repeats' must be at least 1")
     fraction = _require(params, "train.holdout_fraction", (int, float), path)
     if not 0.0 < fraction < 1.0:
         raise DriftlineError(f"{path}: key 'train.holdout_fraction' must be between 0 and 1")
@@ -328,6 +331,14 @@ def _check(params: dict[str, Any], path: Path, registry: Path, check_window: boo
     if _require(params, "drift.min_history", int, path) < 2:
         raise DriftlineError(f"{path}: key 'drift.min_history' must be at least 2")
     _require(params, "drift.k", (int, float), path)
+    baseline = params["drift"].get("baseline")
+    if baseline is not None and (
+        isinstance(baseline, bool) or not isinstance(baseline, int) or baseline < 1
+    ):
+        raise DriftlineError(
+            f"{path}: key 'drift.baseline' must be null (every earlier batch) or a whole "
+            f"number of batches, at least 1, got {baseline!r}"
+        )
     for metric, rule in _require(params, "drift.history", dict, path).items():
         _require(params, f"drift.history.{metric}.higher_is_better", bool, path)
         if rule.get("threshold") is not None:
@@ -339,6 +350,12 @@ def _check(params: dict[str, Any], path: Path, registry: Path, check_window: boo
         )
     for signal in ("dataset_drift", "label_drift", "prediction_drift"):
         _require(params, f"retrain.when.{signal}", bool, path)
+    if "importance_drift" in params["retrain"]["when"]:
+        _require(params, "retrain.when.importance_drift", bool, path)
+    if "importance_share" in params["drift"]:
+        share = _require(params, "drift.importance_share", (int, float), path)
+        if not 0.0 < share <= 1.0:
+            raise DriftlineError(f"{path}: key 'drift.importance_share' must be in (0, 1]")
     if "persistence" in params["retrain"]["when"]:
         k = _require(params, "retrain.when.persistence.k", int, path)
         n = _require(params, "retrain.when.persistence.n", int, path)

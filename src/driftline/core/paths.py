@@ -58,6 +58,7 @@ HISTORY_PNG = Path("plots/history.png")
 DRIFT_PNG = Path("plots/drift.png")
 DISTRIBUTIONS_PNG = Path("plots/drift_distributions.png")
 RULES_PNG = Path("plots/history_rules.png")
+DRIFT_TIMELINE_PNG = Path("plots/drift_timeline.png")
 DRIFT_MARKDOWN = Path("reports/drift.md")
 
 

@@ -35,6 +35,9 @@ SMALL_REFERENCE_ROWS = 1000
 FEW_VALUES = 5
 PSI_EPSILON = 1e-4
 P_VALUE_CAP = 10.0
+# Drift weighted by importance fires when the drifted features carry at least this share of
+# the model's importance (params.yaml: drift.importance_share).
+IMPORTANCE_SHARE = 0.5
 
 
 def drift_score(kind: str, value: float, threshold: float) -> float:
@@ -223,6 +226,19 @@ def dataset_drift(
     }
 
 
+def importance_drift(drifted: list[str], weights: dict[str, float], share: float) -> dict[str, Any]:
+    """Drift weighted by importance: the share of the model's importance (``weights``, summing
+    to 1 over its features) that the ``drifted`` features carry, and whether it reaches
+    ``share``. Strong drift in a feature the model ignores adds nothing; in one it relies on,
+    much."""
+    carried = float(sum(weights.get(name, 0.0) for name in drifted))
+    return {
+        "drifted_importance": carried,
+        "importance_drift": bool(weights) and carried >= share,
+        "importance_share": share,
+    }
+
+
 def monitor(
     reference: dict[str, Any],
     current: dict[str, Any],
@@ -230,17 +246,27 @@ def monitor(
     target: str,
     settings: dict[str, Any],
     scores: tuple[dict[str, Any], dict[str, Any]] | None = None,
+    weights: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """One batch against the reference: every feature, the target (label drift) and, given
-    the reference and current profiles of the model's scores, prediction drift.
+    """One batch against the reference: every feature, the target (label drift), given the
+    reference and current profiles of the model's scores, prediction drift, and given the
+    model's importance ``weights``, drift weighted by importance.
 
-    ``settings`` are the ``drift`` params: ``share`` and per-column overrides in ``columns``
-    (the target by its name, the scores as ``prediction``). Returns :func:`dataset_drift`'s
-    result plus ``share``, ``target`` and ``prediction`` (None without scores).
+    ``settings`` are the ``drift`` params: ``share``, ``importance_share`` and per-column
+    overrides in ``columns`` (the target by its name, the scores as ``prediction``). Returns
+    :func:`dataset_drift`'s result plus ``share``, ``target``, ``prediction`` (None without
+    scores) and :func:`importance_drift`'s keys (``drifted_importance`` None without weights).
     """
     overrides = settings.get("columns") or {}
     result = dataset_drift(reference, current, features, settings["share"], overrides)
     result["share"] = settings["share"]
+    share = float(settings.get("importance_share", IMPORTANCE_SHARE))
+    if weights is None:
+        result.update(drifted_importance=None, importance_drift=False, importance_share=share)
+    else:
+        result.update(importance_drift(result["drifted_columns"], weights, share))
+        for name, column in result["columns"].items():
+            column["importance"] = weights.get(name, 0.0)
     result["target"] = column_drift(
         reference["columns"][target],
         current["columns"][target],
@@ -290,11 +316,13 @@ def monitor_batch(
     current: dict[str, Any],
     scores: np.ndarray,
     window_scores: dict[str, Any],
+    weights: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """:func:`monitor` of a batch's profile ``current`` against the ``reference`` profile, as
     the pipeline runs it: the model's ``features`` and the target, with the ``drift`` params;
     prediction drift compares ``scores`` with ``window_scores``, the profile of the model's
-    scores on its window. ``score@`` keeps four of its numbers for the quality history;
+    scores on its window, and ``weights`` are the model's importances (models/meta.json).
+    ``score@`` keeps a summary for the quality history and each feature's drift score;
     ``drift`` reports all of it for the newest batch."""
     score_profiles = (window_scores, score_profile(scores, params["profile"]["bins"]))
-    return monitor(reference, current, features, TARGET, params["drift"], score_profiles)
+    return monitor(reference, current, features, TARGET, params["drift"], score_profiles, weights)

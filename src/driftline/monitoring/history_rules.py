@@ -16,6 +16,10 @@ iqr           Q1 - 1.5 * IQR (or Q3 + 1.5 * IQR) of the earlier values (linear q
 
 With fewer than ``min_history`` values in all (the newest included), the three history rules
 report "insufficient history" and never alarm.
+
+The earlier values are all of them, or with a ``baseline`` of N, the first N only (the
+batches right after training, params.yaml ``drift.baseline``): fixed bounds, so a slow
+decline cannot widen its own bounds as it goes. Until N earlier values exist, all count.
 """
 
 from __future__ import annotations
@@ -73,8 +77,10 @@ def check_metric(
     threshold: float | None = None,
     k: float = 2.0,
     min_history: int = 3,
+    baseline: int | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Run every rule on one metric's history, oldest first; the last value is judged.
+    """Run every rule on one metric's history, oldest first; the last value is judged
+    against the earlier ones, or the first ``baseline`` of them.
 
     Missing values (None or NaN, e.g. an AUC on a one-class batch) are skipped. Returns
     ``{rule: {"status": "ok" | "alarm" | "insufficient history" | "off" | "no value",
@@ -86,6 +92,8 @@ def check_metric(
     if present.size == 0:
         return {rule: {"status": "no value", "alarm": False} for rule in RULES}
     latest, earlier = float(present[-1]), present[:-1]
+    if baseline is not None:
+        earlier = earlier[:baseline]
     results = {"threshold": threshold_rule(latest, threshold, higher_is_better)}
     if present.size < max(min_history, 2):
         short = {

@@ -138,6 +138,45 @@ def drift_png(columns: dict[str, dict[str, Any]], batch: str, target: str | Path
     _save(fig, target)
 
 
+def drift_timeline_png(
+    rows: list[dict[str, Any]], weights: dict[str, float], share: float, target: str | Path
+) -> None:
+    """Each feature's drift score over the batches after the window (a heatmap: green below
+    the test's threshold, red at twice it and more), the features ordered by the model's
+    importance of them, which each label gives; and, above, the share of that importance the
+    drifted features carry per batch."""
+    names = sorted(weights, key=lambda n: (-weights[n], n))
+    fig, (top, ax) = plt.subplots(
+        2,
+        1,
+        figsize=(9, 0.28 * len(names) + 2.6),
+        sharex=True,
+        gridspec_kw={"height_ratios": [1, max(len(names) / 4, 1.5)]},
+    )
+    if not rows:
+        ax.text(0.5, 0.5, "no batch after the training window yet", ha="center", va="center")
+        ax.set_axis_off()
+        top.set_axis_off()
+    else:
+        scores = np.array(
+            [[row["feature_drift"].get(n, np.nan) for row in rows] for n in names], dtype=float
+        )
+        image = ax.imshow(
+            scores, aspect="auto", cmap="RdYlGn_r", vmin=0, vmax=2, interpolation="nearest"
+        )
+        ax.set_yticks(range(len(names)), [f"{n} ({weights[n]:.2f})" for n in names])
+        fig.colorbar(image, ax=ax, label="drift score (1: the test's threshold)", pad=0.01)
+        carried = [row.get("drifted_importance") for row in rows]
+        top.bar(range(len(rows)), [np.nan if c is None else c for c in carried], color="tab:red")
+        top.axhline(share, color="black", linestyle="--", linewidth=1)
+        top.set(ylim=(0, 1), ylabel="importance\ndrifted")
+        top.grid(alpha=0.3, axis="y")
+        _batch_axis(ax, [str(row["batch"]) for row in rows])
+    top.set_title("Feature drift per batch after the window, features by the model's importance")
+    fig.tight_layout()
+    _save(fig, target)
+
+
 def _coarse(ref: dict[str, Any], cur: dict[str, Any], groups: int = 40):
     """Both numeric histograms summed into ``groups`` equal runs of bins, over the span
     holding the middle 99.8% of either side; returns (edges, reference shares, current shares)."""
@@ -189,7 +228,8 @@ def rules_png(
     history: pd.DataFrame, settings: dict[str, Any], rules: dict[str, Any], target
 ) -> None:
     """Each rule-checked metric over the batches, with the newest value's bounds drawn: the
-    hard threshold, the mean ± k·std band and the IQR fences of the earlier values."""
+    hard threshold, the mean ± k·std band and the IQR fences of the earlier values (shaded:
+    the fixed baseline batches they come from, with a ``baseline``)."""
     metrics = list(settings["history"])
     fig, axes = plt.subplots(len(metrics), 1, figsize=(9, 2.6 * len(metrics)), squeeze=False)
     x = np.arange(len(history))
@@ -197,6 +237,9 @@ def rules_png(
         values = history[metric].to_numpy(dtype="float64")
         results = rules[metric]
         ax.plot(x, values, marker="o", color="tab:blue", label=metric)
+        if settings.get("baseline") and len(values) > 1:
+            last = min(settings["baseline"], len(values) - 1) - 0.5
+            ax.axvspan(-0.5, last, color="tab:gray", alpha=0.15, label="baseline")
         threshold = results["threshold"]
         if "bound" in threshold:
             ax.axhline(threshold["bound"], color="black", linestyle="--", label="threshold")

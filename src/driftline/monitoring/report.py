@@ -27,18 +27,22 @@ def _number(value: float | None) -> str:
 
 def feature_table(ranked: list[tuple[str, dict[str, Any]]]) -> list[str]:
     """One row per column, most drifted first: test, what it measured, threshold, drift
-    score, verdict, missing-value rates and rows with a category the reference never saw."""
+    score, verdict, the model's importance of it (where known), missing-value rates and rows
+    with a category the reference never saw."""
+    weighed = any("importance" in r for _, r in ranked)
     lines = [
-        "| feature | test | measured | threshold | drift score | drifted | missing ref "
-        "| missing cur | unseen |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| feature | test | measured | threshold | drift score | drifted | "
+        + ("importance | " if weighed else "")
+        + "missing ref | missing cur | unseen |",
+        "|---|---|---|---|---|---|" + ("---|" if weighed else "") + "---|---|---|",
     ]
     for name, r in ranked:
         unseen = r.get("unseen_rows")
+        importance = f"{r['importance']:.2f} | " if weighed else ""
         lines.append(
             f"| {name} | {r['test']} | {_measured(r)} | {r['threshold']:g} | "
-            f"{r['drift_score']:.2f} | "
-            f"{_yes(r['drifted'])} | {r['missing_rate_reference']:.1%} | "
+            f"{r['drift_score']:.2f} | {_yes(r['drifted'])} | {importance}"
+            f"{r['missing_rate_reference']:.1%} | "
             f"{r['missing_rate_current']:.1%} | {'' if unseen is None else f'{unseen:,}'} |"
         )
     return lines
@@ -55,6 +59,19 @@ def signal_line(label: str, r: dict[str, Any] | None) -> str:
     return (
         f"- {label}: {_yes(r['drifted'])} ({r['test']} {_measured(r)}, "
         f"threshold {r['threshold']:g}; drift score {r['drift_score']:.2f})"
+    )
+
+
+def importance_sentence(result: dict[str, Any]) -> str:
+    """Drift weighted by the model's importance of each feature, in one sentence ('' when the
+    model records no importance)."""
+    carried = result.get("drifted_importance")
+    if carried is None:
+        return ""
+    verdict = "**importance drift**" if result["importance_drift"] else "no importance drift"
+    return (
+        f" Weighted by the model's importance of each feature, the drifted features carry "
+        f"{carried:.2f} of it: {verdict} (at >= {result['importance_share']:g})."
     )
 
 
@@ -102,7 +119,8 @@ def drift_report(
         f"Batch `{batch}` against the training reference `{window}` "
         f"({reference['rows']:,} rows): {verdict}. "
         f"{len(result['drifted_columns'])} of {len(result['columns'])} features drifted "
-        f"(share {result['share_drifted']:.2f}; dataset drift at >= {result['share']:g}).",
+        f"(share {result['share_drifted']:.2f}; dataset drift at >= {result['share']:g})."
+        + importance_sentence(result),
         "",
         f"## Retrain: {'**yes**' if retrain else 'no'}",
         "",
@@ -126,6 +144,8 @@ def drift_report(
         *feature_table(ranked),
         "",
         f"![feature drift](../{paths.DRIFT_PNG.as_posix()})",
+        "",
+        f"![each feature's drift over the batches](../{paths.DRIFT_TIMELINE_PNG.as_posix()})",
         "",
         f"![distributions of the most drifted features](../{paths.DISTRIBUTIONS_PNG.as_posix()})",
         "",

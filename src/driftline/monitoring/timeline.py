@@ -27,6 +27,8 @@ HISTORY_COLUMNS = [
     "predicted_positive_rate",
     "share_drifted",
     "dataset_drift",
+    "drifted_importance",
+    "importance_drift",
     "label_drift_score",
     "prediction_drift_score",
 ]

@@ -46,9 +46,10 @@ def persistence(when: dict[str, Any]) -> tuple[int, int]:
 
 def fired_before(row: dict[str, Any], key: str) -> bool:
     """Whether drift signal ``key`` fired on an earlier batch, from its metrics/history.csv
-    row: dataset drift as recorded, label and prediction drift as a drift score of 1 or more."""
-    if key == "dataset_drift":
-        return bool(row["dataset_drift"])
+    row: dataset and importance drift as recorded, label and prediction drift as a drift score
+    of 1 or more."""
+    if key in ("dataset_drift", "importance_drift"):
+        return bool(row.get(key))
     score = row[f"{key}_score"]
     return score is not None and score >= 1
 
@@ -102,6 +103,16 @@ def verdict(
             f"features drifted (share {monitor['share_drifted']:.2f} >= {monitor['share']:g})"
         ),
     )
+    if monitor.get("drifted_importance") is not None:
+        persists(
+            "importance_drift",
+            monitor["importance_drift"],
+            lambda: (
+                f"importance drift: the drifted features carry "
+                f"{monitor['drifted_importance']:.2f} of the model's importance "
+                f"(>= {monitor['importance_share']:g})"
+            ),
+        )
     signals = {"label_drift": "target", "prediction_drift": "prediction"}
     for key, part in signals.items():
         signal = monitor[part]

@@ -1,10 +1,11 @@
 """drift: the newest batch against the training reference, and the retrain verdict.
 
-Reads the reference profile, the newest batch's profile and scores, and the quality history
-(one row per batch), never older batches' rows. Writes the drift metrics with the verdict
-(metrics/drift.json), their detail with the reasons and the most-drifted features
-(reports/drift.json), the per-feature scores for DVC plots, three PNGs and the Markdown
-report.
+Reads the reference profile, the newest batch's profile and scores, the model's importance of
+each feature (models/meta.json), the quality history (one row per batch) and, for the drift
+timeline, each later batch's per-feature drift scores that score@ recorded (metrics/batches).
+Writes the drift metrics with the verdict (metrics/drift.json), their detail with the reasons
+and the most-drifted features (reports/drift.json), the per-feature scores for DVC plots,
+four PNGs and the Markdown report.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def history_rules(history: pd.DataFrame, settings: dict[str, Any]) -> dict[str, 
             rule.get("threshold"),
             float(settings["k"]),
             int(settings["min_history"]),
+            settings.get("baseline"),
         )
         for metric, rule in settings["history"].items()
     }
@@ -48,10 +50,11 @@ def drift(argv: list[str]) -> None:
     scores = pd.read_parquet(paths.scores(newest), columns=["score"])["score"].to_numpy()
     categorical, numeric = feature_lists(params, reference)
     features = categorical + numeric
+    weights = read_json(paths.MODEL_META)["importance"]["weights"]
     result = monitor_batch(
-        params, features, reference, current, scores, read_json(paths.SCORE_PROFILE)
+        params, features, reference, current, scores, read_json(paths.SCORE_PROFILE), weights
     )
-    history = pd.read_csv(paths.HISTORY)
+    history = pd.read_csv(paths.HISTORY, dtype={"batch": "str"})
     rules = history_rules(history, settings)
     in_window = newest in window_batches(params)
     earlier = [row for row in records(history) if row["batch"] != newest]
@@ -78,6 +81,8 @@ def drift(argv: list[str]) -> None:
     names = [name for name, _ in top]
     plots.distributions_png(reference, current, names, newest, paths.DISTRIBUTIONS_PNG)
     plots.rules_png(history, settings, rules, paths.RULES_PNG)
+    after = [read_json(paths.batch_metrics(batch)) for batch in history["batch"]]
+    plots.drift_timeline_png(after, weights, result["importance_share"], paths.DRIFT_TIMELINE_PNG)
     write_text(
         paths.DRIFT_MARKDOWN,
         drift_report(newest, reference, result, ranked, rules, (retrain, reasons), in_window),
@@ -115,6 +120,7 @@ def drift_details(
             kind: value,
             "drift_score": r["drift_score"],
             "drifted": r["drifted"],
+            **({"importance": r["importance"]} if "importance" in r else {}),
         }
 
     return {
@@ -125,6 +131,8 @@ def drift_details(
         "share_drifted": result["share_drifted"],
         "drifted_features": len(result["drifted_columns"]),
         "features_tested": len(result["columns"]),
+        "drifted_importance": result["drifted_importance"],
+        "importance_drift": result["importance_drift"],
         "target_drift": brief(result["target"]),
         "prediction_drift": brief(result["prediction"]),
         "history_rules": {
@@ -147,6 +155,7 @@ def drift_metrics(report: dict[str, Any]) -> dict[str, Any]:
     return {
         "dataset_drift": report["dataset_drift"],
         "share_drifted": report["share_drifted"],
+        "drifted_importance": report["drifted_importance"],
         "label_drift_score": report["target_drift"]["drift_score"],
         "prediction_drift_score": report["prediction_drift"]["drift_score"],
         "history_alarms": sum(

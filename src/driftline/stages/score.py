@@ -89,24 +89,30 @@ def score_batch(
     scores = model.predict_proba(frame[features])[:, 1]
     row = quality(frame[TARGET].to_numpy(), scores, params["evaluate"]["threshold"])
     row.update(batch=batch, position=position(batch, registry, meta["window"]))
-    row.update(drift_summary(params, features, batch, scores))
+    row.update(drift_summary(params, meta, features, batch, scores))
     write_parquet(paths.scores(batch), pd.DataFrame({TARGET: frame[TARGET], "score": scores}))
     write_json(paths.batch_metrics(batch), row)
 
 
-def drift_summary(params: dict, features: list[str], batch: str, scores) -> dict:
-    """The batch's drift in four numbers, for the history: the share of drifted features
-    (the model's, as models/meta.json records them), the dataset verdict, and the label and
-    prediction drift scores (higher is more drift, 1 is the threshold, whatever the test:
-    :func:`driftline.monitoring.drift.drift_score`)."""
+def drift_summary(params: dict, meta: dict, features: list[str], batch: str, scores) -> dict:
+    """The batch's drift for the history: the share of drifted features (the model's, as
+    models/meta.json records them), the dataset verdict, the share of the model's importance
+    the drifted features carry and its verdict, the label and prediction drift scores (higher
+    is more drift, 1 is the threshold, whatever the test:
+    :func:`driftline.monitoring.drift.drift_score`), and each feature's drift score, which
+    the drift stage draws over time."""
     reference, current = read_json(paths.REFERENCE), read_json(paths.profile(batch))
     profile = read_json(paths.SCORE_PROFILE)
-    result = monitor_batch(params, features, reference, current, scores, profile)
+    weights = meta["importance"]["weights"]
+    result = monitor_batch(params, features, reference, current, scores, profile, weights)
     return {
         "share_drifted": result["share_drifted"],
         "dataset_drift": result["dataset_drift"],
+        "drifted_importance": result["drifted_importance"],
+        "importance_drift": result["importance_drift"],
         "label_drift_score": result["target"]["drift_score"],
         "prediction_drift_score": result["prediction"]["drift_score"],
+        "feature_drift": {name: r["drift_score"] for name, r in result["columns"].items()},
     }
 
 

@@ -1,5 +1,7 @@
 """train: fit the model on the training window; report validation metrics on a time-ordered
-holdout (the window's last rows), then refit on the whole window.
+holdout (the window's last rows), then refit on the whole window. The model fit without the
+holdout also measures each feature's permutation importance on it (model/importance.py), which
+drift weighted by importance uses.
 
 Writes the validation metrics to metrics/train.json, under evaluate's names; the window and
 the holdout's predicted positive rate go into models/meta.json with the model. (No
@@ -25,6 +27,7 @@ from driftline.core.config import TARGET, TIME, feature_lists, load_params, wind
 from driftline.core.io import read_json, write_bytes, write_json, write_parquet
 from driftline.core.log import get_logger
 from driftline.core.runner import run
+from driftline.model import importance
 from driftline.model.build import build_model
 from driftline.model.store import model_bytes
 from driftline.monitoring.profile import score_profile
@@ -50,7 +53,15 @@ def train(argv: list[str]) -> None:
 
     # A fixed thread count keeps float summation order, and so the model bytes, the same.
     with threadpool_limits(limits=settings["threads"]):
-        holdout_scores = fitted(fit).predict_proba(holdout[features])[:, 1]
+        without_holdout = fitted(fit)
+        holdout_scores = without_holdout.predict_proba(holdout[features])[:, 1]
+        relied_on = importance.measure(
+            without_holdout,
+            holdout[features],
+            holdout[TARGET].to_numpy(),
+            settings.get("importance_repeats", importance.REPEATS),
+            settings["seed"],
+        )
         validation = quality(
             holdout[TARGET].to_numpy(), holdout_scores, params["evaluate"]["threshold"]
         )
@@ -68,6 +79,8 @@ def train(argv: list[str]) -> None:
         "model": model_name,
         "hyperparameters": settings[model_name],
         "features": {"categorical": categorical, "numeric": numeric},
+        # What drift weighted by importance weighs each feature by (model/importance.py).
+        "importance": relied_on,
         "target": {"column": params["target"]["column"], "positive": params["target"]["positive"]},
         "window": batches,
         "rows": {"window": len(frame), "fit": len(fit), "holdout": len(holdout)},

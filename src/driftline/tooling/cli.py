@@ -133,7 +133,7 @@ def check_history(args: argparse.Namespace) -> None:
         args.file, args.metric, args.batch_col, args.name_col, args.value_col
     )
     higher = not args.lower_is_better
-    rules = check_metric(values, higher, args.threshold, args.k, args.min_history)
+    rules = check_metric(values, higher, args.threshold, args.k, args.min_history, args.baseline)
     print(
         json.dumps(
             {
@@ -147,6 +147,7 @@ def check_history(args: argparse.Namespace) -> None:
                 },
                 "k": args.k,
                 "min_history": args.min_history,
+                "baseline": args.baseline,
                 "alarm": any(r["alarm"] for r in rules.values()),
                 "rules": rules,
             },
@@ -328,6 +329,12 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         default=3,
         help="fewer points gives 'insufficient history' (default 3)",
+    )
+    hist.add_argument(
+        "--baseline",
+        type=int,
+        help="judge the newest against the first N points only (fixed bounds; default: every "
+        "earlier point)",
     )
     hist.set_defaults(func=check_history)
     ret = commands.add_parser(

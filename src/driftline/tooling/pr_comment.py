@@ -51,6 +51,7 @@ DIRECTION = {
     "log_loss": -1,
     "brier": -1,
     "share_drifted": -1,
+    "drifted_importance": -1,
     "drifted_features": -1,
     "drift_score": -1,
     "label_drift_score": -1,
@@ -61,6 +62,7 @@ PLOTS = (
     paths.HISTORY_PNG,
     paths.RULES_PNG,
     paths.DRIFT_PNG,
+    paths.DRIFT_TIMELINE_PNG,
     paths.DISTRIBUTIONS_PNG,
     paths.CURVES_PNG,
     paths.CONFUSION_PNG,
@@ -210,12 +212,19 @@ def drift_section(drift: dict[str, Any] | None) -> str:
             f", {drift.get('drifted_features')} of {drift.get('features_tested')} features "
             f"drifted (share {drift['share_drifted']:.2f})"
         )
+    weighted = ""
+    if drift.get("drifted_importance") is not None:
+        weighted = (
+            f"**{_yes_no(drift.get('importance_drift'))}**, the drifted features carry "
+            f"{drift['drifted_importance']:.2f} of the model's importance"
+        )
     lines = [
         title,
         "",
         f"Batch `{drift.get('batch')}` against the training reference `{drift.get('reference')}`.",
         "",
         f"- Dataset drift: **{dataset}**",
+        *([f"- Importance drift: {weighted}"] if weighted else []),
         f"- Target drift: {_test_result(drift.get('target_drift'))}",
         f"- Prediction drift: {_test_result(drift.get('prediction_drift'))}",
     ]

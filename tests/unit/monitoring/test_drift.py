@@ -157,3 +157,29 @@ def test_on_a_small_reference_a_falling_p_value_is_a_rising_drift_score():
     assert strong["p_value"] < mild["p_value"]
     assert strong["drift_score"] > mild["drift_score"]
     assert strong["drifted"] and not mild["drifted"]
+
+
+def test_drift_weighted_by_importance_counts_what_the_model_relies_on():
+    from driftline.monitoring.drift import importance_drift, monitor
+
+    n = 5000
+    ref = pd.DataFrame({"a": rng.normal(0, 1, n), "b": rng.normal(0, 1, n), "y": [0, 1] * (n // 2)})
+    cur = ref.assign(a=ref["a"] + 1.0)  # only a moves
+    ranges = {"a": (LOW, HIGH), "b": (LOW, HIGH)}
+    p_ref, p_cur = (profile_frame(f, ["y"], ranges, BINS) for f in (ref, cur))
+    settings = {"share": 0.5, "importance_share": 0.5}
+    # a drifted: one feature of two is half the features, but a small share of importance.
+    ignored = monitor(p_ref, p_cur, ["a", "b"], "y", settings, weights={"a": 0.1, "b": 0.9})
+    assert ignored["dataset_drift"] is True
+    assert ignored["drifted_importance"] == pytest.approx(0.1)
+    assert ignored["importance_drift"] is False
+    assert ignored["columns"]["a"]["importance"] == 0.1
+    relied = monitor(p_ref, p_cur, ["a", "b"], "y", settings, weights={"a": 0.8, "b": 0.2})
+    assert relied["importance_drift"] is True and relied["drifted_importance"] == 0.8
+    # A model that records no importance: no weighted signal, never firing.
+    plain = monitor(p_ref, p_cur, ["a", "b"], "y", settings)
+    assert plain["drifted_importance"] is None and plain["importance_drift"] is False
+    assert "importance" not in plain["columns"]["a"]
+    # The share is inclusive, like drift.share.
+    assert importance_drift(["a"], {"a": 0.5, "b": 0.5}, 0.5)["importance_drift"] is True
+    assert importance_drift([], {}, 0.5)["importance_drift"] is False

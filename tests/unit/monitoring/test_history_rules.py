@@ -84,3 +84,20 @@ def test_missing_values_are_skipped_and_an_empty_history_has_no_value():
 
 def test_no_threshold_turns_that_rule_off():
     assert check_metric([*AUC, 0.1], True)["threshold"] == {"status": "off", "alarm": False}
+
+
+def test_a_fixed_baseline_keeps_a_slow_decline_from_widening_its_own_bounds():
+    # A slow slide from 0.80, 0.005 a batch: each value is barely below the one before.
+    slide = [0.80, 0.81, 0.80, 0.795, 0.79, 0.785, 0.78, 0.775, 0.77, 0.765, 0.76]
+    every = check_metric(slide, True, k=2.0, min_history=3)
+    fixed = check_metric(slide, True, k=2.0, min_history=3, baseline=3)
+    # Against every earlier value the band has widened with the slide and keeps up with it...
+    assert not every["parametric"]["alarm"] and not every["iqr"]["alarm"]
+    # ...against the first three batches after training it is the 0.8033 +- 2 * 0.0047 band.
+    assert fixed["parametric"]["band"] == pytest.approx(
+        [np.mean(slide[:3]) - 2 * np.std(slide[:3]), np.mean(slide[:3]) + 2 * np.std(slide[:3])]
+    )
+    assert fixed["parametric"]["alarm"] and fixed["iqr"]["alarm"]
+    assert fixed["comparative"]["bound"] == 0.80  # the worst of the baseline, not of all
+    # Until the baseline is complete, every earlier value counts.
+    assert check_metric(slide[:3], True, baseline=5) == check_metric(slide[:3], True)

@@ -40,3 +40,20 @@ def test_the_history_plot_of_a_thousand_daily_batches_carries_few_labels(tmp_pat
     (labels,) = drawn
     assert labels[0] == "2013-01-01" and labels[-1] == days[-1]
     assert len(labels) <= plots.BATCH_LABELS + 1
+
+
+def test_the_drift_timeline_draws_a_feature_by_batch_grid_in_importance_order(tmp_path):
+    weights = {"a": 0.2, "b": 0.7, "c": 0.1}
+    days = pd.date_range("2013-01-01", periods=400).strftime("%Y-%m-%d").tolist()
+    rows = [
+        {"batch": d, "drifted_importance": 0.2, "feature_drift": {"a": 0.1, "b": 1.5, "c": 3.0}}
+        for d in days
+    ]
+    target = tmp_path / "drift_timeline.png"
+    plots.drift_timeline_png(rows, weights, 0.5, target)
+    first = target.read_bytes()
+    assert first[:8] == b"\x89PNG\r\n\x1a\n"
+    plots.drift_timeline_png(rows, weights, 0.5, target)
+    assert target.read_bytes() == first  # the same numbers, the same bytes
+    plots.drift_timeline_png([], weights, 0.5, target)  # right after a retrain
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

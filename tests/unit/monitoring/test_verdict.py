@@ -100,6 +100,39 @@ def test_set_window_changes_two_values_and_keeps_every_comment(repo_root):
     assert params == {**yaml.safe_load(text), "train": params["train"]}
 
 
+def weighted(carried: float, share: float = 0.5) -> dict:
+    """A calm batch's monitor result, but for drift weighted by importance."""
+    return {
+        **monitor(False),
+        "drifted_importance": carried,
+        "importance_drift": carried >= share,
+        "importance_share": share,
+    }
+
+
+def test_importance_drift_is_a_signal_of_its_own_with_persistence():
+    when = {"importance_drift": True, "rules": "none"}
+    assert verdict(weighted(0.3), HEALTHY, when, False) == (False, [])
+    retrain, reasons = verdict(weighted(0.62), HEALTHY, when, False)
+    assert retrain and reasons == [
+        "importance drift: the drifted features carry 0.62 of the model's importance (>= 0.5)"
+    ]
+    assert verdict(weighted(0.62), HEALTHY, {**when, "importance_drift": False}, False) == (
+        False,
+        [],
+    )
+    # An earlier batch's row records the verdict: the newest calm, the two before drifted.
+    persistent = {**when, "persistence": {"k": 2, "n": 3}}
+    earlier = [{**past(False), "importance_drift": True}] * 2
+    assert verdict(weighted(0.1), HEALTHY, persistent, False, earlier[:1]) == (False, [])
+    retrain, reasons = verdict(weighted(0.1), HEALTHY, persistent, False, earlier)
+    assert retrain and reasons == [
+        "importance drift: not on the newest batch; on 2 of the last 3 batches (persistence 2 of 3)"
+    ]
+    # A model without importance (drifted_importance None) gives no such signal.
+    assert verdict(monitor(True), HEALTHY, when, False) == (False, [])
+
+
 def past(dataset: bool, label: float = 0.5, prediction: float = 0.5) -> dict:
     """An earlier batch's metrics/history.csv row: its drift signals."""
     return {

@@ -10,6 +10,7 @@ import numpy as np
 
 from driftline.core.io import rounded
 from driftline.model.paired_bootstrap import METRICS
+from driftline.monitoring.drift import importance_drift
 from driftline.monitoring.quality import REVIEWED, quality, reviewed
 from driftline.stages.drift import drift_details, drift_metrics
 from driftline.stages.promote import side
@@ -32,8 +33,12 @@ def column(test: str, distance: float, threshold: float = 0.1) -> dict[str, Any]
 
 
 def drift_result() -> tuple[dict[str, Any], dict[str, Any]]:
-    """The monitor's result on three columns (two drifted) and the history rules."""
+    """The monitor's result on three columns (two drifted, the model relying mostly on the
+    third) and the history rules."""
     columns = {"a": column("wasserstein", 0.5), "b": column("psi", 0.3), "c": column("psi", 0.01)}
+    weights = {"a": 0.1, "b": 0.2, "c": 0.7}
+    for name, weight in weights.items():
+        columns[name]["importance"] = weight
     result = {
         "columns": columns,
         "drifted_columns": ["a", "b"],
@@ -42,6 +47,7 @@ def drift_result() -> tuple[dict[str, Any], dict[str, Any]]:
         "share": 0.5,
         "target": column("jensenshannon", 0.02),
         "prediction": column("wasserstein", 0.2),
+        **importance_drift(["a", "b"], weights, 0.5),
     }
     alarm = {"alarm": True, "status": "alarm", "value": 0.6, "bound": 0.65}
     ok = {"alarm": False, "status": "ok", "value": 0.7, "bound": 0.65}
@@ -63,6 +69,7 @@ def test_drift_metrics_are_flat_numbers_and_booleans():
     assert rounded(metrics) == {
         "dataset_drift": True,
         "share_drifted": 0.666667,
+        "drifted_importance": 0.3,
         "label_drift_score": 0.2,
         "prediction_drift_score": 2.0,
         "history_alarms": 1,
@@ -83,9 +90,11 @@ def test_the_drift_report_holds_the_names_reasons_and_per_feature_detail():
         "distance": 0.5,
         "drift_score": 5.0,
         "drifted": True,
+        "importance": 0.1,
     }
     assert report["history_rules"]["roc_auc"] == {"threshold": True, "iqr": False}
     assert (report["drifted_features"], report["features_tested"]) == (2, 3)
+    assert rounded(report["drifted_importance"]) == 0.3 and report["importance_drift"] is False
 
 
 def test_the_comment_reads_the_reasons_and_top_features_from_the_report():
@@ -93,6 +102,7 @@ def test_the_comment_reads_the_reasons_and_top_features_from_the_report():
     drift = pr_comment.drift_section(report)
     assert "Batch `b5` against the training reference `b1..b3`." in drift
     assert "- Dataset drift: **yes, 2 of 3 features drifted (share 0.67)**" in drift
+    assert "- Importance drift: **no**, the drifted features carry 0.30 of the model's" in drift
     assert "| 1 | a | wasserstein | 5 | yes |" in drift
     retrain = pr_comment.retrain_section(report)
     assert "Retraining: **advised**." in retrain and f"- {report['retrain_reasons'][0]}" in retrain
