@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,22 @@ NOT_THE_DEMO = (
     "a demo test: params.yaml has no 'demo' block, so this project holds its own data "
     "(driftline init removed the demo); the machinery tests still run"
 )
+
+
+# The rehearsal's quick runs of the workflows' test jobs (tests/rehearsal/test_rehearsal.py)
+# select a few tests; this collects only the test files they are in (patterns on the file's
+# stem, comma-separated), so each run does not import every test module to find them.
+REHEARSAL_FILES = os.environ.get("REHEARSAL_TEST_FILES", "")
+
+
+def pytest_ignore_collect(collection_path: Path) -> bool | None:
+    if (
+        REHEARSAL_FILES
+        and collection_path.suffix == ".py"
+        and collection_path.stem.startswith("test_")
+    ):
+        return not any(fnmatch(collection_path.stem, p) for p in REHEARSAL_FILES.split(","))
+    return None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -64,6 +64,9 @@ SUPERSEDED = {"tests.yml", "report.yml"}
 # (about 3 s each). Each tier must select some: pytest exits 5 when it selects none, and
 # tests.yml runs the tiers in separate jobs.
 QUICK_TESTS = "workflows or github_rules or (check_history and (short_history or long_format))"
+# The files they are in: only these are collected (tests/conftest.py), so a job's pytest does
+# not import every test module to find them (that was a third of the rehearsal's CPU time).
+QUICK_FILES = "test_workflows*,test_github_rules,test_check_history"
 TESTS_YML = yaml.safe_load((ROOT / ".github/workflows/tests.yml").read_text())
 TESTS_JOBS = {job: spec["name"] for job, spec in TESTS_YML["jobs"].items()}  # id -> name
 # The cron that fires retrain.yml (a schedule starts only the workflows with that cron).
@@ -372,7 +375,11 @@ class World:
                 for arg in (flag, f"{key}={value}")
             ),
         ]
-        env = {**host_env(), "PYTEST_ADDOPTS": f"-k '{QUICK_TESTS}'"}
+        env = {
+            **host_env(),
+            "PYTEST_ADDOPTS": f"-k '{QUICK_TESTS}'",
+            "REHEARSAL_TEST_FILES": QUICK_FILES,
+        }
         done = subprocess.run(
             args, cwd=clone, env=env, capture_output=True, text=True, timeout=1200
         )

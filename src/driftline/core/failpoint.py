@@ -20,6 +20,9 @@ The points:
   ``write@data/profiles/2013-02/2013-02.json``, ``write@reports/drift.md``.
 - ``ingest-moved``: ``driftline ingest``, after its journal is written and the new files are
   moved into ``data/raw``, before ``dvc add``.
+- ``amend-moved``: ``driftline ingest --replace`` and ``driftline remove``, after the journal
+  is written and the old raw file set aside (and, for a replace, the new one moved in),
+  before ``dvc add``.
 """
 
 from __future__ import annotations

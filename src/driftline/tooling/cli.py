@@ -22,6 +22,18 @@ def ingest(args: argparse.Namespace) -> None:
     from driftline.tooling.ingest import ingest as ingest_files
     from driftline.tooling.ingest import ingest_from, next_steps
 
+    if args.replace is not None:
+        from driftline.tooling.amend import replace_batch
+
+        if args.path is None or args.source is not None or args.name or args.dry_run:
+            raise DriftlineError(
+                "--replace BATCH takes one file, the corrected copy: "
+                "driftline ingest --replace BATCH FILE (no --from, --name or --dry-run)"
+            )
+        print("\n".join(replace_batch(args.replace, Path(args.path), force=args.force)))
+        return
+    if args.force:
+        raise DriftlineError("--force applies to --replace only")
     if (args.path is None) == (args.source is None):
         raise DriftlineError("give either a file to ingest or --from LOCATION, not both")
     if args.source is not None:
@@ -36,6 +48,13 @@ def ingest(args: argparse.Namespace) -> None:
         print("Dry run: nothing was changed.")
     else:
         print(next_steps(report))
+
+
+def remove(args: argparse.Namespace) -> None:
+    """Remove a registered batch (driftline.tooling.amend)."""
+    from driftline.tooling.amend import remove_batch
+
+    print("\n".join(remove_batch(args.batch, force=args.force)))
 
 
 def materialize(args: argparse.Namespace) -> None:
@@ -296,7 +315,29 @@ def parser() -> argparse.ArgumentParser:
         help="a folder or fsspec URL, e.g. s3://bucket/incoming/",
     )
     ing.add_argument("--dry-run", action="store_true", help="check and report; change nothing")
+    ing.add_argument(
+        "--replace",
+        metavar="BATCH",
+        help="replace a registered batch with a corrected copy of the same period (the file)",
+    )
+    ing.add_argument(
+        "--force",
+        action="store_true",
+        help="with --replace: allow a batch in the training window (a retrain the gate judges)",
+    )
     ing.set_defaults(func=ingest)
+    rem = commands.add_parser(
+        "remove",
+        help="remove a registered batch: its raw data, its registration and its archived "
+        "timeline rows (dvc repro then reruns what depended on it)",
+    )
+    rem.add_argument("batch", help="the batch name, as data/batches.yaml lists it")
+    rem.add_argument(
+        "--force",
+        action="store_true",
+        help="allow a batch inside the training window (a retrain the gate judges)",
+    )
+    rem.set_defaults(func=remove)
     cmp = commands.add_parser(
         "compare",
         help="drift of one CSV or parquet file against another, with the pipeline's tests "

@@ -102,8 +102,8 @@ def ingest(
         raise DriftlineError("--name applies to a single file")
     logger = get_logger()
     started = time.perf_counter()
-    with _exclusive(), tempfile.TemporaryDirectory(prefix="batch-", dir=_staging()) as tmp:
-        _recover(Path(tmp))
+    with exclusive(), tempfile.TemporaryDirectory(prefix="batch-", dir=staging()) as tmp:
+        recover(Path(tmp))
         params = load_params(check_window=False)
         contract = load_contract()
         check_against_contract(params, contract)
@@ -113,7 +113,7 @@ def ingest(
         problems = []
         for index, source in enumerate(sources):
             try:
-                candidate = _stage(source, contract, Path(tmp) / f"{index}.csv")
+                candidate = stage_file(source, contract, Path(tmp) / f"{index}.csv")
             except DriftlineError as exc:
                 problems.append(str(exc))
                 continue
@@ -178,7 +178,7 @@ def ingest_from(location: str, dry_run: bool = False) -> Report:
     get_logger().info("%s: %d candidate file(s)", location, len(listed))
     if isinstance(fs, LocalFileSystem):
         return ingest([Path(p) for p in listed], dry_run=dry_run, skip_known=True)
-    with tempfile.TemporaryDirectory(prefix="landing-", dir=_staging()) as tmp:
+    with tempfile.TemporaryDirectory(prefix="landing-", dir=staging()) as tmp:
         local = []
         for index, remote in enumerate(listed):
             target = Path(tmp) / f"{index}-{Path(remote).name}"
@@ -209,7 +209,7 @@ def next_steps(report: Report) -> str:
     )
 
 
-def _staging() -> Path:
+def staging() -> Path:
     STAGING.mkdir(parents=True, exist_ok=True)
     paths.RAW.mkdir(parents=True, exist_ok=True)
     return STAGING
@@ -227,7 +227,7 @@ class _HashingWriter:
         self.handle.write(data)
 
 
-def _stage(source: Path, contract: dict[str, Any], staged: Path) -> Candidate:
+def stage_file(source: Path, contract: dict[str, Any], staged: Path) -> Candidate:
     """Check one file in one streamed pass, writing its canonical CSV and hashing it."""
     with staged.open("wb") as handle:
         sink = _HashingWriter(handle)
@@ -318,17 +318,21 @@ def _commit(taken: list[Candidate]) -> None:
         )
         register([c.name for c in taken], registry_file)
     except BaseException as exc:
-        _undo(journal)
+        undo(journal)
         if isinstance(exc, DriftlineError):
             raise DriftlineError(f"{exc}\nnothing was ingested") from exc
         raise
     JOURNAL.unlink()
 
 
-def _undo(journal: dict[str, Any]) -> None:
+def undo(journal: dict[str, Any]) -> None:
     """Put data/raw and the registry back as the journal found them, then drop the journal."""
     for name in journal["created"] + journal["absent"]:
         Path(name).unlink(missing_ok=True)
+    for original, backup in journal.get("moved", {}).items():  # files set aside, put back
+        if Path(backup).is_file():
+            Path(original).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(backup, original)
     for name in journal.get("folders", []):
         with suppress(OSError):  # only if empty: nothing but this ingest's files were in it
             Path(name).rmdir()
@@ -337,22 +341,25 @@ def _undo(journal: dict[str, Any]) -> None:
     JOURNAL.unlink(missing_ok=True)
 
 
-def _recover(current: Path) -> None:
-    """Under the lock: undo an ingest that was killed half-way, as its journal shows, and
-    remove the staged files of killed ingests."""
+def recover(current: Path) -> None:
+    """Under the lock: undo an ingest (or a replace or remove) that was killed half-way, as
+    its journal shows, then remove the staged files of killed runs (after: a file set aside
+    there is put back first)."""
+    if JOURNAL.is_file():
+        journal = json.loads(JOURNAL.read_text())
+        undo(journal)
+        get_logger().warning(
+            "undid an interrupted %s of %s; run it again",
+            journal.get("command", "ingest"),
+            ", ".join(journal["batches"]),
+        )
     for stale in STAGING.glob("batch-*"):
         if stale != current:
             shutil.rmtree(stale, ignore_errors=True)
-    if JOURNAL.is_file():
-        journal = json.loads(JOURNAL.read_text())
-        _undo(journal)
-        get_logger().warning(
-            "undid an interrupted ingest of %s; ingest it again", ", ".join(journal["batches"])
-        )
 
 
 @contextmanager
-def _exclusive() -> Iterator[None]:
+def exclusive() -> Iterator[None]:
     """Hold the ingest lock, waiting up to LOCK_TIMEOUT_S for another ingest to finish."""
     LOCK_FILE.parent.mkdir(parents=True, exist_ok=True)
     with LOCK_FILE.open("w") as handle:

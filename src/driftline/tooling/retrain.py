@@ -16,6 +16,7 @@ compares the new model, the challenger, with it on the same rows.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -62,27 +63,13 @@ def retrain(force: bool = False, dry_run: bool = False) -> list[str]:
     reasons = verdict.get("retrain_reasons", []) if verdict["retrain"] else ["--force"]
     said = [f"reason: {reason}" for reason in reasons]
     said.append(f"train.window: {old[0]}..{old[-1]} -> {start}..{end} ({mode})")
-    champion = [paths.MODEL, paths.MODEL_META]
-    for path in champion:
-        check_recorded(path)
-    said.append(
-        f"champion: the model of {old[0]}..{old[-1]} is kept in {paths.CHAMPION}/ (dvc add)"
-    )
-    outgoing = model_label(old)
-    served = present_rows(paths.SERVED)
-    kept = archived(served, present_rows(paths.HISTORY), outgoing)
-    said.append(
-        f"timeline: model {outgoing}'s quality on the {len(kept) - len(served)} batches it "
-        f"served is kept in {paths.SERVED}"
-    )
+    handed, hand_over = outgoing(old)
+    said += handed
     if dry_run:
         return [*said, f"Dry run: params.yaml, models/champion and {paths.SERVED} are unchanged."]
     write_text(PARAMS_FILE, text)
     load_params()  # the edited file must still pass every check
-    write_csv(paths.SERVED, pd.DataFrame(kept, columns=TIMELINE_COLUMNS))
-    for path in champion:
-        write_bytes(paths.champion(path), path.read_bytes())
-    dvc_add([paths.champion(path) for path in champion])
+    hand_over()
     return [
         *said,
         "Next: dvc repro (trains the new model and compares it with the champion), then "
@@ -90,6 +77,32 @@ def retrain(force: bool = False, dry_run: bool = False) -> list[str]:
         "params.yaml models/champion models/served.csv dvc.lock metrics plots reports; then "
         "dvc push",
     ]
+
+
+def outgoing(window: list[str]) -> tuple[list[str], Callable[[], None]]:
+    """What a new training window does to the model serving now (trained on ``window``): it
+    becomes the champion the promotion gate compares the new model with, and its quality rows
+    go into the timeline. Checks first; returns what it will do, line by line, and the
+    function that does it."""
+    champion = [paths.MODEL, paths.MODEL_META]
+    for path in champion:
+        check_recorded(path)
+    label = model_label(window)
+    served = present_rows(paths.SERVED)
+    kept = archived(served, present_rows(paths.HISTORY), label)
+    said = [
+        f"champion: the model of {label} is kept in {paths.CHAMPION}/ (dvc add)",
+        f"timeline: model {label}'s quality on the {len(kept) - len(served)} batches it "
+        f"served is kept in {paths.SERVED}",
+    ]
+
+    def hand_over() -> None:
+        write_csv(paths.SERVED, pd.DataFrame(kept, columns=TIMELINE_COLUMNS))
+        for path in champion:
+            write_bytes(paths.champion(path), path.read_bytes())
+        dvc_add([paths.champion(path) for path in champion])
+
+    return said, hand_over
 
 
 def present_rows(path: Path) -> list[dict]:
