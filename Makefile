@@ -31,7 +31,7 @@ export DVC_NO_ANALYTICS := 1
 
 .DEFAULT_GOAL := help
 
-.PHONY: setup lock data repro test test-fast test-integration lint format rehearse bench bench-startup bench-ingest bench-daily bench-layout bench-backfill bench-load bench-predict full-year policy-replay bench-evidently
+.PHONY: setup lock data repro test test-fast test-integration lint format rehearse bench bench-startup bench-ingest bench-daily bench-layout bench-backfill bench-load bench-predict full-year policy-replay verdict-replay bench-evidently
 
 # uv pip sync: the venv gets exactly the locks (a package a lock dropped goes). The project
 # itself builds with the setuptools of requirements.lock (no build isolation: nothing unhashed).
@@ -157,6 +157,11 @@ bench-predict: setup
 ## writes docs/policy-replay.png (about 55 minutes on a loaded 2-core machine)
 policy-replay: setup
 	$(BIN)/python bench/policy_replay.py
+
+## verdict-replay: the retrain verdict per policy on a churn dataset with three known change
+## points (table in docs/monitoring.md; about 3 minutes)
+verdict-replay: setup
+	$(BIN)/python bench/verdict_replay.py
 
 ## bench-evidently: our drift engine against evidently's DataDriftPreset (own venv; about 18 min)
 bench-evidently: setup
