@@ -23,6 +23,7 @@ from typing import Any
 
 from driftline.core import paths
 from driftline.core.io import read_json
+from driftline.monitoring.timeline import read_rows
 from driftline.tooling import repo_state
 from driftline.tooling.promotion import promotion_section
 
@@ -222,6 +223,16 @@ def drift_section(drift: dict[str, Any] | None) -> str:
         title,
         "",
         f"Batch `{drift.get('batch')}` against the training reference `{drift.get('reference')}`.",
+        *(
+            [
+                "",
+                f"> Batch `{drift.get('batch')}` is inside the training window: the model was "
+                "trained on it, so these figures compare the reference with part of itself "
+                "and no retraining is advised.",
+            ]
+            if drift.get("newest_in_window")
+            else []
+        ),
         "",
         f"- Dataset drift: **{dataset}**",
         *([f"- Importance drift: {weighted}"] if weighted else []),
@@ -230,12 +241,42 @@ def drift_section(drift: dict[str, Any] | None) -> str:
     ]
     top = sorted((drift.get("top_features") or {}).items(), key=lambda kv: kv[1].get("rank", 0))
     if top:
-        lines += ["", "| rank | feature | test | drift score | drifted |", "|---|---|---|---|---|"]
-        lines += [
-            f"| {r.get('rank')} | {name} | {r.get('test')} | {_fmt(r.get('drift_score'))} "
-            f"| {_yes_no(r.get('drifted'))} |"
-            for name, r in top
-        ]
+        # The model's importance of each feature, where the report has it (models since
+        # drift weighted by importance).
+        weighed = any("importance" in r for _, r in top)
+        header = ["rank", "feature", "test", "drift score", "drifted"]
+        header += ["importance"] * weighed
+        lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for name, r in top:
+            cells = [r.get("rank"), name, r.get("test"), _fmt(r.get("drift_score"))]
+            cells.append(_yes_no(r.get("drifted")))
+            if weighed:
+                importance = r.get("importance")
+                cells.append(f"{importance:.3f}" if _is_number(importance) else "-")
+            lines.append("| " + " | ".join(map(str, cells)) + " |")
+    return "\n".join(lines)
+
+
+def timeline_section(rows: list[dict[str, Any]] | None, shown: int = 6) -> str:
+    """The newest batches of the quality timeline (metrics/timeline.csv), each with the model
+    that served it, so a retrain's pull request shows the outgoing model's record too."""
+    title = "### Quality timeline"
+    if not rows:
+        return f"{title}\n\nNo batch scored after a training window yet."
+    lines = [
+        title,
+        "",
+        (f"The newest {shown} of {len(rows)}" if len(rows) > shown else f"All {len(rows)}")
+        + f" batches, each as the model serving when it arrived scored it (`{paths.TIMELINE}`):",
+        "",
+        "| batch | model | roc_auc | pr_auc | log_loss | rows |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['batch']} | {r['model']} | {_fmt(r.get('roc_auc'))} | {_fmt(r.get('pr_auc'))} "
+        f"| {_fmt(r.get('log_loss'))} | {_fmt(r.get('rows'))} |"
+        for r in rows[-shown:]
+    ]
     return "\n".join(lines)
 
 
@@ -286,6 +327,7 @@ def render(
     plots: str,
     base_moved: str = "",
     promotion: str = "",
+    timeline: list[dict[str, Any]] | None = None,
 ) -> str:
     """The whole comment, marker first, then the champion against the challenger."""
     sections = [
@@ -294,6 +336,7 @@ def render(
         *([base_moved] if base_moved else []),
         *([promotion] if promotion else []),
         metrics_section(found, base, head, base_has),
+        timeline_section(timeline),
         params_section(params_md, base),
         drift_section(drift),
         retrain_section(drift),
@@ -346,4 +389,5 @@ def build(base: str, sha: str | None = None, base_tip: str | None = None) -> str
         if paths.PROMOTION_REPORT.is_file()
         else ""
     )
-    return render(base, head, found, base_has, params_md, drift, plots, moved, promotion)
+    timeline = read_rows(paths.TIMELINE) if paths.TIMELINE.is_file() else None
+    return render(base, head, found, base_has, params_md, drift, plots, moved, promotion, timeline)

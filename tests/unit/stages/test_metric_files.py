@@ -103,7 +103,7 @@ def test_the_comment_reads_the_reasons_and_top_features_from_the_report():
     assert "Batch `b5` against the training reference `b1..b3`." in drift
     assert "- Dataset drift: **yes, 2 of 3 features drifted (share 0.67)**" in drift
     assert "- Importance drift: **no**, the drifted features carry 0.30 of the model's" in drift
-    assert "| 1 | a | wasserstein | 5 | yes |" in drift
+    assert "| 1 | a | wasserstein | 5 | yes | 0.100 |" in drift
     retrain = pr_comment.retrain_section(report)
     assert "Retraining: **advised**." in retrain and f"- {report['retrain_reasons'][0]}" in retrain
     assert "| roc_auc | 🔴 alarm | ok |" in pr_comment.history_rules_section(report)

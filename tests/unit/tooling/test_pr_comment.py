@@ -187,3 +187,22 @@ def test_an_unpulled_champion_is_no_stale_lock_but_an_edit_beside_it_is():
     assert stale_stages(status, tracked) == {}
     dirty = {"models/champion/README.md"}
     assert stale_stages(status, tracked, dirty) == {"promote": ["models/champion modified"]}
+
+
+def test_the_timeline_shows_the_newest_batches_with_the_model_that_served_each():
+    rows = [
+        {"batch": f"2013-{m:02d}", "model": "2013-01..2013-03", "roc_auc": 0.7, "rows": 100}
+        for m in range(4, 10)
+    ] + [{"batch": "2013-10", "model": "2013-07..2013-09", "roc_auc": 0.66, "rows": 90}]
+    section = pr_comment.timeline_section(rows, shown=3)
+    assert "The newest 3 of 7 batches" in section
+    assert "| 2013-08 | 2013-01..2013-03 | 0.7 | - | - | 100 |" in section
+    assert "| 2013-10 | 2013-07..2013-09 | 0.66 | - | - | 90 |" in section
+    assert "2013-07 |" not in section  # older than the newest three
+    assert "No batch scored" in pr_comment.timeline_section([])
+
+
+def test_a_newest_batch_inside_the_window_is_said_so_in_the_drift_section():
+    drift = pr_comment.drift_section({**FULL_DRIFT, "newest_in_window": True})
+    assert "is inside the training window: the model was trained on it" in drift
+    assert "inside the training window" not in pr_comment.drift_section(FULL_DRIFT)
