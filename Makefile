@@ -124,6 +124,10 @@ CA_SECRET = --secret id=ca_bundle,src=$(CA_BUNDLE)
 IMAGE_VERSION = $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 IMAGE_REVISION = $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 IMAGE_SOURCE = $(shell git remote get-url origin 2>/dev/null || echo unknown)
+# The image test's own temp folder (emptied by each run, left for a look afterwards): apart
+# from the suite's pytest temp folders, whose clean-up must not meet its root- and
+# uid-2000-owned clone.
+IMAGE_TEST_TMP ?= /tmp/driftline-image-test
 
 ## image: the container image (IMAGE, default localhost/driftline:dev) from the Dockerfile, with podman (which it installs,
 ## with the local stand-in for the base image, when missing: tests/image/base.sh)
@@ -137,7 +141,8 @@ image:
 ## image-test: build the image, then test it for real (tests/image/test_image.py): non-root,
 ## nothing leaked, `dvc repro` on a fresh clone gives the committed lock, predict as on the host
 image-test: setup image
-	IMAGE=$(IMAGE) $(BIN)/python -m pytest tests/image -v --durations=0
+	IMAGE=$(IMAGE) $(BIN)/python -m pytest tests/image -v --durations=0 -p no:cacheprovider \
+		--basetemp=$(IMAGE_TEST_TMP)
 
 ## bench: full and no-op `dvc repro` on the demo months (figures in docs/benchmarks.md)
 bench: setup
