@@ -219,6 +219,8 @@ def test_labels():
 
 
 # ---- the pipeline and batch inference on a fresh clone ------------------------------------
+# On the demo's data (`driftline demo materialize`, `driftline demo next`): marked `demo`, so
+# they skip, saying why, in a project of its own (tests/conftest.py).
 
 
 @pytest.fixture(scope="module")
@@ -286,6 +288,7 @@ def meta_with_the_hosts_python(clone: Path) -> tuple[bytes, str]:
 FROM_META = ("models/meta.json", "data/scores", "metrics/batches")
 
 
+@pytest.mark.demo
 def test_repro_in_the_container_differs_only_by_the_python_version(reproduced):
     committed, made = committed_lock(), yaml.safe_load((reproduced / "dvc.lock").read_text())
     # models/meta.json records the Python version (src/driftline/stages/train.py): the
@@ -333,6 +336,7 @@ def aligned(reproduced, dvc_cache) -> Path:
     return reproduced
 
 
+@pytest.mark.demo
 def test_the_containers_outputs_then_give_the_committed_lock_byte_for_byte(aligned, dvc_cache):
     # Every output the container computed again (the scores, the per-batch quality, the
     # summary stages' metrics, plots and reports) is the committed one, byte for byte.
@@ -364,6 +368,7 @@ def new_month(aligned) -> str:
     return name
 
 
+@pytest.mark.demo
 def test_git_in_the_container_trusts_only_the_mounted_clone(aligned):
     # The image's user (1000) on a clone owned by PIPELINE_UID: git refuses it ("dubious
     # ownership") but for the image's system config, which marks /work safe.
@@ -376,6 +381,7 @@ def test_git_in_the_container_trusts_only_the_mounted_clone(aligned):
     assert refused.returncode != 0 and "dubious ownership" in refused.stderr
 
 
+@pytest.mark.demo
 def test_predict_in_the_container_writes_the_hosts_bytes(aligned, new_month, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
@@ -419,6 +425,7 @@ def test_predict_in_the_container_writes_the_hosts_bytes(aligned, new_month, tmp
     assert len(label) >= 7 and head.startswith(label), label
 
 
+@pytest.mark.demo
 def test_predict_refuses_a_bad_file_as_on_the_host(aligned, new_month, tmp_path):
     lines = (aligned / new_month).read_text(encoding="utf-8").splitlines()
     columns = lines[0].split(",")
@@ -459,6 +466,7 @@ def test_predict_refuses_a_bad_file_as_on_the_host(aligned, new_month, tmp_path)
     assert list(out.iterdir()) == [], "a refused file writes no output"
 
 
+@pytest.mark.demo
 def test_the_stages_run_the_clones_code(aligned, dvc_cache):
     where = "import driftline; print(driftline.__file__)"
     mounted = run_in_image("python3", "-c", where, volumes=(f"{aligned}:/work:ro",))
