@@ -129,8 +129,8 @@ IMAGE_SOURCE = $(shell git remote get-url origin 2>/dev/null || echo unknown)
 # uid-2000-owned clone.
 IMAGE_TEST_TMP ?= /tmp/driftline-image-test
 
-## image: the container image (IMAGE, default localhost/driftline:dev) from the Dockerfile, with podman (which it installs,
-## with the local stand-in for the base image, when missing: tests/image/base.sh)
+## image: the container image (IMAGE=localhost/driftline:dev) with podman; installs podman
+## and builds the local stand-in for the base image when missing (tests/image/base.sh)
 image:
 	tests/image/base.sh
 	$(PODMAN) build --pull=never $(PODMAN_LIMITS) \
@@ -138,8 +138,8 @@ image:
 		--build-arg VERSION=$(IMAGE_VERSION) --build-arg REVISION=$(IMAGE_REVISION) \
 		--build-arg SOURCE=$(IMAGE_SOURCE) --tag $(IMAGE) .
 
-## image-test: build the image, then test it for real (tests/image/test_image.py): non-root,
-## nothing leaked, `dvc repro` on a fresh clone gives the committed lock, predict as on the host
+## image-test: build the image, then test it for real (tests/image/): non-root, nothing
+## leaked, `dvc repro` in it gives the committed lock, predict as on the host
 image-test: setup image
 	IMAGE=$(IMAGE) $(BIN)/python -m pytest tests/image -v --durations=0 -p no:cacheprovider \
 		--basetemp=$(IMAGE_TEST_TMP)
