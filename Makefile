@@ -31,7 +31,7 @@ export DVC_NO_ANALYTICS := 1
 
 .DEFAULT_GOAL := help
 
-.PHONY: setup lock data repro test test-fast test-integration lint format rehearse bench bench-startup bench-ingest bench-daily bench-layout bench-backfill bench-load bench-predict full-year policy-replay verdict-replay bench-evidently
+.PHONY: setup lock data repro test test-fast test-integration lint format rehearse image image-test bench bench-startup bench-ingest bench-daily bench-layout bench-backfill bench-load bench-predict full-year policy-replay verdict-replay bench-evidently
 
 # uv pip sync: the venv gets exactly the locks (a package a lock dropped goes). The project
 # itself builds with the setuptools of requirements.lock (no build isolation: nothing unhashed).
@@ -110,6 +110,39 @@ format: setup
 ## against a local git origin and moto's S3 server on 127.0.0.1 (tests/rehearsal/test_rehearsal.py)
 rehearse: setup
 	$(BIN)/python -m pytest tests/rehearsal --durations=10
+
+# The container image (docs/container.md), built and run with podman here, as root: rootless
+# podman does not run on these machines, crun refuses their cgroups (so runc), and their
+# default limits cannot be raised (so the --ulimit pair). GitHub builds the same Dockerfile
+# with docker buildx (.github/workflows/image.yml). The build's pip step gets the machine's
+# CA bundle as a build secret, for a TLS-intercepting proxy; it is never stored in the image.
+IMAGE ?= localhost/driftline:dev
+PODMAN := podman --runtime runc
+PODMAN_LIMITS := --ulimit nofile=20000:20000 --ulimit nproc=32768:32768
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+CA_SECRET = --secret id=ca_bundle,src=$(CA_BUNDLE)
+IMAGE_VERSION = $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+IMAGE_REVISION = $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+IMAGE_SOURCE = $(shell git remote get-url origin 2>/dev/null || echo unknown)
+# The image test's own temp folder (emptied by each run, left for a look afterwards): apart
+# from the suite's pytest temp folders, whose clean-up must not meet its root- and
+# uid-2000-owned clone.
+IMAGE_TEST_TMP ?= /tmp/driftline-image-test
+
+## image: the container image (IMAGE=localhost/driftline:dev) with podman; installs podman
+## and builds the local stand-in for the base image when missing (tests/image/base.sh)
+image:
+	tests/image/base.sh
+	$(PODMAN) build --pull=never $(PODMAN_LIMITS) \
+		$(if $(wildcard $(CA_BUNDLE)),$(CA_SECRET)) \
+		--build-arg VERSION=$(IMAGE_VERSION) --build-arg REVISION=$(IMAGE_REVISION) \
+		--build-arg SOURCE=$(IMAGE_SOURCE) --tag $(IMAGE) .
+
+## image-test: build the image, then test it for real (tests/image/): non-root, nothing
+## leaked, `dvc repro` in it gives the committed lock, predict as on the host
+image-test: setup image
+	IMAGE=$(IMAGE) $(BIN)/python -m pytest tests/image -v --durations=0 -p no:cacheprovider \
+		--basetemp=$(IMAGE_TEST_TMP)
 
 ## bench: full and no-op `dvc repro` on the demo months (figures in docs/benchmarks.md)
 bench: setup

@@ -45,6 +45,7 @@ from rehearsal.github_rules import (
     event_inputs,
     push_actor,
     skipped_after_failure,
+    starts,
     workflows_for,
 )
 
@@ -70,6 +71,9 @@ QUICK_FILES = "test_workflows*,test_github_rules,test_check_history"
 TESTS_YML = yaml.safe_load((ROOT / ".github/workflows/tests.yml").read_text())
 TESTS_JOBS = {job: spec["name"] for job, spec in TESTS_YML["jobs"].items()}  # id -> name
 # The cron that fires retrain.yml (a schedule starts only the workflows with that cron).
+PROJECT_VERSION = re.search(
+    r'^version = "(.*)"', (ROOT / "pyproject.toml").read_text(), re.MULTILINE
+).group(1)
 RETRAIN_CRON = crons(yaml.safe_load((ROOT / ".github/workflows/retrain.yml").read_text()))[0]
 # The world is the weather project (tests/weather.py), a project of its own, so the rehearsal
 # runs in every fork: its newest month, the end of its training window, and the month that
@@ -887,3 +891,96 @@ def test_a_failing_unit_tier_fails_the_first_job_and_skips_the_integration_tier(
     assert f"Skipping job '{second}' due to 'success()'" in tests.log
     assert not [line for line in job_lines(tests.log, second) if "⭐ Run" in line]
     assert JOB_SUCCEEDED not in tests.log
+
+
+# --- the container image: built on a pull request, pushed from the default branch ---------
+
+IMAGE_YML = yaml.safe_load((ROOT / ".github/workflows/image.yml").read_text())
+IMAGE_JOBS = {job: spec["name"] for job, spec in IMAGE_YML["jobs"].items()}  # id -> name
+
+
+@pytest.fixture(scope="module")
+def image_runs(world) -> dict:
+    """A pull request that changes the Dockerfile, then its merge into main: image.yml builds
+    on the first and pushes on the second, up to the push itself (the stand-ins build and push
+    nothing: `make image-test` builds and tests the image for real, and the push can only run
+    on GitHub). Only image.yml is run; the tests and report such events also start are
+    rehearsed above. main and the pull requests are put back as they were afterwards."""
+    world.git("fetch", "-q", "origin")
+    main = world.origin_git("rev-parse", "refs/heads/main")
+    world.git("checkout", "-q", "-B", "container", "origin/main")
+    dockerfile = world.work / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text() + "# a comment\n")
+    world.git("commit", "-qam", "Dockerfile: a comment")
+    world.git("push", "-q", "-f", "origin", "HEAD:refs/heads/container")
+    number = max(world.pulls, default=0) + 1
+    world.pulls[number] = {"branch": "container", "base": "main", "repo": REPOSITORY}
+    try:
+        opened = world.pull_request_event(number, "opened", USER)
+        started = workflows_for(world.work, opened)
+        built = world.act("image.yml", opened)
+        head = world.origin_git("rev-parse", "refs/heads/container")
+        before = world.branches()
+        world.git("push", "-q", "origin", "HEAD:refs/heads/main")
+        (merged,) = [e for e in world.pushed(before, USER) if e.ref == "refs/heads/main"]
+        pushed = world.act("image.yml", merged)
+        records = world.recorded("image-builds.json")
+        log = (world.state / "image.log").read_text()
+    finally:
+        del world.pulls[number]
+        world.git("push", "-q", "-f", "origin", f"{main}:refs/heads/main", ":refs/heads/container")
+        world.git("fetch", "-q", "--prune", "origin")
+        world.git("checkout", "-q", "-B", "main", "origin/main")
+    return {
+        "started": started,
+        "built": built,
+        "head": head,
+        "merged": merged,
+        "pushed": pushed,
+        "records": records,
+        "log": log,
+    }
+
+
+def ran(run_: Run, job: str) -> bool:
+    return any(JOB_SUCCEEDED in line for line in job_lines(run_.log, IMAGE_JOBS[job], "image"))
+
+
+def test_a_pull_request_that_touches_the_image_builds_it_without_pushing(image_runs):
+    assert "image.yml" in image_runs["started"]
+    # A pull request that changes only params or docs builds no image.
+    others = Event("pull_request", ref="main", changed=("params.yaml", "docs/ci.md"))
+    assert not starts(IMAGE_YML, others)
+    built = image_runs["built"]
+    assert ran(built, "build") and not job_lines(built.log, IMAGE_JOBS["push"], "image")
+    first = image_runs["records"][0]
+    assert first["push"] is False and first["tags"] == []
+    assert first["build_args"] == {
+        "VERSION": PROJECT_VERSION,
+        "REVISION": image_runs["head"],  # the pull request's head, not its merge commit
+        "SOURCE": f"https://github.com/{REPOSITORY}",
+    }
+
+
+def test_a_push_to_main_pushes_the_image_tagged_with_its_commit_with_provenance(image_runs):
+    merged, pushed = image_runs["merged"], image_runs["pushed"]
+    assert starts(IMAGE_YML, merged)
+    assert ran(pushed, "push") and not job_lines(pushed.log, IMAGE_JOBS["build"], "image")
+    assert image_runs["records"][1:] == [
+        {
+            "push": True,
+            "tags": [f"ghcr.io/{REPOSITORY}:{pushed.sha}"],
+            "build_args": {
+                "VERSION": PROJECT_VERSION,
+                "REVISION": pushed.sha,
+                "SOURCE": f"https://github.com/{REPOSITORY}",
+            },
+            "provenance": "mode=max",
+            "sha": pushed.sha,
+        }
+    ]
+    # Logged in to ghcr.io with the job's token before the push (the stand-in refuses a push
+    # without it); the pull request's run logged in nowhere.
+    assert [line.split()[:2] for line in image_runs["log"].splitlines() if "login" in line] == [
+        ["login", "ghcr.io"]
+    ]
