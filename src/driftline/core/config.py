@@ -308,9 +308,10 @@ def _check(params: dict[str, Any], path: Path, registry: Path, check_window: boo
     _require(params, f"train.{model}", dict, path)
     _require(params, "train.seed", int, path)
     _require(params, "train.threads", int, path)
-    repeats = params["train"].get("importance_repeats")
-    if repeats is not None and _require(params, "train.importance_repeats", int, path) < 1:
-        raise DriftlineError(f"{path}: key 'train.importance_repeats' must be at least 1")
+    for key in ("importance_repeats", "importance_rows"):
+        given = params["train"].get(key)
+        if given is not None and _require(params, f"train.{key}", int, path) < 1:
+            raise DriftlineError(f"{path}: key 'train.{key}' must be at least 1")
     fraction = _require(params, "train.holdout_fraction", (int, float), path)
     if not 0.0 < fraction < 1.0:
         raise DriftlineError(f"{path}: key 'train.holdout_fraction' must be between 0 and 1")

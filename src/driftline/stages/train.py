@@ -59,8 +59,9 @@ def train(argv: list[str]) -> None:
             without_holdout,
             holdout[features],
             holdout[TARGET].to_numpy(),
-            settings.get("importance_repeats", importance.REPEATS),
-            settings["seed"],
+            repeats=settings.get("importance_repeats", importance.REPEATS),
+            seed=settings["seed"],
+            most=settings.get("importance_rows", importance.ROWS),
         )
         validation = quality(
             holdout[TARGET].to_numpy(), holdout_scores, params["evaluate"]["threshold"]
