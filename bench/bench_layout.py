@@ -97,6 +97,7 @@ SCORE_PARAMS = [
     "drift.columns",
 ]
 MODEL_FILES = ["models/model.pkl", "models/meta.json", "models/score_profile.json"]
+SERVED = "models/served.csv"  # the timeline's archive (git-tracked input of evaluate)
 CODE = "src/driftline"
 REGISTRY = "data/batches.yaml"
 REAL_STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
@@ -205,7 +206,13 @@ def summary_stages(layout: Layout) -> dict:
         },
         "evaluate": {
             "cmd": stub("evaluate"),
-            "deps": [*file_dep, "metrics/batches", "data/scores", *layout.code("evaluate")],
+            "deps": [
+                *file_dep,
+                "metrics/batches",
+                "data/scores",
+                SERVED,
+                *layout.code("evaluate"),
+            ],
             "params": [*registry, "evaluate.threshold", "target.classes"],
             "outs": [{f"plots/e{i}.json": {"cache": False}} for i in range(6)]
             + [{"metrics/history.csv": {"cache": False}}],
@@ -218,6 +225,8 @@ def summary_stages(layout: Layout) -> dict:
                 "data/window/reference.json",
                 "data/profiles",
                 "data/scores",
+                "metrics/batches",
+                "models/meta.json",
                 "models/score_profile.json",
                 "metrics/history.csv",
                 *layout.code("drift"),
@@ -373,6 +382,7 @@ def build(repo: Path, layout: Layout, days: list[str]) -> float:
     dvc(repo, "config", "core.check_update", "false")
     shutil.copy(STUB, repo / "layout_stub.py")
     shutil.copy(ROOT / "contract.yaml", repo / "contract.yaml")
+    write(repo / SERVED, "batch,model\n")
     shutil.copytree(ROOT / CODE, repo / CODE, ignore=shutil.ignore_patterns("__pycache__"))
     write(repo / "dvc.yaml", yaml.safe_dump(pipeline_file(layout), sort_keys=False))
     register(repo, layout, days)
@@ -540,7 +550,7 @@ def repeated(names: list[str], size: int, repeat: int, workdir: Path) -> list[di
     for name in names:
         rows = runs[name]
         median = {
-            key: statistics.median(row[key] for row in rows)
+            key: round(statistics.median(row[key] for row in rows), 2)
             for key in rows[0]
             if isinstance(rows[0][key], (int, float)) and not isinstance(rows[0][key], bool)
         }
