@@ -83,7 +83,7 @@ def test_the_pipeline_runs_on_config_alone(project):
     # Drift weighted by importance: the model's permutation importance on its holdout, and
     # the share of it the drifted features carry (all four features are in the top five).
     importance = meta["importance"]
-    assert importance["method"].startswith("permutation on the ")
+    assert importance["method"].startswith("permutation on ")
     weights = importance["weights"]
     assert set(weights) == {"station", "humidity", "pressure_hpa", "temp_c"}
     assert sum(weights.values()) == pytest.approx(1, abs=1e-5)
@@ -94,6 +94,10 @@ def test_the_pipeline_runs_on_config_alone(project):
     assert all(top[name]["importance"] == weights[name] for name in top)
     assert "drifted_importance" in header and "importance_drift" in header
     assert (project / "plots" / "drift_timeline.png").read_bytes()[:4] == b"\x89PNG"
+    # Calibration: the holdout's in the train metrics, the newest batch's, and the diagram.
+    train = json.loads((project / "metrics" / "train.json").read_text())
+    assert 0 <= train["calibration_error"] < 0.5 and 0 <= evaluate["calibration_error"] < 0.5
+    assert (project / "plots" / "reliability.png").read_bytes()[:4] == b"\x89PNG"
     assert "of the model's importance" in (project / "reports" / "drift.md").read_text()
 
 

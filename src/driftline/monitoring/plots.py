@@ -62,6 +62,34 @@ def curves_png(roc: list[dict], pr: list[dict], batch: str, target: str | Path) 
     _save(fig, target)
 
 
+def reliability_png(
+    tables: dict[str, tuple[list[dict[str, float]], float | None]], target: str | Path
+) -> None:
+    """Reliability diagrams, one line per named (table, calibration error) pair
+    (monitoring.quality.reliability): each bin's mean score against its share of positives,
+    the diagonal where they are equal, and each calibration error in the legend."""
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="calibrated")
+    for (name, (table, error)), marker in zip(tables.items(), "os^", strict=False):
+        ax.plot(
+            [b["mean_score"] for b in table],
+            [b["positive_rate"] for b in table],
+            marker=marker,
+            label=f"{name} (error {error:.3f})" if error is not None else name,
+        )
+    ax.set(
+        xlabel="mean predicted probability (bins of equal rows)",
+        ylabel="share of positives",
+        title="Reliability",
+        xlim=(0, 1),
+        ylim=(0, 1),
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize="small")
+    fig.tight_layout()
+    _save(fig, target)
+
+
 def confusion_png(
     counts: dict[str, int],
     threshold: float,

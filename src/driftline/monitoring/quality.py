@@ -17,16 +17,27 @@ import numpy as np
 from driftline.core.config import SCORE_METRIC_NAMES
 
 CURVE_POINTS = 101
+# Reliability: the scores cut into this many bins of (nearly) equal row counts.
+CALIBRATION_BINS = 10
 # What the metric files (train, evaluate) keep of a quality row, under the same names in
 # each, so that `dvc metrics show` lines them up in one column each and fits a terminal. The
 # rest (the predicted positive rate, which follows the decision threshold) goes to the
 # reports beside them.
-REVIEWED = ("rows", "roc_auc", "pr_auc", "log_loss", "accuracy", "f1", "positive_rate")
+REVIEWED = (
+    "rows",
+    "roc_auc",
+    "pr_auc",
+    "log_loss",
+    "accuracy",
+    "f1",
+    "positive_rate",
+    "calibration_error",
+)
 
 
 def quality(y_true: np.ndarray, y_score: np.ndarray, threshold: float) -> dict[str, Any]:
     """The per-batch quality row: ROC AUC, PR AUC (average precision), log loss, accuracy,
-    F1 and positive rates at the decision ``threshold``.
+    F1 and positive rates at the decision ``threshold``, and the calibration error.
 
     AUCs are ``None`` when the batch holds a single class, where they are undefined.
     """
@@ -44,6 +55,7 @@ def quality(y_true: np.ndarray, y_score: np.ndarray, threshold: float) -> dict[s
         "f1": _f1(counts),
         "positive_rate": float(y_true.mean()),
         "predicted_positive_rate": float(y_pred.mean()),
+        "calibration_error": calibration_error(reliability(y_true, y_score)),
     }
 
 
@@ -92,6 +104,37 @@ def pr_points(y_true: np.ndarray, y_score: np.ndarray) -> list[dict[str, float]]
     precision, recall = _pr_curve(np.asarray(y_true), np.asarray(y_score, dtype="float64"))
     keep = _thin(recall.size)
     return [{"recall": float(recall[i]), "precision": float(precision[i])} for i in keep]
+
+
+def reliability(
+    y_true: np.ndarray, y_score: np.ndarray, bins: int = CALIBRATION_BINS
+) -> list[dict[str, float]]:
+    """The reliability table: the rows ordered by score and cut into ``bins`` bins of nearly
+    equal counts; per bin, its count, mean score and share of positives. A calibrated model's
+    mean score matches the share of positives in every bin."""
+    y_true = np.asarray(y_true).astype("float64")
+    y_score = np.asarray(y_score, dtype="float64")
+    if y_true.size == 0:
+        return []
+    order = np.argsort(y_score, kind="stable")
+    return [
+        {
+            "rows": int(part.size),
+            "mean_score": float(y_score[part].mean()),
+            "positive_rate": float(y_true[part].mean()),
+        }
+        for part in np.array_split(order, min(bins, y_true.size))
+        if part.size
+    ]
+
+
+def calibration_error(table: list[dict[str, float]]) -> float | None:
+    """The expected calibration error: the row-weighted mean gap between mean score and share
+    of positives over the reliability table's bins (0 is calibrated; None without rows)."""
+    total = sum(b["rows"] for b in table)
+    if not total:
+        return None
+    return float(sum(b["rows"] * abs(b["mean_score"] - b["positive_rate"]) for b in table) / total)
 
 
 def confusion(y_true: np.ndarray, y_score: np.ndarray, threshold: float) -> dict[str, int]:

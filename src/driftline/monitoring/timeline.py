@@ -25,6 +25,7 @@ HISTORY_COLUMNS = [
     "f1",
     "positive_rate",
     "predicted_positive_rate",
+    "calibration_error",
     "share_drifted",
     "dataset_drift",
     "drifted_importance",

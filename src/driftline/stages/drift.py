@@ -155,7 +155,6 @@ def drift_metrics(report: dict[str, Any]) -> dict[str, Any]:
     return {
         "dataset_drift": report["dataset_drift"],
         "share_drifted": report["share_drifted"],
-        "drifted_importance": report["drifted_importance"],
         "label_drift_score": report["target_drift"]["drift_score"],
         "prediction_drift_score": report["prediction_drift"]["drift_score"],
         "history_alarms": sum(

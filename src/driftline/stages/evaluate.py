@@ -2,13 +2,15 @@
 window (metrics/history.csv), the timeline of every model that served (metrics/timeline.csv:
 the rows `driftline retrain` kept in models/served.csv, then the current model's; drawn in
 plots/history.png with each promotion marked), the newest batch's metrics, and its ROC,
-precision-recall and confusion plots. metrics/evaluate.json holds the newest batch's quality
-under train's names; right after a retrain, when no batch lies after the new window, it holds
-the newest timeline row: the outgoing model's quality on the newest batch it served.
-reports/evaluate.json names the batch and the model, with the decision threshold and the
-predicted positive rate at it.
+precision-recall and confusion plots, and a reliability diagram of the newest batch beside
+the training holdout's (models/validation.parquet). metrics/evaluate.json holds the newest
+batch's quality under train's names; right after a retrain, when no batch lies after the new
+window, it holds the newest timeline row: the outgoing model's quality on the newest batch
+it served. reports/evaluate.json names the batch and the model, with the decision threshold
+and the predicted positive rate at it.
 
-It reads one small JSON per batch and the newest batch's scores, never older batches' rows.
+It reads one small JSON per batch, the newest batch's scores and the holdout's, never older
+batches' rows.
 """
 
 from __future__ import annotations
@@ -21,7 +23,15 @@ from driftline.core.io import read_json, write_csv, write_json
 from driftline.core.log import get_logger
 from driftline.core.runner import run
 from driftline.monitoring import plots
-from driftline.monitoring.quality import confusion, pr_points, quality, reviewed, roc_points
+from driftline.monitoring.quality import (
+    calibration_error,
+    confusion,
+    pr_points,
+    quality,
+    reliability,
+    reviewed,
+    roc_points,
+)
 from driftline.monitoring.timeline import (
     HISTORY_COLUMNS,
     TIMELINE_COLUMNS,
@@ -45,6 +55,16 @@ def evaluate(argv: list[str]) -> None:
     line = timeline(served, [{k: r[k] for k in HISTORY_COLUMNS} for r in history], model, batches)
     write_csv(paths.TIMELINE, pd.DataFrame(line, columns=TIMELINE_COLUMNS))
     plots.history_png(line, paths.HISTORY_PNG, promotions(line))
+    # Calibration at training (the holdout, scored by the model fit without it) and now.
+    scored = {"holdout, at training": paths.VALIDATION}
+    if history:
+        scored[f"{history[-1]['batch']}, newest"] = paths.scores(history[-1]["batch"])
+    tables = {}
+    for name, path in scored.items():
+        frame = pd.read_parquet(path, columns=[TARGET, "score"])
+        table = reliability(frame[TARGET], frame["score"])
+        tables[name] = (table, calibration_error(table))
+    plots.reliability_png(tables, paths.RELIABILITY_PNG)
     if not history:
         last = line[-1] if line else None
         get_logger().warning(

@@ -51,6 +51,7 @@ DIRECTION = {
     "accuracy": 1,
     "log_loss": -1,
     "brier": -1,
+    "calibration_error": -1,
     "share_drifted": -1,
     "drifted_importance": -1,
     "drifted_features": -1,

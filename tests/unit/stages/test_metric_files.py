@@ -69,7 +69,6 @@ def test_drift_metrics_are_flat_numbers_and_booleans():
     assert rounded(metrics) == {
         "dataset_drift": True,
         "share_drifted": 0.666667,
-        "drifted_importance": 0.3,
         "label_drift_score": 0.2,
         "prediction_drift_score": 2.0,
         "history_alarms": 1,
