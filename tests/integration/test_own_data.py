@@ -9,6 +9,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -98,6 +99,11 @@ def test_the_pipeline_runs_on_config_alone(project):
     train = json.loads((project / "metrics" / "train.json").read_text())
     assert 0 <= train["calibration_error"] < 0.5 and 0 <= evaluate["calibration_error"] < 0.5
     assert (project / "plots" / "reliability.png").read_bytes()[:4] == b"\x89PNG"
+    # The estimate without labels beside the realised value, in every row of the history.
+    history = pd.read_csv(project / "metrics" / "history.csv")
+    assert (history["est_roc_auc_low"] <= history["est_roc_auc"]).all()
+    assert (history["est_roc_auc"] <= history["est_roc_auc_high"]).all()
+    assert history["estimate_missed"].isin([True, False]).all()
     assert "of the model's importance" in (project / "reports" / "drift.md").read_text()
 
 

@@ -351,8 +351,9 @@ def _check(params: dict[str, Any], path: Path, registry: Path, check_window: boo
         )
     for signal in ("dataset_drift", "label_drift", "prediction_drift"):
         _require(params, f"retrain.when.{signal}", bool, path)
-    if "importance_drift" in params["retrain"]["when"]:
-        _require(params, "retrain.when.importance_drift", bool, path)
+    for optional in ("importance_drift", "concept_drift"):
+        if optional in params["retrain"]["when"]:
+            _require(params, f"retrain.when.{optional}", bool, path)
     if "importance_share" in params["drift"]:
         share = _require(params, "drift.importance_share", (int, float), path)
         if not 0.0 < share <= 1.0:

@@ -123,14 +123,25 @@ def confusion_png(
 def history_png(
     history: list[dict[str, Any]], target: str | Path, promoted: list[int] | None = None
 ) -> None:
-    """Quality per scored batch, oldest first, by the model serving when each arrived; a
-    dashed line where a retrained model took over (``promoted``: positions in ``history``),
-    labelled with its training window."""
+    """Quality per scored batch, oldest first, by the model serving when each arrived, with
+    the ROC AUC estimated without labels and its 95% band (monitoring/estimate.py); a dashed
+    line where a retrained model took over (``promoted``: positions in ``history``), labelled
+    with its training window."""
     fig, ax = plt.subplots(figsize=(9, 4))
     x = np.arange(len(history))
+
+    def column(name: str) -> list[float]:
+        return [float("nan") if row.get(name) is None else row[name] for row in history]
+
     for name in HISTORY_METRICS:
-        values = [row.get(name) for row in history]
-        ax.plot(x, [float("nan") if v is None else v for v in values], marker="o", label=name)
+        ax.plot(x, column(name), marker="o", label=name)
+    # The ROC AUC estimated from the calibrated scores alone, with its 95% band: where the
+    # realised line leaves the band, the labels say what the scores could not.
+    if any(row.get("est_roc_auc") is not None for row in history):
+        ax.fill_between(
+            x, column("est_roc_auc_low"), column("est_roc_auc_high"), color="tab:blue", alpha=0.15
+        )
+        ax.plot(x, column("est_roc_auc"), color="tab:blue", linestyle="--", label="roc_auc, est.")
     for at in promoted or []:
         ax.axvline(at - 0.5, color="black", linestyle="--", linewidth=1)
         ax.annotate(
@@ -144,7 +155,7 @@ def history_png(
         )
     ax.set(xlabel="batch", ylabel="value", title="Model quality per batch", ylim=(0, 1))
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower left", ncols=len(HISTORY_METRICS), fontsize="small")
+    ax.legend(loc="lower left", ncols=3, fontsize="small")
     _batch_axis(ax, [str(row["batch"]) for row in history])
     fig.tight_layout()
     _save(fig, target)

@@ -46,10 +46,13 @@ def persistence(when: dict[str, Any]) -> tuple[int, int]:
 
 def fired_before(row: dict[str, Any], key: str) -> bool:
     """Whether drift signal ``key`` fired on an earlier batch, from its metrics/history.csv
-    row: dataset and importance drift as recorded, label and prediction drift as a drift score
+    row: dataset and importance drift as recorded, concept drift as the realised ROC AUC outside
+    the estimate's 99% band (``estimate_missed``), label and prediction drift as a drift score
     of 1 or more."""
     if key in ("dataset_drift", "importance_drift"):
         return bool(row.get(key))
+    if key == "concept_drift":
+        return bool(row.get("estimate_missed"))
     score = row[f"{key}_score"]
     return score is not None and score >= 1
 
@@ -111,6 +114,17 @@ def verdict(
                 f"importance drift: the drifted features carry "
                 f"{monitor['drifted_importance']:.2f} of the model's importance "
                 f"(>= {monitor['importance_share']:g})"
+            ),
+        )
+    if monitor.get("estimate") is not None:
+        estimate = monitor["estimate"]
+        persists(
+            "concept_drift",
+            bool(estimate.get("estimate_missed")),
+            lambda: (
+                f"concept drift: the realised ROC AUC {estimate['roc_auc']:.4f} is outside the "
+                f"99% band of the estimate from the scores "
+                f"[{estimate['est_roc_auc_low99']:.4f}, {estimate['est_roc_auc_high99']:.4f}]"
             ),
         )
     signals = {"label_drift": "target", "prediction_drift": "prediction"}

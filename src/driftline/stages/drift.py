@@ -58,6 +58,8 @@ def drift(argv: list[str]) -> None:
     rules = history_rules(history, settings)
     in_window = newest in window_batches(params)
     earlier = [row for row in records(history) if row["batch"] != newest]
+    # The newest batch's estimate from its scores against its realised quality (score@).
+    result["estimate"] = None if in_window else read_json(paths.batch_metrics(newest))
     retrain, reasons = verdict(result, rules, params["retrain"]["when"], in_window, earlier)
     ranked = sorted(result["columns"].items(), key=lambda kv: -kv[1]["drift_score"])
     top = ranked[: settings["top"]]

@@ -17,6 +17,7 @@ from driftline.core.io import read_json, write_json, write_parquet
 from driftline.core.runner import run
 from driftline.model.store import load_model
 from driftline.monitoring.drift import monitor_batch
+from driftline.monitoring.estimate import calibrated, estimate, missed
 from driftline.monitoring.quality import quality
 from driftline.pipeline.dvc_cache import file_md5
 from driftline.pipeline.reuse import (
@@ -87,8 +88,14 @@ def score_batch(
     features = meta["features"]["categorical"] + meta["features"]["numeric"]
     frame = pd.read_parquet(paths.prepared(batch))
     scores = model.predict_proba(frame[features])[:, 1]
-    row = quality(frame[TARGET].to_numpy(), scores, params["evaluate"]["threshold"])
+    threshold = params["evaluate"]["threshold"]
+    row = quality(frame[TARGET].to_numpy(), scores, threshold)
     row.update(batch=batch, position=position(batch, registry, meta["window"]))
+    # What the labels would be expected to give, from the calibrated scores alone, and whether
+    # the realised ROC AUC fell outside that estimate's 99% band.
+    probabilities = calibrated(scores, meta["calibration"])
+    estimated = estimate(probabilities, scores, threshold, params["train"]["seed"])
+    row.update(estimated, estimate_missed=missed(row["roc_auc"], estimated))
     row.update(drift_summary(params, meta, features, batch, scores))
     write_parquet(paths.scores(batch), pd.DataFrame({TARGET: frame[TARGET], "score": scores}))
     write_json(paths.batch_metrics(batch), row)

@@ -30,6 +30,7 @@ from driftline.core.runner import run
 from driftline.model import importance
 from driftline.model.build import build_model
 from driftline.model.store import model_bytes
+from driftline.monitoring.estimate import calibration_map
 from driftline.monitoring.profile import score_profile
 from driftline.monitoring.quality import quality, reviewed
 
@@ -82,6 +83,11 @@ def train(argv: list[str]) -> None:
         "features": {"categorical": categorical, "numeric": numeric},
         # What drift weighted by importance weighs each feature by (model/importance.py).
         "importance": relied_on,
+        # Score to probability, for quality estimated without labels (monitoring/estimate.py):
+        # fit on the holdout's scores by the model fit without it. The shipped model is refit
+        # on every row, so its scores may be a little sharper than this map assumes; the
+        # reliability diagram (evaluate) shows how well it holds on each new batch.
+        "calibration": calibration_map(holdout_scores, holdout[TARGET].to_numpy()),
         "target": {"column": params["target"]["column"], "positive": params["target"]["positive"]},
         "window": batches,
         "rows": {"window": len(frame), "fit": len(fit), "holdout": len(holdout)},

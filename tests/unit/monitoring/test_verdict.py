@@ -133,6 +133,27 @@ def test_importance_drift_is_a_signal_of_its_own_with_persistence():
     assert verdict(monitor(True), HEALTHY, when, False) == (False, [])
 
 
+def test_concept_drift_is_the_realised_auc_outside_the_estimates_band():
+    estimate = {
+        "roc_auc": 0.61,
+        "est_roc_auc_low99": 0.70,
+        "est_roc_auc_high99": 0.74,
+        "estimate_missed": True,
+    }
+    when = {"concept_drift": True, "rules": "none"}
+    retrain, reasons = verdict({**monitor(False), "estimate": estimate}, HEALTHY, when, False)
+    assert retrain and reasons == [
+        "concept drift: the realised ROC AUC 0.6100 is outside the 99% band of the estimate "
+        "from the scores [0.7000, 0.7400]"
+    ]
+    calm = {**estimate, "estimate_missed": False}
+    assert verdict({**monitor(False), "estimate": calm}, HEALTHY, when, False) == (False, [])
+    assert (
+        verdict({**monitor(False), "estimate": estimate}, HEALTHY, {"rules": "none"}, False)[0]
+        is False
+    )
+
+
 def past(dataset: bool, label: float = 0.5, prediction: float = 0.5) -> dict:
     """An earlier batch's metrics/history.csv row: its drift signals."""
     return {
