@@ -75,6 +75,19 @@ def importance_sentence(result: dict[str, Any]) -> str:
     )
 
 
+def estimate_line(row: dict[str, Any] | None) -> list[str]:
+    """The batch's ROC AUC estimated from its scores alone beside the realised one."""
+    if not row or row.get("est_roc_auc") is None:
+        return []
+    realised = row.get("roc_auc")
+    where = "**outside** its 99% band: concept drift" if row.get("estimate_missed") else "inside"
+    return [
+        f"- ROC AUC estimated from the scores alone: {row['est_roc_auc']:.4f} (95% band "
+        f"{row['est_roc_auc_low']:.4f} to {row['est_roc_auc_high']:.4f}); realised "
+        f"{_number(realised)}, {where if realised is not None else 'no labels'}"
+    ]
+
+
 def rules_table(rules: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
     """Each history rule's result per metric: ok, ALARM, or why it could not judge."""
     lines = [
@@ -132,6 +145,7 @@ def drift_report(
         "",
         signal_line(f"Label drift (`{TARGET}`)", result["target"]),
         signal_line("Prediction drift (model scores)", result["prediction"]),
+        *estimate_line(result.get("estimate")),
         "",
         "## Quality history rules",
         "",

@@ -270,15 +270,24 @@ def timeline_section(rows: list[dict[str, Any]] | None, shown: int = 6) -> str:
         (f"The newest {shown} of {len(rows)}" if len(rows) > shown else f"All {len(rows)}")
         + f" batches, each as the model serving when it arrived scored it (`{paths.TIMELINE}`):",
         "",
-        "| batch | model | roc_auc | pr_auc | log_loss | rows |",
-        "|---|---|---|---|---|---|",
+        "| batch | model | roc_auc | estimated from the scores (95%) | pr_auc | log_loss | rows |",
+        "|---|---|---|---|---|---|---|",
     ]
     lines += [
-        f"| {r['batch']} | {r['model']} | {_fmt(r.get('roc_auc'))} | {_fmt(r.get('pr_auc'))} "
-        f"| {_fmt(r.get('log_loss'))} | {_fmt(r.get('rows'))} |"
+        f"| {r['batch']} | {r['model']} | {_fmt(r.get('roc_auc'))} | {_estimated(r)} "
+        f"| {_fmt(r.get('pr_auc'))} | {_fmt(r.get('log_loss'))} | {_fmt(r.get('rows'))} |"
         for r in rows[-shown:]
     ]
     return "\n".join(lines)
+
+
+def _estimated(row: dict[str, Any]) -> str:
+    """A row's ROC AUC estimated without labels, its band, and a mark where the realised
+    value fell outside the 99% band (docs/monitoring.md)."""
+    if row.get("est_roc_auc") is None:
+        return "-"
+    band = f"{row['est_roc_auc']:.3f} ({row['est_roc_auc_low']:.3f}-{row['est_roc_auc_high']:.3f})"
+    return band + (" ⚠️ realised outside its 99% band" if row.get("estimate_missed") else "")
 
 
 def retrain_section(drift: dict[str, Any] | None) -> str:

@@ -196,8 +196,11 @@ def test_the_timeline_shows_the_newest_batches_with_the_model_that_served_each()
     ] + [{"batch": "2013-10", "model": "2013-07..2013-09", "roc_auc": 0.66, "rows": 90}]
     section = pr_comment.timeline_section(rows, shown=3)
     assert "The newest 3 of 7 batches" in section
-    assert "| 2013-08 | 2013-01..2013-03 | 0.7 | - | - | 100 |" in section
-    assert "| 2013-10 | 2013-07..2013-09 | 0.66 | - | - | 90 |" in section
+    assert "| 2013-08 | 2013-01..2013-03 | 0.7 | - | - | - | 100 |" in section
+    assert "| 2013-10 | 2013-07..2013-09 | 0.66 | - | - | - | 90 |" in section
+    missed = {**rows[-1], "est_roc_auc": 0.7, "est_roc_auc_low": 0.69, "est_roc_auc_high": 0.71}
+    shown = pr_comment.timeline_section([{**missed, "estimate_missed": True}])
+    assert "| 0.66 | 0.700 (0.690-0.710) ⚠️ realised outside its 99% band |" in shown
     assert "2013-07 |" not in section  # older than the newest three
     assert "No batch scored" in pr_comment.timeline_section([])
 
