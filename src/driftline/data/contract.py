@@ -287,9 +287,9 @@ def _describe(failures: pd.DataFrame, contract: dict[str, Any], path: Path, firs
             continue
         line = int(row.index) + first_line
         if column:  # a column's check names the offending value; a row rule does not
-            problems[(column, rule)] = (
-                f"column '{column}', row {line}: {rule} (value {row.failure_case!r})"
-            )
+            value = row.failure_case
+            value = value.item() if hasattr(value, "item") else value  # 13, not np.int64(13)
+            problems[(column, rule)] = f"column '{column}', row {line}: {rule} (value {value!r})"
         else:
             problems[(column, rule)] = f"row {line}: {rule}"
     return _broken(path, list(problems.values()))
