@@ -95,6 +95,9 @@ def replace_batch(name: str, source: Path, force: bool = False) -> list[str]:
             dropped = _drop_served(name)
         if hand_over is not None:
             hand_over()
+            # The outgoing model's rows were read before the change: its old row of this
+            # batch, if an earlier model served it, must not come back.
+            _drop_served(name)
     return [
         f"Replaced batch {name} ({batch.period or 'no period'}): {candidate.summary.rows} rows "
         f"from {source}",
@@ -125,7 +128,7 @@ def remove_batch(name: str, force: bool = False) -> list[str]:
         rest = [n for n in names if n != name]
         group = group_of(name)
         emptied = group not in grouped(rest)
-        with _journaled("remove", name, Path(tmp), rest) as set_aside:
+        with _journaled("remove", name, Path(tmp)) as set_aside:
             set_aside(paths.raw(name))
             failpoint("amend-moved")
             if emptied:  # its group goes: no folder to track, no stages to run
@@ -142,6 +145,9 @@ def remove_batch(name: str, force: bool = False) -> list[str]:
                 shutil.rmtree(folder(group), ignore_errors=True)
         if hand_over is not None:
             hand_over()
+            # The outgoing model's rows were read before the change: its old row of this
+            # batch, if an earlier model served it, must not come back.
+            _drop_served(name)
     return [
         f"Removed batch {name} ({batch.period or 'no period'})"
         + (f", and its group {group}, which held nothing else" if emptied else ""),
@@ -186,7 +192,7 @@ class _journaled:
     staging folder (not deleted); on failure, or at the next run after a kill, all of it is
     put back."""
 
-    def __init__(self, command: str, name: str, tmp: Path, rest: list[str] | None = None):
+    def __init__(self, command: str, name: str, tmp: Path):
         kept = [
             Path(REGISTRY_FILE),
             paths.RAW / ".gitignore",
