@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from driftline.core.errors import DriftlineError
+
 RULES = ("threshold", "comparative", "parametric", "iqr")
 IQR_FACTOR = 1.5
 
@@ -93,6 +95,11 @@ def check_metric(
         return {rule: {"status": "no value", "alarm": False} for rule in RULES}
     latest, earlier = float(present[-1]), present[:-1]
     if baseline is not None:
+        if baseline < 1:
+            raise DriftlineError(
+                f"a baseline of {baseline} batches leaves nothing to compare with: use at "
+                "least 1, or none for every earlier batch"
+            )
         earlier = earlier[:baseline]
     results = {"threshold": threshold_rule(latest, threshold, higher_is_better)}
     if present.size < max(min_history, 2):

@@ -101,3 +101,10 @@ def test_a_fixed_baseline_keeps_a_slow_decline_from_widening_its_own_bounds():
     assert fixed["comparative"]["bound"] == 0.80  # the worst of the baseline, not of all
     # Until the baseline is complete, every earlier value counts.
     assert check_metric(slide[:3], True, baseline=5) == check_metric(slide[:3], True)
+
+
+def test_a_baseline_of_no_batches_is_refused_not_a_crash():
+    from driftline.core.errors import DriftlineError
+
+    with pytest.raises(DriftlineError, match="a baseline of 0 batches leaves nothing"):
+        check_metric([0.8, 0.7, 0.6, 0.5], True, baseline=0)
