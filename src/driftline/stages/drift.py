@@ -58,8 +58,11 @@ def drift(argv: list[str]) -> None:
     rules = history_rules(history, settings)
     in_window = newest in window_batches(params)
     earlier = [row for row in records(history) if row["batch"] != newest]
-    # The newest batch's estimate from its scores against its realised quality (score@).
-    result["estimate"] = None if in_window else read_json(paths.batch_metrics(newest))
+    # Each batch's row after the window, as score@ wrote it: the drift timeline draws their
+    # per-feature drift; the newest's (the last, unless it is in the window) holds its quality
+    # estimated from the scores beside the realised one.
+    after = [read_json(paths.batch_metrics(batch)) for batch in history["batch"]]
+    result["estimate"] = None if in_window else after[-1]
     retrain, reasons = verdict(result, rules, params["retrain"]["when"], in_window, earlier)
     ranked = sorted(result["columns"].items(), key=lambda kv: -kv[1]["drift_score"])
     top = ranked[: settings["top"]]
@@ -83,7 +86,6 @@ def drift(argv: list[str]) -> None:
     names = [name for name, _ in top]
     plots.distributions_png(reference, current, names, newest, paths.DISTRIBUTIONS_PNG)
     plots.rules_png(history, settings, rules, paths.RULES_PNG)
-    after = [read_json(paths.batch_metrics(batch)) for batch in history["batch"]]
     plots.drift_timeline_png(after, weights, result["importance_share"], paths.DRIFT_TIMELINE_PNG)
     write_text(
         paths.DRIFT_MARKDOWN,

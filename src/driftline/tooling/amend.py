@@ -17,7 +17,6 @@ never removed: move the window first.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import shutil
@@ -25,7 +24,6 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from driftline.core import paths
 from driftline.core.batches import group_of, grouped
@@ -40,10 +38,26 @@ from driftline.core.errors import DriftlineError
 from driftline.core.failpoint import failpoint
 from driftline.core.io import write_csv, write_text
 from driftline.data.contract import with_target_classes
-from driftline.data.raw_files import batch_meta, dvc_file, group_record
+from driftline.data.raw_files import batch_meta, dvc_file
 from driftline.monitoring.timeline import TIMELINE_COLUMNS, read_rows
-from driftline.tooling.ingest import JOURNAL, exclusive, recover, stage_file, staging, undo
-from driftline.tooling.registry import Batch, add_meta, dvc_add, registered, run_dvc, write_registry
+from driftline.tooling.ingest import (
+    JOURNAL,
+    exclusive,
+    recover,
+    saved_state,
+    stage_file,
+    staging,
+    undo,
+)
+from driftline.tooling.registry import (
+    Batch,
+    add_meta,
+    dvc_add,
+    forget_meta,
+    registered,
+    run_dvc,
+    write_registry,
+)
 from driftline.tooling.retrain import outgoing
 
 # The group stages' output folders, which a group that loses its last batch leaves behind.
@@ -56,7 +70,8 @@ def replace_batch(name: str, source: Path, force: bool = False) -> list[str]:
     with exclusive(), tempfile.TemporaryDirectory(prefix="batch-", dir=staging()) as tmp:
         recover(Path(tmp))
         params = load_params()
-        batch = _registered(params, name)
+        batches = registered(params)
+        batch = _registered(batches, name)
         in_window = _window_check(params, name, force, "replacing")
         contract = load_contract()
         check_against_contract(params, contract)
@@ -65,7 +80,7 @@ def replace_batch(name: str, source: Path, force: bool = False) -> list[str]:
             candidate = stage_file(source, contract, Path(tmp) / "new.csv")
         except DriftlineError as exc:
             raise DriftlineError(f"{exc}\nnothing was changed") from exc
-        same = next((b for b in registered(params) if b.md5 == candidate.md5), None)
+        same = next((b for b in batches if b.md5 == candidate.md5), None)
         if same is not None:
             raise DriftlineError(
                 f"{source}: same content as the registered batch {same.name}: nothing to "
@@ -113,8 +128,9 @@ def remove_batch(name: str, force: bool = False) -> list[str]:
     with exclusive(), tempfile.TemporaryDirectory(prefix="batch-", dir=staging()) as tmp:
         recover(Path(tmp))
         params = load_params()
-        batch = _registered(params, name)
-        names = [b.name for b in registered(params)]
+        batches = registered(params)
+        batch = _registered(batches, name)
+        names = [b.name for b in batches]
         window = window_batches(params)
         if name in (window[0], window[-1]):
             end = "starts" if name == window[0] else "ends"
@@ -137,7 +153,7 @@ def remove_batch(name: str, force: bool = False) -> list[str]:
                 _drop_lock_entries(group)
             else:
                 dvc_add([paths.raw(name).parent])
-                _forget_meta(name)
+                forget_meta(name)
             write_registry(rest, REGISTRY_FILE)
             dropped = _drop_served(name)
         if emptied:
@@ -157,8 +173,8 @@ def remove_batch(name: str, force: bool = False) -> list[str]:
     ]
 
 
-def _registered(params: dict, name: str) -> Batch:
-    batches = registered(params)
+def _registered(batches: list[Batch], name: str) -> Batch:
+    """Batch ``name`` among the registered ``batches``, its raw file present; refused otherwise."""
     found = next((b for b in batches if b.name == name), None)
     if found is None:
         listed = ", ".join(b.name for b in batches[-5:])
@@ -205,12 +221,7 @@ class _journaled:
             "batches": [name],
             "created": [],
             "moved": {},
-            "saved": {
-                str(p): base64.b64encode(p.read_bytes()).decode("ascii")
-                for p in kept
-                if p.is_file()
-            },
-            "absent": [str(p) for p in kept if not p.is_file()],
+            **saved_state(kept),
         }
         self.tmp = tmp
 
@@ -252,15 +263,6 @@ def _drop_lock_entries(group: str) -> None:
         if not skipping:
             kept.append(line)
     write_text(lock, "".join(kept))
-
-
-def _forget_meta(name: str) -> None:
-    """Drop the batch's entry from its group's .dvc ``meta``."""
-    record = group_record(name)
-    batches = dict((record.get("meta") or {}).get("batches") or {})
-    if batches.pop(name, None) is not None:
-        record["meta"]["batches"] = batches
-        write_text(dvc_file(name), yaml.safe_dump(record, sort_keys=False))
 
 
 def _drop_served(name: str) -> str | None:

@@ -292,10 +292,7 @@ def _commit(taken: list[Candidate]) -> None:
         "batches": [c.name for c in taken],
         "created": [str(paths.raw(c.name)) for c in taken],
         "folders": [str(f) for f in folders if not f.is_dir()],
-        "saved": {
-            str(p): base64.b64encode(p.read_bytes()).decode("ascii") for p in kept if p.is_file()
-        },
-        "absent": [str(p) for p in kept if not p.is_file()],
+        **saved_state(kept),
     }
     write_text(JOURNAL, json.dumps(journal))
     try:
@@ -323,6 +320,18 @@ def _commit(taken: list[Candidate]) -> None:
             raise DriftlineError(f"{exc}\nnothing was ingested") from exc
         raise
     JOURNAL.unlink()
+
+
+def saved_state(files: list[Path]) -> dict[str, Any]:
+    """The journal's record of ``files`` before a change: the content of those that exist
+    (``saved``) and the names of those that do not (``absent``), which :func:`undo` puts
+    back and removes."""
+    return {
+        "saved": {
+            str(p): base64.b64encode(p.read_bytes()).decode("ascii") for p in files if p.is_file()
+        },
+        "absent": [str(p) for p in files if not p.is_file()],
+    }
 
 
 def undo(journal: dict[str, Any]) -> None:

@@ -96,6 +96,15 @@ def add_meta(meta: dict[str, dict[str, Any]]) -> None:
         write_text(path, yaml.safe_dump(record, sort_keys=False))
 
 
+def forget_meta(name: str) -> None:
+    """Drop a removed batch's entry from its group's .dvc ``meta`` (:func:`add_meta`'s undo)."""
+    record = group_record(name)
+    batches = dict(((record.get("meta") or {}).get("batches")) or {})
+    if batches.pop(name, None) is not None:
+        record["meta"]["batches"] = batches
+        write_text(dvc_file(name), yaml.safe_dump(record, sort_keys=False))
+
+
 REGISTRY_HEADER = """\
 # The registered raw batches (data/raw/<group>/<name>.csv), oldest first: the newest is the
 # last. Written by `driftline ingest`, which appends each batch it adds. `groups` are the
