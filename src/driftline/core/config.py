@@ -147,7 +147,41 @@ def load_contract(path: str | Path = CONTRACT_FILE) -> dict[str, Any]:
             raise DriftlineError(f"{path}: key 'empty_only_with' names '{name}', not a column")
     if contract.get("extra_columns", "refuse") not in ("refuse", "drop"):
         raise DriftlineError(f"{path}: key 'extra_columns' must be 'refuse' or 'drop'")
+    _check_labels(contract, path)
     return contract
+
+
+def _check_labels(contract: dict[str, Any], path: Path) -> None:
+    """The optional ``labels`` block: whether a batch may arrive without its labels
+    (``pending``: allow | refuse), the ``key`` columns that name a row (never empty) and the
+    ``later`` columns, which arrive with the labels and are absent from a pending batch."""
+    labels = contract.get("labels")
+    if labels is None:
+        return
+    if not isinstance(labels, dict):
+        raise DriftlineError(f"{path}: key 'labels' must be a mapping (pending, key, later)")
+    if labels.get("pending", "refuse") not in ("allow", "refuse"):
+        raise DriftlineError(f"{path}: key 'labels.pending' must be 'allow' or 'refuse'")
+    columns = contract["columns"]
+    for part in ("key", "later"):
+        names = labels.get(part)
+        if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
+            raise DriftlineError(f"{path}: key 'labels.{part}' must list one column or more")
+        unknown = [n for n in names if n not in columns]
+        if unknown:
+            raise DriftlineError(f"{path}: key 'labels.{part}' names {unknown}, not columns")
+    both = sorted(set(labels["key"]) & set(labels["later"]))
+    if both:
+        raise DriftlineError(f"{path}: {both} in both labels.key and labels.later")
+    empty = [n for n in labels["key"] if columns[n].get("nullable")]
+    if empty:
+        raise DriftlineError(f"{path}: key column(s) {empty} of labels.key may be empty (nullable)")
+    time = contract["time"]
+    late_time = sorted({*([time] if isinstance(time, str) else time)} & set(labels["later"]))
+    if late_time:
+        raise DriftlineError(
+            f"{path}: time column(s) {late_time} in labels.later: a pending batch must be dated"
+        )
 
 
 def _check_time(time: Any, columns: dict[str, Any], path: Path) -> None:
@@ -280,6 +314,20 @@ def check_against_contract(params: dict[str, Any], contract: dict[str, Any]) -> 
             f"params.yaml: target.positive.{rule} compares numbers, but '{column}' is a text "
             "column in contract.yaml: use {equals: VALUE} or {in: [CLASSES]}"
         )
+    labels = contract.get("labels")
+    if labels is not None and column not in labels["later"]:
+        raise DriftlineError(
+            f"contract.yaml: labels.later must list the target's column '{column}' "
+            "(params.yaml: target.column): it is what a pending batch lacks"
+        )
+    excluded = set(params["features"].get("exclude") or [])
+    features = [c for c in (labels or {}).get("later", []) if c != column and c not in excluded]
+    if features:
+        raise DriftlineError(
+            f"contract.yaml: labels.later lists {features}, which are candidate features: a "
+            "pending batch lacks them, so the model could not score it; list them in "
+            "params.yaml's features.exclude"
+        )
     unknown = [c for c in params["features"].get("exclude") or [] if c not in contract["columns"]]
     if unknown:
         raise DriftlineError(
@@ -339,6 +387,11 @@ def _check(params: dict[str, Any], path: Path, registry: Path, check_window: boo
         raise DriftlineError(
             f"{path}: key 'drift.baseline' must be null (every earlier batch) or a whole "
             f"number of batches, at least 1, got {baseline!r}"
+        )
+    if params["drift"].get("rules_on", "realised") not in ("realised", "estimates"):
+        raise DriftlineError(
+            f"{path}: key 'drift.rules_on' must be 'realised' or 'estimates', got "
+            f"{params['drift']['rules_on']!r}"
         )
     for metric, rule in _require(params, "drift.history", dict, path).items():
         _require(params, f"drift.history.{metric}.higher_is_better", bool, path)

@@ -371,6 +371,46 @@ def restricted(contract: dict[str, Any], columns: list[str]) -> dict[str, Any]:
     }
 
 
+def pending_contract(contract: dict[str, Any]) -> dict[str, Any]:
+    """The contract of a pending batch: every column but ``labels.later`` (which arrive with
+    the labels), and the row rules between the columns it keeps."""
+    later = set(contract["labels"]["later"])
+    kept = [name for name in contract["columns"] if name not in later]
+    return {**restricted(contract, kept), "extra_columns": contract.get("extra_columns", "refuse")}
+
+
+def file_columns(path: str | Path) -> list[str]:
+    """An input file's column names (a CSV's header, a parquet file's schema)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DriftlineError(f"{path}: file not found")
+    if is_parquet(path):
+        try:
+            return list(pq.ParquetFile(path).schema_arrow.names)
+        except Exception as exc:  # pyarrow raises many types for a damaged file
+            raise DriftlineError(f"{path}: not a readable parquet file: {exc}") from exc
+    return csv_header(path)
+
+
+def arrival_contract(path: str | Path, contract: dict[str, Any], target_column: str):
+    """The contract a file is checked against, and whether it is a pending batch: one
+    without the target's column, where contract.yaml's ``labels.pending`` allows it. A
+    pending file must hold none of ``labels.later``; without that permission the full
+    contract refuses the missing columns."""
+    labels = contract.get("labels") or {}
+    columns = file_columns(path)
+    if target_column in columns or labels.get("pending") != "allow":
+        return contract, False
+    early = [name for name in labels["later"] if name in columns]
+    if early:
+        raise DriftlineError(
+            f"{path}: no '{target_column}' column, so a batch pending labels, but it holds "
+            f"{', '.join(early)} of contract.yaml's labels.later, which arrive with the labels: "
+            "drop them, or give the target's column too"
+        )
+    return pending_contract(contract), True
+
+
 def check_file(path: str | Path, contract: dict[str, Any]) -> None:
     """Check a whole file against the contract with pandera, chunk by chunk, and refuse its
     first violations by file, column, row and rule. Exact but slow (a few microseconds a

@@ -254,8 +254,9 @@ def monitor(
 
     ``settings`` are the ``drift`` params: ``share``, ``importance_share`` and per-column
     overrides in ``columns`` (the target by its name, the scores as ``prediction``). Returns
-    :func:`dataset_drift`'s result plus ``share``, ``target``, ``prediction`` (None without
-    scores) and :func:`importance_drift`'s keys (``drifted_importance`` None without weights).
+    :func:`dataset_drift`'s result plus ``share``, ``target`` (None when ``current`` has no
+    target: a batch pending labels), ``prediction`` (None without scores) and
+    :func:`importance_drift`'s keys (``drifted_importance`` None without weights).
     """
     overrides = settings.get("columns") or {}
     result = dataset_drift(reference, current, features, settings["share"], overrides)
@@ -267,11 +268,15 @@ def monitor(
         result.update(importance_drift(result["drifted_columns"], weights, share))
         for name, column in result["columns"].items():
             column["importance"] = weights.get(name, 0.0)
-    result["target"] = column_drift(
-        reference["columns"][target],
-        current["columns"][target],
-        reference["rows"],
-        overrides.get(target),
+    result["target"] = (  # None for a batch pending labels: label drift is unavailable
+        column_drift(
+            reference["columns"][target],
+            current["columns"][target],
+            reference["rows"],
+            overrides.get(target),
+        )
+        if target in current["columns"]
+        else None
     )
     result["prediction"] = (
         None

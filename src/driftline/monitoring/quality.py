@@ -59,6 +59,15 @@ def quality(y_true: np.ndarray, y_score: np.ndarray, threshold: float) -> dict[s
     }
 
 
+def unlabelled_quality(y_score: np.ndarray, threshold: float) -> dict[str, Any]:
+    """The quality row of a batch pending labels: its rows and predicted positive rate, every
+    metric that needs the labels None (the estimate stands in: driftline.monitoring.estimate)."""
+    row = dict.fromkeys(quality(np.array([0, 1]), np.array([0.0, 1.0]), threshold))
+    y_score = np.asarray(y_score, dtype="float64")
+    row.update(rows=int(y_score.size), predicted_positive_rate=float(np.mean(y_score >= threshold)))
+    return row
+
+
 def reviewed(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """A :func:`quality` row split in two: the numbers a reviewer diffs, and the rest."""
     return (

@@ -75,16 +75,50 @@ def importance_sentence(result: dict[str, Any]) -> str:
     )
 
 
-def estimate_line(row: dict[str, Any] | None) -> list[str]:
-    """The batch's ROC AUC estimated from its scores alone beside the realised one."""
+def estimate_line(row: dict[str, Any] | None, concept: dict[str, Any] | None = None) -> list[str]:
+    """The batch's quality estimated from its scores alone beside the realised one (pending
+    labels: the estimate only), and whether the estimates still hold (``concept``:
+    :func:`driftline.monitoring.estimate.concept_drift`)."""
     if not row or row.get("est_roc_auc") is None:
         return []
     realised = row.get("roc_auc")
     where = "**outside** its 99% band: concept drift" if row.get("estimate_missed") else "inside"
-    return [
+    said = (
+        f"realised {_number(realised)}, {where}"
+        if realised is not None
+        else "**pending labels**: these are estimates, the realised values come with the labels"
+    )
+    lines = [
         f"- ROC AUC estimated from the scores alone: {row['est_roc_auc']:.4f} (95% band "
-        f"{row['est_roc_auc_low']:.4f} to {row['est_roc_auc_high']:.4f}); realised "
-        f"{_number(realised)}, {where if realised is not None else 'no labels'}"
+        f"{row['est_roc_auc_low']:.4f} to {row['est_roc_auc_high']:.4f}); {said}"
+    ]
+    if row.get("pending"):
+        lines.append(
+            f"- Estimated at the threshold: accuracy {_number(row.get('est_accuracy'))}, "
+            f"precision {_number(row.get('est_precision'))}, recall "
+            f"{_number(row.get('est_recall'))}, F1 {_number(row.get('est_f1'))}; PR AUC "
+            f"{_number(row.get('est_pr_auc'))}, log loss {_number(row.get('est_log_loss'))}"
+        )
+    if concept and concept["fired"]:
+        untrusted = ", ".join(concept["untrustworthy"]) or "none pending"
+        why = concept["reason"].removeprefix("concept drift: ")
+        lines.append(
+            f"- **The estimates are untrustworthy**: the relation between features and label "
+            f"changed, which an estimate from the scores cannot see ({why}). "
+            f"Batches pending after {concept['batch']}, their estimates untrustworthy: {untrusted}"
+        )
+    return lines
+
+
+def early_warning_lines(early: dict[str, dict[str, bool]] | None) -> list[str]:
+    """The history rules on the pending batch's estimates (not in the verdict)."""
+    if early is None:
+        return []
+    fired = [f"{m} {rule}" for m, rules in early.items() for rule, on in rules.items() if on]
+    return [
+        "",
+        "Early warning, on the newest batch's estimates (the verdict waits for its labels): "
+        + (", ".join(f"**{f}**" for f in fired) if fired else "no rule fires"),
     ]
 
 
@@ -116,6 +150,7 @@ def drift_report(
     rules: dict[str, dict[str, dict[str, Any]]],
     decision: tuple[bool, list[str]],
     in_window: bool,
+    early: dict[str, dict[str, bool]] | None = None,
 ) -> str:
     """The whole report; ``ranked`` lists the columns' results most drifted first."""
     window = f"{reference['batches'][0]}..{reference['batches'][-1]}"
@@ -143,13 +178,15 @@ def drift_report(
         "",
         "## Target and predictions",
         "",
-        signal_line(f"Label drift (`{TARGET}`)", result["target"]),
+        signal_line(f"Label drift (`{TARGET}`)", result["target"])
+        + (" (pending labels)" if result["target"] is None else ""),
         signal_line("Prediction drift (model scores)", result["prediction"]),
-        *estimate_line(result.get("estimate")),
+        *estimate_line(result.get("estimate"), result.get("concept")),
         "",
         "## Quality history rules",
         "",
         *rules_table(rules),
+        *early_warning_lines(early),
         "",
         f"![quality history with rule bands](../{paths.RULES_PNG.as_posix()})",
         "",

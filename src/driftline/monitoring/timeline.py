@@ -18,6 +18,7 @@ import pandas as pd
 HISTORY_COLUMNS = [
     "batch",
     "rows",
+    "pending",
     "roc_auc",
     "pr_auc",
     "log_loss",
@@ -31,6 +32,10 @@ HISTORY_COLUMNS = [
     "est_roc_auc_high",
     "est_accuracy",
     "est_f1",
+    "est_pr_auc",
+    "est_log_loss",
+    "est_precision",
+    "est_recall",
     "estimate_missed",
     "share_drifted",
     "dataset_drift",

@@ -116,17 +116,9 @@ def verdict(
                 f"(>= {monitor['importance_share']:g})"
             ),
         )
-    if monitor.get("estimate") is not None:
-        estimate = monitor["estimate"]
-        persists(
-            "concept_drift",
-            bool(estimate.get("estimate_missed")),
-            lambda: (
-                f"concept drift: the realised ROC AUC {estimate['roc_auc']:.4f} is outside the "
-                f"99% band of the estimate from the scores "
-                f"[{estimate['est_roc_auc_low99']:.4f}, {estimate['est_roc_auc_high99']:.4f}]"
-            ),
-        )
+    concept = monitor.get("concept")
+    if concept is not None:  # driftline.monitoring.estimate.concept_drift
+        persists("concept_drift", concept["fired"], lambda: concept["reason"])
     signals = {"label_drift": "target", "prediction_drift": "prediction"}
     for key, part in signals.items():
         signal = monitor[part]

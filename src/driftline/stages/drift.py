@@ -21,10 +21,24 @@ from driftline.core.log import get_logger
 from driftline.core.runner import run
 from driftline.monitoring import plots
 from driftline.monitoring.drift import measured, monitor_batch
+from driftline.monitoring.estimate import concept_drift
 from driftline.monitoring.history_rules import check_metric
 from driftline.monitoring.report import drift_report
 from driftline.monitoring.timeline import records
 from driftline.monitoring.verdict import verdict
+
+
+def with_estimates(history: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
+    """The quality history with each pending batch's metrics (empty: no labels yet) taken
+    from their estimates (``est_<metric>``), where there is one."""
+    frame = history.copy()
+    if "pending" not in frame.columns:
+        return frame
+    pending = frame["pending"].fillna(False).astype(bool)
+    for metric in metrics:
+        if f"est_{metric}" in frame.columns:
+            frame.loc[pending, metric] = frame.loc[pending, f"est_{metric}"]
+    return frame
 
 
 def history_rules(history: pd.DataFrame, settings: dict[str, Any]) -> dict[str, Any]:
@@ -55,18 +69,30 @@ def drift(argv: list[str]) -> None:
         params, features, reference, current, scores, read_json(paths.SCORE_PROFILE), weights
     )
     history = pd.read_csv(paths.HISTORY, dtype={"batch": "str"})
-    rules = history_rules(history, settings)
+    # The history rules judge realised values (a pending batch has none) or, with
+    # drift.rules_on: estimates, a pending batch's estimates too; the other reading is an
+    # early warning, reported apart from the verdict while the newest batch is pending.
+    on_estimates = with_estimates(history, list(settings["history"]))
+    rules_on = settings.get("rules_on", "realised")
+    rules = history_rules(on_estimates if rules_on == "estimates" else history, settings)
     in_window = newest in window_batches(params)
     earlier = [row for row in records(history) if row["batch"] != newest]
     # Each batch's row after the window, as score@ wrote it: the drift timeline draws their
     # per-feature drift; the newest's (the last, unless it is in the window) holds its quality
-    # estimated from the scores beside the realised one.
+    # estimated from the scores beside the realised one, and the reconciled ones say whether
+    # the estimates still hold (concept drift).
     after = [read_json(paths.batch_metrics(batch)) for batch in history["batch"]]
     result["estimate"] = None if in_window else after[-1]
+    result["concept"] = concept_drift(after)
+    pending = bool(after and after[-1].get("pending")) and not in_window
+    early = None
+    if pending and rules_on == "realised":
+        early = alarms(history_rules(on_estimates, settings))
     retrain, reasons = verdict(result, rules, params["retrain"]["when"], in_window, earlier)
     ranked = sorted(result["columns"].items(), key=lambda kv: -kv[1]["drift_score"])
     top = ranked[: settings["top"]]
     report = drift_details(newest, reference, result, top, rules, retrain, reasons, in_window)
+    report.update(newest_pending=pending, rules_on=rules_on, early_warning=early)
     write_json(paths.DRIFT_METRICS, drift_metrics(report))
     write_json(paths.DRIFT_REPORT, report)
     write_json(
@@ -89,7 +115,9 @@ def drift(argv: list[str]) -> None:
     plots.drift_timeline_png(after, weights, result["importance_share"], paths.DRIFT_TIMELINE_PNG)
     write_text(
         paths.DRIFT_MARKDOWN,
-        drift_report(newest, reference, result, ranked, rules, (retrain, reasons), in_window),
+        drift_report(
+            newest, reference, result, ranked, rules, (retrain, reasons), in_window, early
+        ),
     )
     log = get_logger()
     log.info(
@@ -137,17 +165,23 @@ def drift_details(
         "features_tested": len(result["columns"]),
         "drifted_importance": result["drifted_importance"],
         "importance_drift": result["importance_drift"],
-        "target_drift": brief(result["target"]),
+        "target_drift": brief(result["target"]) if result["target"] else None,
         "prediction_drift": brief(result["prediction"]),
-        "history_rules": {
-            metric: {rule: r["alarm"] for rule, r in results.items()}
-            for metric, results in rules.items()
-        },
+        "history_rules": alarms(rules),
+        "concept_drift": result["concept"],
         "retrain": retrain,
         "retrain_reasons": reasons,
         "top_features": {
             name: {"rank": rank, **brief(r)} for rank, (name, r) in enumerate(top, start=1)
         },
+    }
+
+
+def alarms(rules: dict[str, Any]) -> dict[str, dict[str, bool]]:
+    """Each history rule's alarm, per metric."""
+    return {
+        metric: {rule: r["alarm"] for rule, r in results.items()}
+        for metric, results in rules.items()
     }
 
 
@@ -159,11 +193,12 @@ def drift_metrics(report: dict[str, Any]) -> dict[str, Any]:
     return {
         "dataset_drift": report["dataset_drift"],
         "share_drifted": report["share_drifted"],
-        "label_drift_score": report["target_drift"]["drift_score"],
+        "label_drift_score": (report["target_drift"] or {}).get("drift_score"),
         "prediction_drift_score": report["prediction_drift"]["drift_score"],
         "history_alarms": sum(
             alarm for results in report["history_rules"].values() for alarm in results.values()
         ),
+        "concept_drift": report["concept_drift"]["fired"],
         "retrain": report["retrain"],
     }
 

@@ -55,20 +55,27 @@ def evaluate(argv: list[str]) -> None:
     line = timeline(served, [{k: r[k] for k in HISTORY_COLUMNS} for r in history], model, batches)
     write_csv(paths.TIMELINE, pd.DataFrame(line, columns=TIMELINE_COLUMNS))
     plots.history_png(line, paths.HISTORY_PNG, promotions(line))
+    # The curves and the metrics of the newest batch with labels; a pending one has none.
+    labelled = [r for r in history if not r.get("pending")]
+    pending = [r["batch"] for r in history if r.get("pending")]
+    if pending:
+        get_logger().info(
+            "pending labels: %s (quality estimated in metrics/history.csv)", ", ".join(pending)
+        )
     # Calibration at training (the holdout, scored by the model fit without it) and now.
     scored = {"holdout, at training": paths.VALIDATION}
-    if history:
-        scored[f"{history[-1]['batch']}, newest"] = paths.scores(history[-1]["batch"])
+    if labelled:
+        scored[f"{labelled[-1]['batch']}, newest labelled"] = paths.scores(labelled[-1]["batch"])
     tables = {}
     for name, path in scored.items():
         frame = pd.read_parquet(path, columns=[TARGET, "score"])
         table = reliability(frame[TARGET], frame["score"])
         tables[name] = (table, calibration_error(table))
     plots.reliability_png(tables, paths.RELIABILITY_PNG)
-    if not history:
-        last = line[-1] if line else None
+    if not labelled:
+        last = next((r for r in reversed(line) if not r.get("pending")), None)
         get_logger().warning(
-            "no batch after the training window yet: nothing to evaluate for model %s%s",
+            "no labelled batch after the training window yet: nothing to evaluate for model %s%s",
             model,
             f"; metrics/evaluate.json keeps {last['batch']} as model {last['model']} scored it"
             if last
@@ -76,7 +83,10 @@ def evaluate(argv: list[str]) -> None:
         )
         write_json(paths.EVALUATE_METRICS, reviewed(last)[0] if last else {})
         kept = {"batch": last["batch"], "model": last["model"]} if last else {}
-        write_json(paths.EVALUATE_REPORT, {**kept, "scored_batches": 0, "threshold": threshold})
+        write_json(
+            paths.EVALUATE_REPORT,
+            {**kept, "scored_batches": 0, "pending_batches": pending, "threshold": threshold},
+        )
         for target in (paths.ROC, paths.PRC, paths.CONFUSION):
             write_json(target, [])
         plots.curves_png([], [], "no batch after the window", paths.CURVES_PNG)
@@ -88,7 +98,7 @@ def evaluate(argv: list[str]) -> None:
             paths.CONFUSION_PNG,
         )
         return
-    newest = history[-1]["batch"]
+    newest = labelled[-1]["batch"]
     frame = pd.read_parquet(paths.scores(newest))
     y_true, y_score = frame[TARGET].to_numpy(), frame["score"].to_numpy()
     latest = quality(y_true, y_score, threshold)
@@ -101,6 +111,7 @@ def evaluate(argv: list[str]) -> None:
             "batch": newest,
             "model": model,
             "scored_batches": len(history),
+            "pending_batches": pending,
             "threshold": threshold,
         },
     )

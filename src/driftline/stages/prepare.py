@@ -21,8 +21,8 @@ from driftline.core.config import (
 from driftline.core.io import write_json, write_parquet
 from driftline.core.log import get_logger
 from driftline.core.runner import run
-from driftline.data.contract import read_batch, with_target_classes
-from driftline.data.dataset import prepare_frame, profile_spec
+from driftline.data.contract import arrival_contract, read_batch, with_target_classes
+from driftline.data.dataset import feature_frame, prepare_frame, profile_spec
 from driftline.data.raw_files import check_folder, group_record, verify_raw
 from driftline.monitoring.profile import profile_frame
 from driftline.pipeline.dvc_cache import cache_dir
@@ -57,23 +57,33 @@ def prepare(argv: list[str]) -> None:
 
 
 def prepare_batch(batch: str, params: dict[str, Any], contract: dict[str, Any]) -> None:
-    raw = read_batch(paths.raw(batch), with_target_classes(contract, params["target"]))
-    prepared, unlabelled = prepare_frame(raw, params, contract)
     target = params["target"]
-    action = {"drop": "dropped", "positive": "labelled 1", "negative": "labelled 0"}
-    get_logger().info(
-        "%s: %d rows, %d with an empty '%s' %s, %d kept",
-        batch,
-        len(raw),
-        unlabelled,
-        target["column"],
-        action[target["missing"]],
-        len(prepared),
+    checked, pending = arrival_contract(
+        paths.raw(batch), with_target_classes(contract, target), target["column"]
     )
+    raw = read_batch(paths.raw(batch), checked)
+    if pending:  # no labels yet: features only, no target column in the prepared file
+        prepared, unlabelled = feature_frame(raw, params, contract), len(raw)
+        get_logger().info("%s: %d rows, pending labels", batch, len(raw))
+    else:
+        prepared, unlabelled = prepare_frame(raw, params, contract)
+        action = {"drop": "dropped", "positive": "labelled 1", "negative": "labelled 0"}
+        get_logger().info(
+            "%s: %d rows, %d with an empty '%s' %s, %d kept",
+            batch,
+            len(raw),
+            unlabelled,
+            target["column"],
+            action[target["missing"]],
+            len(prepared),
+        )
     # Every candidate feature is profiled, so choosing other features never re-prepares.
     categorical, ranges = profile_spec(prepared, params, contract)
-    profile = profile_frame(prepared, [*categorical, TARGET], ranges, params["profile"]["bins"])
+    profiled = [*categorical, *([] if pending else [TARGET])]
+    profile = profile_frame(prepared, profiled, ranges, params["profile"]["bins"])
     profile.update(batch=batch, raw_rows=len(raw), unlabelled=unlabelled)
+    if pending:
+        profile["pending"] = True
     write_parquet(paths.prepared(batch), prepared)
     write_json(paths.profile(batch), profile)
 

@@ -18,7 +18,7 @@ from driftline.core.runner import run
 from driftline.model.store import load_model
 from driftline.monitoring.drift import monitor_batch
 from driftline.monitoring.estimate import calibrated, estimate, missed
-from driftline.monitoring.quality import quality
+from driftline.monitoring.quality import quality, unlabelled_quality
 from driftline.pipeline.dvc_cache import file_md5
 from driftline.pipeline.reuse import (
     GroupStage,
@@ -89,15 +89,20 @@ def score_batch(
     frame = pd.read_parquet(paths.prepared(batch))
     scores = model.predict_proba(frame[features])[:, 1]
     threshold = params["evaluate"]["threshold"]
-    row = quality(frame[TARGET].to_numpy(), scores, threshold)
-    row.update(batch=batch, position=position(batch, registry, meta["window"]))
+    pending = TARGET not in frame.columns  # no labels yet: the quality is estimated only
+    if pending:
+        row = unlabelled_quality(scores, threshold)
+    else:
+        row = quality(frame[TARGET].to_numpy(), scores, threshold)
+    row.update(batch=batch, position=position(batch, registry, meta["window"]), pending=pending)
     # What the labels would be expected to give, from the calibrated scores alone, and whether
-    # the realised ROC AUC fell outside that estimate's 99% band.
+    # the realised ROC AUC fell outside that estimate's 99% band (unknown while pending).
     probabilities = calibrated(scores, meta["calibration"])
     estimated = estimate(probabilities, scores, threshold, params["train"]["seed"])
-    row.update(estimated, estimate_missed=missed(row["roc_auc"], estimated))
+    row.update(estimated, estimate_missed=None if pending else missed(row["roc_auc"], estimated))
     row.update(drift_summary(params, meta, features, batch, scores))
-    write_parquet(paths.scores(batch), pd.DataFrame({TARGET: frame[TARGET], "score": scores}))
+    labels = {} if pending else {TARGET: frame[TARGET]}
+    write_parquet(paths.scores(batch), pd.DataFrame({**labels, "score": scores}))
     write_json(paths.batch_metrics(batch), row)
 
 
@@ -117,7 +122,8 @@ def drift_summary(params: dict, meta: dict, features: list[str], batch: str, sco
         "dataset_drift": result["dataset_drift"],
         "drifted_importance": result["drifted_importance"],
         "importance_drift": result["importance_drift"],
-        "label_drift_score": result["target"]["drift_score"],
+        # None while the batch is pending labels: unavailable, not zero.
+        "label_drift_score": result["target"] and result["target"]["drift_score"],
         "prediction_drift_score": result["prediction"]["drift_score"],
         "feature_drift": {name: r["drift_score"] for name, r in result["columns"].items()},
     }

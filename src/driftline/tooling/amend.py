@@ -1,5 +1,5 @@
-"""Correct or remove a registered batch: ``driftline ingest --replace BATCH FILE`` and
-``driftline remove BATCH``.
+"""Correct, label or remove a registered batch: ``driftline ingest --replace BATCH FILE``,
+``driftline ingest --labels FILE`` and ``driftline remove BATCH``.
 
 Both run under the ingest lock with its journal (driftline.tooling.ingest), so a refusal
 changes nothing and a run killed half-way is undone by the next ingest, replace or remove.
@@ -8,6 +8,11 @@ what DVC versions: the group's raw folder (``dvc add``), its .dvc file's ``meta`
 registry, and the batch's archived rows in models/served.csv (they measured data that is no
 longer there), so ``dvc repro`` reruns that batch's group stages (the other batches of the
 group are restored, not recomputed) and the summaries.
+
+Labels attach the ``labels.later`` columns of contract.yaml to a pending batch by its key
+(driftline.tooling.labels): the batch's raw file becomes the labelled batch, checked against the
+whole contract, and its archived rows stay (the features did not change: an earlier model's
+estimate of it stays in the timeline).
 
 A batch inside the training window changes the model: refused unless ``force``, and then,
 as ``driftline retrain`` does, the model serving now becomes the champion that the
@@ -37,9 +42,17 @@ from driftline.core.config import (
 from driftline.core.errors import DriftlineError
 from driftline.core.failpoint import failpoint
 from driftline.core.io import write_csv, write_text
-from driftline.data.contract import with_target_classes
+from driftline.data.contract import (
+    canonical_csv,
+    check_file,
+    file_columns,
+    restricted,
+    text_chunks,
+    with_target_classes,
+)
 from driftline.data.raw_files import batch_meta, dvc_file
 from driftline.monitoring.timeline import TIMELINE_COLUMNS, read_rows
+from driftline.tooling import labels as late
 from driftline.tooling.ingest import (
     JOURNAL,
     exclusive,
@@ -120,6 +133,122 @@ def replace_batch(name: str, source: Path, force: bool = False) -> list[str]:
         *said,
         *_next_steps(group_of(name), in_window, f"Replace batch {name}"),
     ]
+
+
+def attach_labels(source: Path, name: str | None = None, partial: str | None = None) -> list[str]:
+    """Attach the labels in ``source`` to the pending batch whose rows they name (or to
+    batch ``name``); refused, with nothing changed, for a label of an unknown row, a key
+    labelled twice, a batch that is not pending, a value the contract or the target refuses,
+    or rows left unlabelled unless ``partial`` gives the reason. Returns what it did."""
+    try:
+        return _attach_labels(source, name, partial)
+    except DriftlineError as exc:
+        if "nothing was changed" in str(exc):
+            raise
+        raise DriftlineError(f"{exc}\nnothing was changed") from exc
+
+
+def _attach_labels(source: Path, name: str | None, partial: str | None) -> list[str]:
+    with exclusive(), tempfile.TemporaryDirectory(prefix="batch-", dir=staging()) as tmp:
+        recover(Path(tmp))
+        params = load_params()
+        contract = load_contract()
+        check_against_contract(params, contract)
+        contract = with_target_classes(contract, params["target"])
+        spec, target = contract.get("labels"), params["target"]["column"]
+        if spec is None:
+            raise DriftlineError(
+                "contract.yaml has no labels block (pending, key, later): no batch can be "
+                "pending labels"
+            )
+        key = spec["key"]
+        brought = late.check_columns(file_columns(source), key, spec["later"], target, source)
+        # The labels file's own values, checked by the contract (the target's classes too),
+        # so that a refusal names its rows.
+        check_file(source, restricted(contract, [*key, *brought]))
+        given = pd.concat(list(text_chunks(source)), ignore_index=True)
+        batch = _labelled_batch(params, name, given, key, contract, target, source)
+        text = late.read_text(paths.raw(batch))
+        joined, unlabelled = late.attach(text, given, key, brought, contract["columns"], source)
+        if unlabelled and not partial:
+            raise DriftlineError(late.coverage_refusal(unlabelled, len(joined), batch, source))
+        staged = Path(tmp) / "labelled.csv"
+        write_text(staged, canonical_csv(joined))
+        try:  # the joined batch against the whole contract: the rules across both files
+            candidate = stage_file(staged, contract, Path(tmp) / "checked.csv")
+        except DriftlineError as exc:
+            raise DriftlineError(f"batch {batch} with the labels of {source}: {exc}") from exc
+        meta = {
+            **{k: v for k, v in batch_meta(batch).items() if k != "labels"},
+            "labels": late.labels_meta(source, len(joined), unlabelled, partial),
+        }
+        with _journaled("labels", batch, Path(tmp)) as set_aside:
+            set_aside(paths.raw(batch))
+            os.replace(candidate.staged, paths.raw(batch))
+            failpoint("amend-moved")
+            dvc_add([paths.raw(batch).parent])
+            add_meta({batch: meta})
+    left = f"; {unlabelled} left without one ({partial})" if unlabelled else ""
+    return [
+        f"Labelled batch {batch}: {len(joined) - unlabelled} of {len(joined)} rows from "
+        f"{source}{left}",
+        *_next_steps(group_of(batch), False, f"Labels of batch {batch}"),
+    ]
+
+
+def pending_batches(names: list[str], target: str) -> list[str]:
+    """The batches, of ``names``, whose raw file has no target column: pending labels."""
+    return [n for n in names if paths.raw(n).is_file() and target not in file_columns(paths.raw(n))]
+
+
+def _labelled_batch(
+    params: dict,
+    name: str | None,
+    given: pd.DataFrame,
+    key: list[str],
+    contract: dict,
+    target: str,
+    source: Path,
+) -> str:
+    """The pending batch the labels are for: ``name``, or the one whose rows they name."""
+    names = [b.name for b in registered(params)]
+    if name is not None:
+        _registered(registered(params), name)
+        if name not in pending_batches([name], target):
+            raise DriftlineError(
+                f"batch {name} is not pending labels: its raw file has its target column "
+                f"'{target}' (to correct labels, replace the batch: driftline ingest --replace "
+                f"{name} FILE)"
+            )
+        return name
+    theirs = late.typed_key(given, key, contract["columns"]).drop_duplicates()
+    hits = {}
+    for batch in pending_batches(names, target):
+        rows = late.typed_key(late.read_text(paths.raw(batch), key), key, contract["columns"])
+        count = late.matched(rows, theirs)
+        if count:
+            hits[batch] = count
+    if len(hits) > 1:
+        found = ", ".join(f"{b} ({n} rows)" for b, n in hits.items())
+        raise DriftlineError(
+            f"{source}: labels rows of several pending batches: {found}; a labels file labels "
+            "one batch"
+        )
+    if hits:
+        return next(iter(hits))
+    for batch in reversed(names):  # the refusal says which labelled batch holds the rows
+        if paths.raw(batch).is_file() and batch not in pending_batches([batch], target):
+            rows = late.typed_key(late.read_text(paths.raw(batch), key), key, contract["columns"])
+            if late.matched(rows, theirs):
+                raise DriftlineError(
+                    f"{source}: its rows are batch {batch}'s, which is not pending labels: it "
+                    f"has its target column '{target}' already"
+                )
+    waiting = pending_batches(names, target)
+    raise DriftlineError(
+        f"{source}: its keys name no row of a pending batch (pending: "
+        f"{', '.join(waiting) or 'none'})"
+    )
 
 
 def remove_batch(name: str, force: bool = False) -> list[str]:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from driftline.core import paths
-from driftline.core.config import REGISTRY_FILE, batch_list, load_params
+from driftline.core.config import REGISTRY_FILE, batch_list, load_contract, load_params
 from driftline.core.errors import DriftlineError
 from driftline.core.log import get_logger, timed
 from driftline.tooling import demo
@@ -22,6 +22,19 @@ def ingest(args: argparse.Namespace) -> None:
     from driftline.tooling.ingest import ingest as ingest_files
     from driftline.tooling.ingest import ingest_from, next_steps
 
+    if args.labels:
+        from driftline.tooling.amend import attach_labels
+
+        if args.path is not None or args.source is not None or args.replace or args.dry_run:
+            raise DriftlineError(
+                "--labels FILE attaches the labels of one pending batch: driftline ingest "
+                "--labels FILE [--name BATCH] [--partial REASON] (no other file, --from, "
+                "--replace or --dry-run)"
+            )
+        print("\n".join(attach_labels(Path(args.labels), args.name, args.partial)))
+        return
+    if args.partial:
+        raise DriftlineError("--partial applies to --labels only")
     if args.replace is not None:
         from driftline.tooling.amend import replace_batch
 
@@ -88,17 +101,35 @@ def materialize(args: argparse.Namespace) -> None:
 
 
 def next_batch(args: argparse.Namespace) -> None:
-    """Write the first demo month not yet registered into data/incoming."""
+    """Write the first demo month not yet registered into data/incoming, whole or, with
+    --without-labels, without the columns known only after the flight."""
     params = load_params()
     year = demo.demo_year(params)
     registered = set(batch_list(params))
     months = demo.load_months(year)
-    pending = [name for name in sorted(months) if name not in registered]
-    if not pending:
+    waiting = [name for name in sorted(months) if name not in registered]
+    if not waiting:
         raise DriftlineError(f"every month of {year} is already registered in params.yaml")
-    (target,) = demo.write_batches(months, pending[:1], lambda name: paths.INCOMING / f"{name}.csv")
+    name = waiting[0]
+    if args.without_labels:
+        months = {name: demo.split_labels(months[name], load_contract())[0]}
+    (target,) = demo.write_batches(months, [name], lambda name: paths.INCOMING / f"{name}.csv")
     print(target)
     get_logger().info("wrote %s; add it with: driftline ingest %s", target, target)
+
+
+def demo_labels(args: argparse.Namespace) -> None:
+    """Write a demo month's labels (the key and the columns known after the flight) into
+    data/incoming, for `driftline ingest --labels`."""
+    months = demo.load_months(demo.demo_year(load_params()))
+    if args.month not in months:
+        raise DriftlineError(f"the demo data has no month {args.month!r} (e.g. 2013-07)")
+    labels = {args.month: demo.split_labels(months[args.month], load_contract())[1]}
+    (target,) = demo.write_batches(
+        labels, [args.month], lambda name: paths.INCOMING / f"{name}-labels.csv"
+    )
+    print(target)
+    get_logger().info("wrote %s; attach it with: driftline ingest --labels %s", target, target)
 
 
 def init(args: argparse.Namespace) -> None:
@@ -275,7 +306,20 @@ def parser() -> argparse.ArgumentParser:
     nxt = demo_commands.add_parser(
         "next", help="write the next unregistered month into data/incoming"
     )
+    nxt.add_argument(
+        "--without-labels",
+        action="store_true",
+        help="leave out the columns known only after the flight (contract.yaml: labels.later): "
+        "a batch pending labels",
+    )
     nxt.set_defaults(func=next_batch)
+    lab = demo_commands.add_parser(
+        "labels",
+        help="write a month's labels (its key and the columns known after the flight) into "
+        "data/incoming, for driftline ingest --labels",
+    )
+    lab.add_argument("month", help="the month, e.g. 2013-07")
+    lab.set_defaults(func=demo_labels)
     ini = commands.add_parser(
         "init",
         help="turn this clone into an empty project for your own data: remove the demo, "
@@ -307,7 +351,11 @@ def parser() -> argparse.ArgumentParser:
         "landing location, every new batch in time order)",
     )
     ing.add_argument("path", nargs="?", help="a CSV or parquet file")
-    ing.add_argument("--name", help="the batch name (default: the period of its rows)")
+    ing.add_argument(
+        "--name",
+        help="the batch name (default: the period of its rows); with --labels, the pending "
+        "batch they are for (default: the one whose rows they name)",
+    )
     ing.add_argument(
         "--from",
         dest="source",
@@ -324,6 +372,17 @@ def parser() -> argparse.ArgumentParser:
         "--force",
         action="store_true",
         help="with --replace: allow a batch in the training window (a retrain the gate judges)",
+    )
+    ing.add_argument(
+        "--labels",
+        metavar="FILE",
+        help="attach the labels in FILE (contract.yaml's labels.key and labels.later columns) "
+        "to the pending batch whose rows they name",
+    )
+    ing.add_argument(
+        "--partial",
+        metavar="REASON",
+        help="with --labels: accept a file that labels only part of the batch, for this reason",
     )
     ing.set_defaults(func=ingest)
     rem = commands.add_parser(

@@ -75,6 +75,21 @@ def load_months(year: int) -> dict[str, pd.DataFrame]:
     }
 
 
+def split_labels(
+    frame: pd.DataFrame, contract: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A month as it arrives at departure (every column but contract.yaml's ``labels.later``)
+    and its labels as they land later (the ``labels.key`` and ``labels.later`` columns)."""
+    spec = contract.get("labels")
+    if spec is None:
+        raise DriftlineError("contract.yaml has no labels block: the demo cannot hold labels back")
+    later = set(spec["later"])
+    return (
+        frame[[c for c in frame.columns if c not in later]],
+        frame[[*spec["key"], *spec["later"]]],
+    )
+
+
 def batch_csv_bytes(frame: pd.DataFrame) -> bytes:
     """The canonical CSV bytes of a text-valued batch, as ``driftline ingest`` writes them."""
     return canonical_csv(frame).encode("utf-8")

@@ -39,8 +39,14 @@ from driftline.core.errors import DriftlineError
 from driftline.core.failpoint import failpoint
 from driftline.core.io import write_bytes, write_text
 from driftline.core.log import get_logger
-from driftline.data.contract import BatchSummary, scan_batch, with_target_classes
+from driftline.data.contract import (
+    BatchSummary,
+    arrival_contract,
+    scan_batch,
+    with_target_classes,
+)
 from driftline.data.raw_files import dvc_file, unregistered
+from driftline.tooling.labels import check_unique_keys
 from driftline.tooling.registry import (
     Batch,
     add_meta,
@@ -67,6 +73,7 @@ class Candidate:
     md5: str
     summary: BatchSummary
     name: str = ""
+    pending: bool = False  # arrived without its labels
 
 
 @dataclass
@@ -113,7 +120,7 @@ def ingest(
         problems = []
         for index, source in enumerate(sources):
             try:
-                candidate = stage_file(source, contract, Path(tmp) / f"{index}.csv")
+                candidate = stage_arrival(source, contract, params, Path(tmp) / f"{index}.csv")
             except DriftlineError as exc:
                 problems.append(str(exc))
                 continue
@@ -142,7 +149,7 @@ def ingest(
         for candidate in report.taken:
             unseen = sum(candidate.summary.unseen.values())
             logger.info(
-                "%s -> %s: %d rows, period %s%s%s",
+                "%s -> %s: %d rows, period %s%s%s%s",
                 candidate.source,
                 candidate.name,
                 candidate.summary.rows,
@@ -150,6 +157,9 @@ def ingest(
                 f", {unseen} rows with unseen categories" if unseen else "",
                 f", dropped columns {candidate.summary.dropped_columns}"
                 if candidate.summary.dropped_columns
+                else "",
+                ", pending labels (driftline ingest --labels FILE attaches them)"
+                if candidate.pending
                 else "",
             )
         if report.taken and not dry_run:
@@ -197,9 +207,18 @@ def next_steps(report: Report) -> str:
     if not report.taken:
         return "Nothing new to ingest."
     names = [c.name for c in report.taken]
+    pending = [c.name for c in report.taken if c.pending]
     return "\n".join(
         [
             f"Ingested {', '.join(names)}. Next:",
+            *(
+                [
+                    f"  ({', '.join(pending)} pending labels: scored, checked for drift and its "
+                    "quality estimated; driftline ingest --labels FILE attaches them later)"
+                ]
+                if pending
+                else []
+            ),
             "  dvc repro                 # prepares and scores only the new batch(es)",
             # data: the new .dvc files and DVC's .gitignore entries (the data is ignored).
             "  git add data dvc.lock metrics plots reports",
@@ -233,6 +252,19 @@ def stage_file(source: Path, contract: dict[str, Any], staged: Path) -> Candidat
         sink = _HashingWriter(handle)
         summary = scan_batch(source, contract, sink=sink)
     return Candidate(str(source), staged, sink.digest.hexdigest(), summary)
+
+
+def stage_arrival(
+    source: Path, contract: dict[str, Any], params: dict[str, Any], staged: Path
+) -> Candidate:
+    """:func:`stage_file` for a new batch, labelled or pending (without the target's column,
+    where the contract allows it: then every key must name one row, for the labels)."""
+    checked, pending = arrival_contract(source, contract, params["target"]["column"])
+    candidate = stage_file(source, checked, staged)
+    if pending:
+        check_unique_keys(staged, contract["labels"]["key"], source)
+    candidate.pending = pending
+    return candidate
 
 
 def _conflicts(taken: list[Candidate], existing: list[Batch]) -> list[str]:
@@ -309,6 +341,7 @@ def _commit(taken: list[Candidate]) -> None:
                     "rows": candidate.summary.rows,
                     "source": Path(candidate.source).name,
                     "unseen_category_rows": sum(candidate.summary.unseen.values()),
+                    **({"labels": "pending"} if candidate.pending else {}),
                 }
                 for candidate in taken
             }

@@ -237,8 +237,14 @@ def drift_section(drift: dict[str, Any] | None) -> str:
         "",
         f"- Dataset drift: **{dataset}**",
         *([f"- Importance drift: {weighted}"] if weighted else []),
-        f"- Target drift: {_test_result(drift.get('target_drift'))}",
+        f"- Target drift: "
+        + (
+            "not available: the batch is **pending labels**"
+            if drift.get("newest_pending")
+            else _test_result(drift.get("target_drift"))
+        ),
         f"- Prediction drift: {_test_result(drift.get('prediction_drift'))}",
+        *_estimate_lines(drift),
     ]
     top = sorted((drift.get("top_features") or {}).items(), key=lambda kv: kv[1].get("rank", 0))
     if top:
@@ -258,6 +264,27 @@ def drift_section(drift: dict[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
+def _estimate_lines(drift: dict[str, Any]) -> list[str]:
+    """What the pending labels and the estimates' own alarm say (reports/drift.json)."""
+    lines = []
+    early = drift.get("early_warning")
+    if drift.get("newest_pending") and early is not None:
+        fired = [f"{m} {r}" for m, rules in early.items() for r, on in rules.items() if on]
+        lines.append(
+            "- Early warning from the **estimated** quality (the verdict waits for the labels): "
+            + (", ".join(fired) if fired else "no history rule fires")
+        )
+    concept = drift.get("concept_drift") or {}
+    if concept.get("fired"):
+        pending = ", ".join(f"`{b}`" for b in concept.get("untrustworthy") or []) or "none"
+        lines.append(
+            f"- ⚠️ Concept drift: {concept.get('reason', '').removeprefix('concept drift: ')}. "
+            f"Estimates of the batches pending after `{concept.get('batch')}` are "
+            f"**untrustworthy**: {pending}"
+        )
+    return lines
+
+
 def timeline_section(rows: list[dict[str, Any]] | None, shown: int = 6) -> str:
     """The newest batches of the quality timeline (metrics/timeline.csv), each with the model
     that served it, so a retrain's pull request shows the outgoing model's record too."""
@@ -274,11 +301,15 @@ def timeline_section(rows: list[dict[str, Any]] | None, shown: int = 6) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     lines += [
-        f"| {r['batch']} | {r['model']} | {_fmt(r.get('roc_auc'))} | {_estimated(r)} "
+        f"| {r['batch']} | {r['model']} | {_realised(r)} | {_estimated(r)} "
         f"| {_fmt(r.get('pr_auc'))} | {_fmt(r.get('log_loss'))} | {_fmt(r.get('rows'))} |"
         for r in rows[-shown:]
     ]
     return "\n".join(lines)
+
+
+def _realised(row: dict[str, Any]) -> str:
+    return "pending labels" if row.get("pending") else _fmt(row.get("roc_auc"))
 
 
 def _estimated(row: dict[str, Any]) -> str:

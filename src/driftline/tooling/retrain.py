@@ -56,12 +56,18 @@ def retrain(force: bool = False, dry_run: bool = False) -> list[str]:
         ]
     old = window_batches(params)
     mode = params["retrain"]["window"]
-    start, end = moved_window(batches, old[0], old[-1], mode)
+    labelled = labelled_prefix(batches)
+    start, end = moved_window(labelled, old[0], old[-1], mode)
     if (start, end) == (old[0], old[-1]):
-        return [f"train.window already ends at the newest batch {newest}; nothing to change."]
+        return [f"train.window already ends at the newest labelled batch {end}; nothing to change."]
     text = set_window(Path(PARAMS_FILE).read_text(), start, end)
     reasons = verdict.get("retrain_reasons", []) if verdict["retrain"] else ["--force"]
     said = [f"reason: {reason}" for reason in reasons]
+    if len(labelled) < len(batches):
+        said.append(
+            f"the window ends at {end}, the newest labelled batch: "
+            f"{', '.join(batches[len(labelled) :])} pending labels"
+        )
     said.append(f"train.window: {old[0]}..{old[-1]} -> {start}..{end} ({mode})")
     handed, hand_over = outgoing(old)
     said += handed
@@ -77,6 +83,16 @@ def retrain(force: bool = False, dry_run: bool = False) -> list[str]:
         "params.yaml models/champion models/served.csv dvc.lock metrics plots reports; then "
         "dvc push",
     ]
+
+
+def labelled_prefix(batches: list[str]) -> list[str]:
+    """The batches before the first one pending labels (as the quality history marks them):
+    a window cannot hold a batch without labels."""
+    if not paths.HISTORY.is_file():
+        return batches
+    pending = {str(r["batch"]) for r in read_rows(paths.HISTORY) if r.get("pending")}
+    first = next((i for i, name in enumerate(batches) if name in pending), len(batches))
+    return batches[:first]
 
 
 def outgoing(window: list[str]) -> tuple[list[str], Callable[[], None]]:

@@ -4,8 +4,18 @@ calibration holds, and the miss when the relation between scores and labels chan
 import numpy as np
 import pytest
 from scipy.stats import rankdata
+from sklearn.metrics import average_precision_score, log_loss, precision_score, recall_score
 
-from driftline.monitoring.estimate import _ranks, calibrated, calibration_map, estimate, missed
+from driftline.monitoring import estimate as module
+from driftline.monitoring.estimate import (
+    _ranks,
+    binomial_tail,
+    calibrated,
+    calibration_map,
+    concept_drift,
+    estimate,
+    missed,
+)
 from driftline.monitoring.quality import quality
 
 
@@ -33,7 +43,7 @@ def batch(seed: int, rows: int = 2000, flipped: bool = False):
 
 
 def test_when_the_calibration_holds_the_95_percent_band_covers_the_realised_value():
-    inside = {"roc_auc": 0, "accuracy": 0, "f1": 0}
+    inside = dict.fromkeys(["roc_auc", "pr_auc", "log_loss", "accuracy", "f1"], 0)
     trials = 40
     for seed in range(trials):
         scores, labels = batch(seed)
@@ -62,3 +72,62 @@ def test_the_same_seed_gives_the_same_estimate_and_one_class_has_no_auc():
     none = estimate(np.zeros(100), np.linspace(0, 1, 100), 0.3, seed=5)
     # Every label 0, 70 of 100 rows at or above the threshold: accuracy 0.3 in every draw.
     assert none["est_roc_auc"] is None and none["est_accuracy"] == pytest.approx(0.3)
+
+
+def test_each_draw_computes_what_scikit_learn_computes_on_its_labels(monkeypatch):
+    """One draw: the estimate is that draw's metrics, so each must equal scikit-learn's on
+    the same labels (ties among the scores included)."""
+    monkeypatch.setattr(module, "DRAWS", 1)
+    monkeypatch.setattr(module, "CHUNK", 1)
+    rng = np.random.default_rng(11)
+    scores = np.round(rng.beta(2, 5, 3000), 2)  # many ties
+    found = estimate(scores, scores, 0.3, seed=4)
+    labels = np.random.default_rng(4).random((1, scores.size))[0] < scores
+    predicted = scores >= 0.3
+    assert found["est_pr_auc"] == pytest.approx(average_precision_score(labels, scores))
+    assert found["est_log_loss"] == pytest.approx(log_loss(labels, scores))
+    assert found["est_precision"] == pytest.approx(precision_score(labels, predicted))
+    assert found["est_recall"] == pytest.approx(recall_score(labels, predicted))
+
+
+def reconciled(batch: str, realised: float | None, low: float = 0.70, high: float = 0.74):
+    """A batch's row after the window: realised ROC AUC beside its estimate's bands."""
+    return {
+        "batch": batch,
+        "pending": realised is None,
+        "roc_auc": realised,
+        "est_roc_auc_low": low,
+        "est_roc_auc_high": high,
+        "est_roc_auc_low99": low - 0.01,
+        "est_roc_auc_high99": high + 0.01,
+        "estimate_missed": None if realised is None else not low - 0.01 <= realised <= high + 0.01,
+    }
+
+
+def test_concept_drift_fires_on_a_wide_miss_and_flags_the_pending_batches_after_it():
+    rows = [reconciled("a", 0.72), reconciled("b", 0.60), reconciled("c", None)]
+    found = concept_drift(rows)
+    assert found["fired"] and found["batch"] == "b" and found["untrustworthy"] == ["c"]
+    assert "b's realised ROC AUC 0.6000" in found["reason"]
+    # The newest reconciled batch inside its band: no alarm, nothing untrustworthy.
+    calm = concept_drift([reconciled("a", 0.60), reconciled("b", 0.72), reconciled("c", None)])
+    assert not calm["fired"] and calm["untrustworthy"] == [] and calm["misses"] == 1
+    # Nothing reconciled yet: nothing to judge.
+    assert concept_drift([reconciled("a", None)]) == {
+        "fired": False,
+        "batch": None,
+        "reason": None,
+        "misses": 0,
+        "of": 0,
+        "untrustworthy": [],
+    }
+
+
+def test_concept_drift_fires_when_the_95_band_misses_more_often_than_5_percent_allows():
+    # Each miss is inside the 99% band (0.745) but outside the 95% one (0.74).
+    near = [reconciled(f"m{i}", 0.745) for i in range(3)]
+    fine = [reconciled(f"f{i}", 0.72) for i in range(7)]
+    assert binomial_tail(3, 10, 0.05) < 0.02 < binomial_tail(2, 10, 0.05)
+    found = concept_drift([*fine, *near, reconciled("p", None)])
+    assert found["fired"] and found["misses"] == 3 and found["untrustworthy"] == ["p"]
+    assert not concept_drift([*fine, *near[:2]])["fired"]  # 2 of 9: within chance

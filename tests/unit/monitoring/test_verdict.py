@@ -4,6 +4,7 @@ import pytest
 import yaml
 
 from driftline.core.errors import DriftlineError
+from driftline.monitoring.estimate import concept_drift
 from driftline.monitoring.history_rules import check_metric
 from driftline.monitoring.verdict import chosen_rules, verdict
 from driftline.tooling.params_text import set_window
@@ -134,24 +135,26 @@ def test_importance_drift_is_a_signal_of_its_own_with_persistence():
 
 
 def test_concept_drift_is_the_realised_auc_outside_the_estimates_band():
-    estimate = {
+    row = {
+        "batch": "b3",
         "roc_auc": 0.61,
+        "est_roc_auc_low": 0.71,
+        "est_roc_auc_high": 0.73,
         "est_roc_auc_low99": 0.70,
         "est_roc_auc_high99": 0.74,
         "estimate_missed": True,
     }
     when = {"concept_drift": True, "rules": "none"}
-    retrain, reasons = verdict({**monitor(False), "estimate": estimate}, HEALTHY, when, False)
+    concept = concept_drift([row])
+    retrain, reasons = verdict({**monitor(False), "concept": concept}, HEALTHY, when, False)
     assert retrain and reasons == [
-        "concept drift: the realised ROC AUC 0.6100 is outside the 99% band of the estimate "
+        "concept drift: b3's realised ROC AUC 0.6100 is outside the 99% band of its estimate "
         "from the scores [0.7000, 0.7400]"
     ]
-    calm = {**estimate, "estimate_missed": False}
-    assert verdict({**monitor(False), "estimate": calm}, HEALTHY, when, False) == (False, [])
-    assert (
-        verdict({**monitor(False), "estimate": estimate}, HEALTHY, {"rules": "none"}, False)[0]
-        is False
-    )
+    calm = concept_drift([{**row, "roc_auc": 0.72, "estimate_missed": False}])
+    assert verdict({**monitor(False), "concept": calm}, HEALTHY, when, False) == (False, [])
+    off = {"rules": "none"}
+    assert verdict({**monitor(False), "concept": concept}, HEALTHY, off, False)[0] is False
 
 
 def past(dataset: bool, label: float = 0.5, prediction: float = 0.5) -> dict:

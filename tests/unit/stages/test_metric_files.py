@@ -11,6 +11,7 @@ import numpy as np
 from driftline.core.io import rounded
 from driftline.model.paired_bootstrap import METRICS
 from driftline.monitoring.drift import importance_drift
+from driftline.monitoring.estimate import concept_drift
 from driftline.monitoring.quality import REVIEWED, quality, reviewed
 from driftline.stages.drift import drift_details, drift_metrics
 from driftline.stages.promote import side
@@ -48,6 +49,7 @@ def drift_result() -> tuple[dict[str, Any], dict[str, Any]]:
         "target": column("jensenshannon", 0.02),
         "prediction": column("wasserstein", 0.2),
         **importance_drift(["a", "b"], weights, 0.5),
+        "concept": concept_drift([]),
     }
     alarm = {"alarm": True, "status": "alarm", "value": 0.6, "bound": 0.65}
     ok = {"alarm": False, "status": "ok", "value": 0.7, "bound": 0.65}
@@ -72,6 +74,7 @@ def test_drift_metrics_are_flat_numbers_and_booleans():
         "label_drift_score": 0.2,
         "prediction_drift_score": 2.0,
         "history_alarms": 1,
+        "concept_drift": False,
         "retrain": True,
     }
 

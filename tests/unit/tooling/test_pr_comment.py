@@ -209,3 +209,39 @@ def test_a_newest_batch_inside_the_window_is_said_so_in_the_drift_section():
     drift = pr_comment.drift_section({**FULL_DRIFT, "newest_in_window": True})
     assert "is inside the training window: the model was trained on it" in drift
     assert "inside the training window" not in pr_comment.drift_section(FULL_DRIFT)
+
+
+def test_a_pending_batch_is_marked_and_its_estimates_flagged_when_they_stopped_holding():
+    pending = {
+        "batch": "2013-07",
+        "model": "2013-01..2013-03",
+        "pending": True,
+        "roc_auc": None,
+        "est_roc_auc": 0.69,
+        "est_roc_auc_low": 0.68,
+        "est_roc_auc_high": 0.70,
+        "rows": 100,
+    }
+    assert "| 2013-07 | 2013-01..2013-03 | pending labels | 0.690 (0.680-0.700) |" in (
+        pr_comment.timeline_section([pending])
+    )
+    concept = {
+        "fired": True,
+        "batch": "2013-06",
+        "reason": "concept drift: 2013-06's realised ROC AUC 0.6100 is outside the 99% band",
+        "untrustworthy": ["2013-07"],
+    }
+    early = {"roc_auc": {"threshold": True, "iqr": False}}
+    drift = pr_comment.drift_section(
+        {**FULL_DRIFT, "newest_pending": True, "early_warning": early, "concept_drift": concept}
+    )
+    assert "- Target drift: not available: the batch is **pending labels**" in drift
+    assert (
+        "Early warning from the **estimated** quality (the verdict waits for the labels): "
+        "roc_auc threshold" in drift
+    )
+    assert "Estimates of the batches pending after `2013-06` are **untrustworthy**: `2013-07`" in (
+        drift
+    )
+    calm = pr_comment.drift_section(FULL_DRIFT)
+    assert "pending labels" not in calm and "untrustworthy" not in calm
