@@ -31,7 +31,7 @@ export DVC_NO_ANALYTICS := 1
 
 .DEFAULT_GOAL := help
 
-.PHONY: setup lock data repro test test-fast test-integration lint format rehearse image image-test bench bench-startup bench-ingest bench-daily bench-layout bench-backfill bench-load bench-predict full-year policy-replay verdict-replay bench-evidently
+.PHONY: setup lock data repro test test-fast test-integration lint format rehearse image image-test bench bench-startup bench-ingest bench-daily bench-layout bench-backfill bench-load bench-predict full-year full-year-labels-late policy-replay verdict-replay bench-evidently
 
 # uv pip sync: the venv gets exactly the locks (a package a lock dropped goes). The project
 # itself builds with the setuptools of requirements.lock (no build isolation: nothing unhashed).
@@ -180,6 +180,10 @@ bench-load: setup
 ## full-year: ingest July to December month by month; writes docs/full-year-history.png
 full-year: setup
 	$(BIN)/python bench/full_year.py
+
+## full-year-labels-late: the same months, each first without labels, its labels a month later
+full-year-labels-late: setup
+	$(BIN)/python bench/full_year.py --labels-late
 
 ## bench-predict: `driftline predict` against a plain whole-frame predict_proba script, on 1M
 ## and 10M rows: rows/s and peak memory (run `make repro` first: both use its model)

@@ -124,8 +124,9 @@ def history_png(
     history: list[dict[str, Any]], target: str | Path, promoted: list[int] | None = None
 ) -> None:
     """Quality per scored batch, oldest first, by the model serving when each arrived, with
-    the ROC AUC estimated without labels and its 95% band (monitoring/estimate.py); a dashed
-    line where a retrained model took over (``promoted``: positions in ``history``), labelled
+    the ROC AUC estimated without labels and its 95% band (monitoring/estimate.py), batches
+    pending labels shaded with their estimate only; a dashed line where a retrained model took
+    over (``promoted``: positions in ``history``), labelled
     with its training window."""
     fig, ax = plt.subplots(figsize=(9, 4))
     x = np.arange(len(history))
@@ -142,6 +143,23 @@ def history_png(
             x, column("est_roc_auc_low"), column("est_roc_auc_high"), color="tab:blue", alpha=0.15
         )
         ax.plot(x, column("est_roc_auc"), color="tab:blue", linestyle="--", label="roc_auc, est.")
+    # Batches pending labels: shaded, their estimated ROC AUC as open markers (no realised
+    # value yet).
+    pending = [i for i, row in enumerate(history) if row.get("pending")]
+    for i in pending:
+        ax.axvspan(i - 0.5, i + 0.5, color="grey", alpha=0.12, linewidth=0)
+    if pending:
+        estimated = [column("est_roc_auc")[i] for i in pending]
+        ax.plot(pending, estimated, "o", mfc="white", color="tab:blue", label="pending: est.")
+        ax.annotate(
+            "pending labels",
+            (pending[0], 0.98),
+            xycoords=("data", "axes fraction"),
+            va="top",
+            ha="center",
+            fontsize="small",
+            color="dimgrey",
+        )
     for at in promoted or []:
         ax.axvline(at - 0.5, color="black", linestyle="--", linewidth=1)
         ax.annotate(

@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from driftline.core.io import rounded
 from driftline.model.paired_bootstrap import METRICS
 from driftline.monitoring.drift import importance_drift
 from driftline.monitoring.estimate import concept_drift
 from driftline.monitoring.quality import REVIEWED, quality, reviewed
-from driftline.stages.drift import drift_details, drift_metrics
+from driftline.stages.drift import drift_details, drift_metrics, history_rules, with_estimates
 from driftline.stages.promote import side
 from driftline.tooling import pr_comment
 
@@ -136,3 +137,23 @@ def test_challenger_and_champion_go_by_the_names_train_and_evaluate_use():
 def test_metric_changes_on_the_new_names_are_marked_the_right_way_round():
     for metric in ("label_drift_score", "prediction_drift_score", "history_alarms"):
         assert pr_comment.Change("metrics/drift.json", metric, 0, 1).verdict.endswith("worse")
+
+
+def test_rules_on_estimates_take_a_pending_batchs_estimates_and_leave_the_rest():
+    history = pd.DataFrame(
+        {
+            "batch": ["b1", "b2", "b3"],
+            "pending": [False, False, True],
+            "roc_auc": [0.70, 0.71, None],
+            "est_roc_auc": [0.69, 0.70, 0.55],
+            "log_loss": [0.5, 0.5, None],
+        }
+    )
+    frame = with_estimates(history, ["roc_auc", "log_loss"])
+    assert frame["roc_auc"].tolist() == [0.70, 0.71, 0.55]  # realised where there is one
+    assert frame["log_loss"].isna().tolist() == [False, False, True]  # no estimate: stays empty
+    assert history["roc_auc"].isna().tolist() == [False, False, True]  # the input untouched
+    settings = {"k": 2, "min_history": 2, "history": {"roc_auc": {"higher_is_better": True}}}
+    settings["history"]["roc_auc"]["threshold"] = 0.65
+    assert history_rules(frame, settings)["roc_auc"]["threshold"]["alarm"]
+    assert not history_rules(history, settings)["roc_auc"]["threshold"]["alarm"]
