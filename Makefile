@@ -31,7 +31,7 @@ export DVC_NO_ANALYTICS := 1
 
 .DEFAULT_GOAL := help
 
-.PHONY: setup lock data repro test test-fast test-integration lint format rehearse image image-test bench bench-startup bench-ingest bench-daily bench-layout bench-backfill bench-load bench-predict full-year full-year-labels-late policy-replay verdict-replay bench-evidently
+.PHONY: setup lock data repro test test-fast test-integration lint format rehearse image image-test bench bench-startup bench-ingest bench-daily bench-layout bench-backfill bench-load bench-predict full-year full-year-labels-late policy-replay verdict-replay bench-evidently bench-cbpe
 
 # uv pip sync: the venv gets exactly the locks (a package a lock dropped goes). The project
 # itself builds with the setuptools of requirements.lock (no build isolation: nothing unhashed).
@@ -203,3 +203,8 @@ verdict-replay: setup
 ## bench-evidently: our drift engine against evidently's DataDriftPreset (own venv; about 18 min)
 bench-evidently: setup
 	$(BIN)/python bench/bench_evidently.py
+
+## bench-cbpe: our label-free quality estimate against NannyML's CBPE: error, band coverage,
+## concept-drift alarm, time and memory (own venv; the demo year's scores cached)
+bench-cbpe: setup
+	$(BIN)/python bench/bench_cbpe.py
