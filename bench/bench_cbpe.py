@@ -9,10 +9,11 @@ scores without their labels, and estimate each batch's ROC AUC, accuracy and F1 
 further metric Driftline's ``estimate`` returns that CBPE also knows). The labels are put back
 afterwards for the realised values (scikit-learn, at the same threshold).
 
-- **Driftline** (``driftline.monitoring.estimate``): ``calibrated(scores, map)``, then
-  ``estimate(probabilities, scores, threshold, seed)``: the mean over 200 seeded label draws,
-  its 95% and 99% bands; ``missed`` is the concept-drift alarm (the realised ROC AUC outside
-  the 99% band). Its map: on the demo, the one the pipeline ships (models/meta.json,
+- **Driftline** (``driftline.monitoring.estimate``): ``calibrated_draws(scores, map)`` (the
+  map and its bootstrap maps), then ``estimate(probabilities, scores, threshold, seed)``:
+  the mean over 200 seeded label draws, its 95% and 99% bands; ``missed`` is the
+  concept-drift alarm (the realised ROC AUC outside the 99% band; the pipeline also checks
+  the positive rate). Its map: on the demo, the one the pipeline ships (models/meta.json,
   ``calibration``); on the synthetic data, ``calibration_map`` fit on the reference.
 - **CBPE** (nannyml): ``CBPE(y_pred_proba='score', y_pred='pred', y_true='target',
   problem_type='classification_binary', metrics=[...], chunker=...)`` fit on the reference
@@ -290,7 +291,7 @@ def worker_ours(spec: dict) -> dict:
 
     sys.path.insert(0, str(ROOT / "src"))  # this checkout's estimator, whatever the venv's
 
-    from driftline.monitoring.estimate import calibrated, calibration_map, estimate
+    from driftline.monitoring.estimate import calibrated_draws, calibration_map, estimate
 
     reference = pd.read_parquet(spec["reference"])
     data = pd.read_parquet(spec["analysis"]).drop(columns="target")  # no label is looked at
@@ -301,7 +302,7 @@ def worker_ours(spec: dict) -> dict:
         return calibration_map(ref_scores, ref_labels)
 
     def run(scores, calibration):
-        return estimate(calibrated(scores, calibration), scores, threshold, seed)
+        return estimate(calibrated_draws(scores, calibration), scores, threshold, seed)
 
     calibration_map(ref_scores[:WARMUP_ROWS], ref_labels[:WARMUP_ROWS])  # warm-up
     start = time.perf_counter()
@@ -540,7 +541,12 @@ def calibration_spread(folder: Path, facts: dict, resamples: int) -> dict:
     import numpy as np
     import pandas as pd
 
-    from driftline.monitoring.estimate import calibrated, calibration_map, estimate
+    from driftline.monitoring.estimate import (
+        calibrated,
+        calibrated_draws,
+        calibration_map,
+        estimate,
+    )
 
     reference = pd.read_parquet(folder / "reference.parquet")
     analysis = pd.read_parquet(folder / "analysis.parquet")
@@ -554,7 +560,10 @@ def calibration_spread(folder: Path, facts: dict, resamples: int) -> dict:
     for name, part in analysis.groupby("chunk", sort=False):
         batch = part["score"].to_numpy()
         shipped = estimate(
-            calibrated(batch, facts["calibration"]), batch, facts["threshold"], facts["seed"]
+            calibrated_draws(batch, facts["calibration"]),
+            batch,
+            facts["threshold"],
+            facts["seed"],
         )
         found = [
             estimate(calibrated(batch, m), batch, facts["threshold"], facts["seed"]) for m in maps

@@ -36,6 +36,7 @@ HISTORY_COLUMNS = [
     "est_log_loss",
     "est_precision",
     "est_recall",
+    "est_positive_rate",
     "estimate_missed",
     "share_drifted",
     "dataset_drift",

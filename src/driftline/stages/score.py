@@ -17,7 +17,7 @@ from driftline.core.io import read_json, write_json, write_parquet
 from driftline.core.runner import run
 from driftline.model.store import load_model
 from driftline.monitoring.drift import monitor_batch
-from driftline.monitoring.estimate import calibrated, estimate, missed
+from driftline.monitoring.estimate import calibrated_draws, estimate, missed_by
 from driftline.monitoring.quality import quality, unlabelled_quality
 from driftline.pipeline.dvc_cache import file_md5
 from driftline.pipeline.reuse import (
@@ -96,10 +96,10 @@ def score_batch(
         row = quality(frame[TARGET].to_numpy(), scores, threshold)
     row.update(batch=batch, position=position(batch, registry, meta["window"]), pending=pending)
     # What the labels would be expected to give, from the calibrated scores alone, and whether
-    # the realised ROC AUC fell outside that estimate's 99% band (unknown while pending).
-    probabilities = calibrated(scores, meta["calibration"])
+    # the realised ROC AUC or positive rate fell outside its 99% band (unknown while pending).
+    probabilities = calibrated_draws(scores, meta["calibration"])
     estimated = estimate(probabilities, scores, threshold, params["train"]["seed"])
-    row.update(estimated, estimate_missed=None if pending else missed(row["roc_auc"], estimated))
+    row.update(estimated, estimate_missed=None if pending else bool(missed_by(row, estimated)))
     row.update(drift_summary(params, meta, features, batch, scores))
     labels = {} if pending else {TARGET: frame[TARGET]}
     write_parquet(paths.scores(batch), pd.DataFrame({**labels, "score": scores}))

@@ -87,7 +87,9 @@ def train(argv: list[str]) -> None:
         # fit on the holdout's scores by the model fit without it. The shipped model is refit
         # on every row, so its scores may be a little sharper than this map assumes; the
         # reliability diagram (evaluate) shows how well it holds on each new batch.
-        "calibration": calibration_map(holdout_scores, holdout[TARGET].to_numpy()),
+        "calibration": calibration_map(
+            holdout_scores, holdout[TARGET].to_numpy(), params["train"]["seed"]
+        ),
         "target": {"column": params["target"]["column"], "positive": params["target"]["positive"]},
         "window": batches,
         "rows": {"window": len(frame), "fit": len(fit), "holdout": len(holdout)},

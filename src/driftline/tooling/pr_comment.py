@@ -237,7 +237,7 @@ def drift_section(drift: dict[str, Any] | None) -> str:
         "",
         f"- Dataset drift: **{dataset}**",
         *([f"- Importance drift: {weighted}"] if weighted else []),
-        f"- Target drift: "
+        "- Target drift: "
         + (
             "not available: the batch is **pending labels**"
             if drift.get("newest_pending")

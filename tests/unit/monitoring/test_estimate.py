@@ -11,10 +11,12 @@ from driftline.monitoring.estimate import (
     _ranks,
     binomial_tail,
     calibrated,
+    calibrated_draws,
     calibration_map,
     concept_drift,
     estimate,
     missed,
+    missed_by,
 )
 from driftline.monitoring.quality import quality
 
@@ -82,7 +84,8 @@ def test_each_draw_computes_what_scikit_learn_computes_on_its_labels(monkeypatch
     rng = np.random.default_rng(11)
     scores = np.round(rng.beta(2, 5, 3000), 2)  # many ties
     found = estimate(scores, scores, 0.3, seed=4)
-    labels = np.random.default_rng(4).random((1, scores.size))[0] < scores
+    uniform = np.random.default_rng(4).random((1, scores.size), dtype="float32")[0]
+    labels = uniform < scores.astype("float32")
     predicted = scores >= 0.3
     assert found["est_pr_auc"] == pytest.approx(average_precision_score(labels, scores))
     assert found["est_log_loss"] == pytest.approx(log_loss(labels, scores))
@@ -131,3 +134,25 @@ def test_concept_drift_fires_when_the_95_band_misses_more_often_than_5_percent_a
     found = concept_drift([*fine, *near, reconciled("p", None)])
     assert found["fired"] and found["misses"] == 3 and found["untrustworthy"] == ["p"]
     assert not concept_drift([*fine, *near[:2]])["fired"]  # 2 of 9: within chance
+
+
+def test_the_bands_hold_the_maps_own_uncertainty_and_the_alarm_sees_a_new_base_rate():
+    rng = np.random.default_rng(3)
+    truth = rng.beta(2, 5, 3000)
+    mapping = calibration_map(truth, rng.random(truth.size) < truth, seed=1)
+    assert len(mapping["bootstrap"]) == module.BOOTSTRAP
+    scores = rng.beta(2, 5, 20_000)
+    one = estimate(calibrated(scores, mapping), scores, 0.3, seed=1)
+    many = estimate(calibrated_draws(scores, mapping), scores, 0.3, seed=1)
+
+    def width(found: dict, name: str) -> float:
+        return found[f"est_{name}_high99"] - found[f"est_{name}_low99"]
+
+    for name in ("roc_auc", "accuracy", "positive_rate"):
+        assert width(many, name) > 1.2 * width(one, name), name  # a holdout of 3,000 rows
+    # The same scores, a higher base rate (the intercept moved): the ranking holds, the
+    # positive rate does not.
+    realised = quality(rng.random(scores.size) < np.clip(scores + 0.2, 0, 1), scores, 0.3)
+    assert "positive_rate" in missed_by(realised, many)
+    calm = quality(rng.random(scores.size) < scores, scores, 0.3)
+    assert missed_by(calm, many) == []
