@@ -248,3 +248,21 @@ def test_labels_killed_half_way_are_undone_by_the_next_run(repo):
     )
     assert f"undid an interrupted labels of {MONTH}" in later.stderr
     assert snapshot(repo) == before
+
+
+def test_labels_after_a_retrain_give_the_outgoing_model_its_realised_row(repo):
+    """The model serving on arrival keeps the batch in the timeline: when a retrain came
+    before the labels, its archived row gets the realised quality beside its estimate."""
+    run(repo, "driftline", "retrain", "--force")
+    run(repo, "dvc", "repro")
+    served = pd.read_csv(repo / "models/served.csv", dtype={"batch": str}).set_index("batch")
+    assert bool(served.loc[MONTH, "pending"]) and pd.isna(served.loc[MONTH, "roc_auc"])
+    done = run(repo, "driftline", "ingest", "--labels", str(labels_of(repo)))
+    assert f"timeline: model 2024-01..2024-02, which served {MONTH} on arrival" in done.stdout
+    run(repo, "dvc", "repro")
+    line = pd.read_csv(repo / "metrics/timeline.csv", dtype={"batch": str}).set_index("batch")
+    row = line.loc[MONTH]
+    assert row["model"] == "2024-01..2024-02" and not bool(row["pending"])
+    assert 0 < row["roc_auc"] <= 1 and 0 < row["est_roc_auc"] <= 1
+    current = history(repo).loc[MONTH]  # the new model's own row, realised too
+    assert not bool(current["pending"]) and 0 < current["roc_auc"] <= 1

@@ -398,8 +398,13 @@ def arrival_contract(path: str | Path, contract: dict[str, Any], target_column: 
     pending file must hold none of ``labels.later``; without that permission the full
     contract refuses the missing columns."""
     labels = contract.get("labels") or {}
-    columns = file_columns(path)
-    if target_column in columns or labels.get("pending") != "allow":
+    if labels.get("pending") != "allow":
+        return contract, False
+    try:
+        columns = file_columns(path)
+    except DriftlineError:  # unreadable: the contract's own reading says how, in full
+        return contract, False
+    if target_column in columns:
         return contract, False
     early = [name for name in labels["later"] if name in columns]
     if early:

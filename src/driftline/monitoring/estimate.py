@@ -86,18 +86,6 @@ def calibrated_draws(scores: np.ndarray, calibration: dict[str, Any]) -> np.ndar
     return np.vstack([calibrated(scores, m) for m in maps]).astype("float32")
 
 
-def _ranks(scores: np.ndarray) -> np.ndarray:
-    """1-based ranks of the scores, ties given their average rank (as ROC AUC counts them)."""
-    order = np.argsort(scores, kind="stable")
-    ordered = scores[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(ordered)) + 1]
-    ends = np.r_[starts[1:], ordered.size]
-    average = (starts + ends + 1) / 2.0  # the mean of ranks start+1 .. end
-    ranks = np.empty(scores.size, dtype="float64")
-    ranks[order] = np.repeat(average, ends - starts)
-    return ranks
-
-
 def _thresholds(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The rows in descending score order, and the position of the last row of each run of
     equal scores in it: the thresholds of the precision-recall curve."""
@@ -119,35 +107,45 @@ def estimate(
     the rows and deciding at ``threshold``: the mean over the draws (``est_<name>``), the 95%
     band (``_low``, ``_high``) and the 99% band (``_low99``, ``_high99``). The AUCs are None
     when no draw holds both classes."""
-    p = np.atleast_2d(np.asarray(probabilities, dtype="float32"))
-    scores = np.asarray(scores, dtype="float64")
+    # Every row from the highest score down, so that each draw's labels come in the order
+    # the ROC and precision-recall curves read them; ``ends``, the last position of each run
+    # of tied scores (the curves' thresholds).
+    order, ends = _thresholds(np.asarray(scores, dtype="float64"))
+    p = np.atleast_2d(np.asarray(probabilities, dtype="float32"))[:, order]
+    scores = np.asarray(scores, dtype="float64")[order]
     rows = scores.size
     predicted = scores >= threshold
-    ranks = _ranks(scores)
-    order, ends = _thresholds(scores)
+    sizes = np.diff(ends, prepend=-1).astype("float32")  # rows per run of ties
     clipped = np.clip(scores, np.finfo("float64").eps, 1 - np.finfo("float64").eps)
     loss_if_1, loss_if_0 = -np.log(clipped), -np.log(1 - clipped)
+    extra_loss = (loss_if_1 - loss_if_0).astype("float32")
     rng = np.random.default_rng(seed)
     drawn: dict[str, list[float]] = {name: [] for name in METRICS}
     for start in range(0, DRAWS, CHUNK):
         draws = range(start, min(start + CHUNK, DRAWS))
         uniform = rng.random((len(draws), rows), dtype="float32")
         labels = uniform < p[[d % len(p) for d in draws]]  # draws x rows
+        del uniform
         positives = labels.sum(axis=1).astype("float64")
         negatives = rows - positives
         both = (positives > 0) & (negatives > 0)
-        rank_sums = labels @ ranks
-        drawn["roc_auc"] += list(
-            (rank_sums[both] - positives[both] * (positives[both] + 1) / 2)
-            / (positives[both] * negatives[both])
-        )
-        # Average precision: precision at each threshold, weighted by the recall it adds.
-        hits = np.cumsum(labels[:, order], axis=1, dtype="int32")[:, ends].astype("float64")
-        precision_at = hits / (ends + 1)
-        recall_at = hits / np.maximum(positives, 1)[:, None]
-        gained = np.diff(recall_at, axis=1, prepend=0.0)
-        drawn["pr_auc"] += list((gained * precision_at).sum(axis=1)[both])
-        drawn["log_loss"] += list((labels @ (loss_if_1 - loss_if_0) + loss_if_0.sum()) / rows)
+        # Positives at or above each threshold, and within each run of tied scores (float32
+        # holds these counts exactly up to 16 million rows).
+        hits = np.cumsum(labels, axis=1, dtype="int32")[:, ends].astype("float32")
+        gained = hits.copy()
+        gained[:, 1:] -= hits[:, :-1]
+        # ROC AUC: each negative counts the positives above it, and half of those tied.
+        middle = gained * np.float32(-0.5)
+        middle += hits
+        pairs = np.sum((sizes - gained) * middle, axis=1, dtype="float64")
+        drawn["roc_auc"] += list(pairs[both] / (positives[both] * negatives[both]))
+        # Average precision: the precision at each threshold, weighted by the recall it adds.
+        np.divide(hits, ends + np.float32(1.0), out=middle)
+        precision_sum = np.sum(gained * middle, axis=1, dtype="float64")
+        drawn["pr_auc"] += list((precision_sum / np.maximum(positives, 1))[both])
+        del hits, gained, middle
+        chosen = (labels * extra_loss).sum(axis=1, dtype="float64")
+        drawn["log_loss"] += list((chosen + loss_if_0.sum()) / rows)
         tp = (labels & predicted).sum(axis=1)
         fp = predicted.sum() - tp
         fn = positives - tp

@@ -1,5 +1,6 @@
-"""Correct, label or remove a registered batch: ``driftline ingest --replace BATCH FILE``,
-``driftline ingest --labels FILE`` and ``driftline remove BATCH``.
+"""Correct or remove a registered batch: ``driftline ingest --replace BATCH FILE`` and
+``driftline remove BATCH``; the journal, the checks and the next steps they share with
+``driftline ingest --labels FILE`` (driftline.tooling.labels).
 
 Both run under the ingest lock with its journal (driftline.tooling.ingest), so a refusal
 changes nothing and a run killed half-way is undone by the next ingest, replace or remove.
@@ -8,11 +9,6 @@ what DVC versions: the group's raw folder (``dvc add``), its .dvc file's ``meta`
 registry, and the batch's archived rows in models/served.csv (they measured data that is no
 longer there), so ``dvc repro`` reruns that batch's group stages (the other batches of the
 group are restored, not recomputed) and the summaries.
-
-Labels attach the ``labels.later`` columns of contract.yaml to a pending batch by its key
-(driftline.tooling.labels): the batch's raw file becomes the labelled batch, checked against the
-whole contract, and its archived rows stay (the features did not change: an earlier model's
-estimate of it stays in the timeline).
 
 A batch inside the training window changes the model: refused unless ``force``, and then,
 as ``driftline retrain`` does, the model serving now becomes the champion that the
@@ -43,16 +39,10 @@ from driftline.core.errors import DriftlineError
 from driftline.core.failpoint import failpoint
 from driftline.core.io import write_csv, write_text
 from driftline.data.contract import (
-    canonical_csv,
-    check_file,
-    file_columns,
-    restricted,
-    text_chunks,
     with_target_classes,
 )
 from driftline.data.raw_files import batch_meta, dvc_file
 from driftline.monitoring.timeline import TIMELINE_COLUMNS, read_rows
-from driftline.tooling import labels as late
 from driftline.tooling.ingest import (
     JOURNAL,
     exclusive,
@@ -84,7 +74,7 @@ def replace_batch(name: str, source: Path, force: bool = False) -> list[str]:
         recover(Path(tmp))
         params = load_params()
         batches = registered(params)
-        batch = _registered(batches, name)
+        batch = registered_batch(batches, name)
         in_window = _window_check(params, name, force, "replacing")
         contract = load_contract()
         check_against_contract(params, contract)
@@ -114,7 +104,7 @@ def replace_batch(name: str, source: Path, force: bool = False) -> list[str]:
             "source": source.name,
             "unseen_category_rows": sum(candidate.summary.unseen.values()),
         }
-        with _journaled("replace", name, Path(tmp)) as set_aside:
+        with journaled("replace", name, Path(tmp)) as set_aside:
             set_aside(paths.raw(name))
             os.replace(candidate.staged, paths.raw(name))
             failpoint("amend-moved")
@@ -131,124 +121,8 @@ def replace_batch(name: str, source: Path, force: bool = False) -> list[str]:
         f"from {source}",
         *_served_said(name, dropped),
         *said,
-        *_next_steps(group_of(name), in_window, f"Replace batch {name}"),
+        *next_steps(group_of(name), in_window, f"Replace batch {name}"),
     ]
-
-
-def attach_labels(source: Path, name: str | None = None, partial: str | None = None) -> list[str]:
-    """Attach the labels in ``source`` to the pending batch whose rows they name (or to
-    batch ``name``); refused, with nothing changed, for a label of an unknown row, a key
-    labelled twice, a batch that is not pending, a value the contract or the target refuses,
-    or rows left unlabelled unless ``partial`` gives the reason. Returns what it did."""
-    try:
-        return _attach_labels(source, name, partial)
-    except DriftlineError as exc:
-        if "nothing was changed" in str(exc):
-            raise
-        raise DriftlineError(f"{exc}\nnothing was changed") from exc
-
-
-def _attach_labels(source: Path, name: str | None, partial: str | None) -> list[str]:
-    with exclusive(), tempfile.TemporaryDirectory(prefix="batch-", dir=staging()) as tmp:
-        recover(Path(tmp))
-        params = load_params()
-        contract = load_contract()
-        check_against_contract(params, contract)
-        contract = with_target_classes(contract, params["target"])
-        spec, target = contract.get("labels"), params["target"]["column"]
-        if spec is None:
-            raise DriftlineError(
-                "contract.yaml has no labels block (pending, key, later): no batch can be "
-                "pending labels"
-            )
-        key = spec["key"]
-        brought = late.check_columns(file_columns(source), key, spec["later"], target, source)
-        # The labels file's own values, checked by the contract (the target's classes too),
-        # so that a refusal names its rows.
-        check_file(source, restricted(contract, [*key, *brought]))
-        given = pd.concat(list(text_chunks(source)), ignore_index=True)
-        batch = _labelled_batch(params, name, given, key, contract, target, source)
-        text = late.read_text(paths.raw(batch))
-        joined, unlabelled = late.attach(text, given, key, brought, contract["columns"], source)
-        if unlabelled and not partial:
-            raise DriftlineError(late.coverage_refusal(unlabelled, len(joined), batch, source))
-        staged = Path(tmp) / "labelled.csv"
-        write_text(staged, canonical_csv(joined))
-        try:  # the joined batch against the whole contract: the rules across both files
-            candidate = stage_file(staged, contract, Path(tmp) / "checked.csv")
-        except DriftlineError as exc:
-            raise DriftlineError(f"batch {batch} with the labels of {source}: {exc}") from exc
-        meta = {
-            **{k: v for k, v in batch_meta(batch).items() if k != "labels"},
-            "labels": late.labels_meta(source, len(joined), unlabelled, partial),
-        }
-        with _journaled("labels", batch, Path(tmp)) as set_aside:
-            set_aside(paths.raw(batch))
-            os.replace(candidate.staged, paths.raw(batch))
-            failpoint("amend-moved")
-            dvc_add([paths.raw(batch).parent])
-            add_meta({batch: meta})
-    left = f"; {unlabelled} left without one ({partial})" if unlabelled else ""
-    return [
-        f"Labelled batch {batch}: {len(joined) - unlabelled} of {len(joined)} rows from "
-        f"{source}{left}",
-        *_next_steps(group_of(batch), False, f"Labels of batch {batch}"),
-    ]
-
-
-def pending_batches(names: list[str], target: str) -> list[str]:
-    """The batches, of ``names``, whose raw file has no target column: pending labels."""
-    return [n for n in names if paths.raw(n).is_file() and target not in file_columns(paths.raw(n))]
-
-
-def _labelled_batch(
-    params: dict,
-    name: str | None,
-    given: pd.DataFrame,
-    key: list[str],
-    contract: dict,
-    target: str,
-    source: Path,
-) -> str:
-    """The pending batch the labels are for: ``name``, or the one whose rows they name."""
-    names = [b.name for b in registered(params)]
-    if name is not None:
-        _registered(registered(params), name)
-        if name not in pending_batches([name], target):
-            raise DriftlineError(
-                f"batch {name} is not pending labels: its raw file has its target column "
-                f"'{target}' (to correct labels, replace the batch: driftline ingest --replace "
-                f"{name} FILE)"
-            )
-        return name
-    theirs = late.typed_key(given, key, contract["columns"]).drop_duplicates()
-    hits = {}
-    for batch in pending_batches(names, target):
-        rows = late.typed_key(late.read_text(paths.raw(batch), key), key, contract["columns"])
-        count = late.matched(rows, theirs)
-        if count:
-            hits[batch] = count
-    if len(hits) > 1:
-        found = ", ".join(f"{b} ({n} rows)" for b, n in hits.items())
-        raise DriftlineError(
-            f"{source}: labels rows of several pending batches: {found}; a labels file labels "
-            "one batch"
-        )
-    if hits:
-        return next(iter(hits))
-    for batch in reversed(names):  # the refusal says which labelled batch holds the rows
-        if paths.raw(batch).is_file() and batch not in pending_batches([batch], target):
-            rows = late.typed_key(late.read_text(paths.raw(batch), key), key, contract["columns"])
-            if late.matched(rows, theirs):
-                raise DriftlineError(
-                    f"{source}: its rows are batch {batch}'s, which is not pending labels: it "
-                    f"has its target column '{target}' already"
-                )
-    waiting = pending_batches(names, target)
-    raise DriftlineError(
-        f"{source}: its keys name no row of a pending batch (pending: "
-        f"{', '.join(waiting) or 'none'})"
-    )
 
 
 def remove_batch(name: str, force: bool = False) -> list[str]:
@@ -258,7 +132,7 @@ def remove_batch(name: str, force: bool = False) -> list[str]:
         recover(Path(tmp))
         params = load_params()
         batches = registered(params)
-        batch = _registered(batches, name)
+        batch = registered_batch(batches, name)
         names = [b.name for b in batches]
         window = window_batches(params)
         if name in (window[0], window[-1]):
@@ -273,7 +147,7 @@ def remove_batch(name: str, force: bool = False) -> list[str]:
         rest = [n for n in names if n != name]
         group = group_of(name)
         emptied = group not in grouped(rest)
-        with _journaled("remove", name, Path(tmp)) as set_aside:
+        with journaled("remove", name, Path(tmp)) as set_aside:
             set_aside(paths.raw(name))
             failpoint("amend-moved")
             if emptied:  # its group goes: no folder to track, no stages to run
@@ -298,11 +172,11 @@ def remove_batch(name: str, force: bool = False) -> list[str]:
         + (f", and its group {group}, which held nothing else" if emptied else ""),
         *_served_said(name, dropped),
         *said,
-        *_next_steps(None if emptied else group, in_window, f"Remove batch {name}"),
+        *next_steps(None if emptied else group, in_window, f"Remove batch {name}"),
     ]
 
 
-def _registered(batches: list[Batch], name: str) -> Batch:
+def registered_batch(batches: list[Batch], name: str) -> Batch:
     """Batch ``name`` among the registered ``batches``, its raw file present; refused otherwise."""
     found = next((b for b in batches if b.name == name), None)
     if found is None:
@@ -331,7 +205,7 @@ def _window_check(params: dict, name: str, force: bool, doing: str) -> bool:
     return True
 
 
-class _journaled:
+class journaled:
     """The change, under a journal: the registry, the raw .gitignore, the group's .dvc file
     and models/served.csv are saved first, and each raw file ``set_aside`` is moved into the
     staging folder (not deleted); on failure, or at the next run after a kill, all of it is
@@ -416,7 +290,7 @@ def _served_said(name: str, model: str | None) -> list[str]:
     ]
 
 
-def _next_steps(group: str | None, in_window: bool, message: str) -> list[str]:
+def next_steps(group: str | None, in_window: bool, message: str) -> list[str]:
     """What to run next; ``group`` is the changed group, None when it is gone."""
     rerun = f"reruns prepare@{group} and score@{group}, then" if group else "reruns"
     return [

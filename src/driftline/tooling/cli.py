@@ -23,7 +23,7 @@ def ingest(args: argparse.Namespace) -> None:
     from driftline.tooling.ingest import ingest_from, next_steps
 
     if args.labels:
-        from driftline.tooling.amend import attach_labels
+        from driftline.tooling.labels import attach_labels
 
         if args.path is not None or args.source is not None or args.replace or args.dry_run:
             raise DriftlineError(

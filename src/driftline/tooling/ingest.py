@@ -46,7 +46,6 @@ from driftline.data.contract import (
     with_target_classes,
 )
 from driftline.data.raw_files import dvc_file, unregistered
-from driftline.tooling.labels import check_unique_keys
 from driftline.tooling.registry import (
     Batch,
     add_meta,
@@ -262,6 +261,8 @@ def stage_arrival(
     checked, pending = arrival_contract(source, contract, params["target"]["column"])
     candidate = stage_file(source, checked, staged)
     if pending:
+        from driftline.tooling.labels import check_unique_keys  # labels imports this module
+
         check_unique_keys(staged, contract["labels"]["key"], source)
     candidate.pending = pending
     return candidate

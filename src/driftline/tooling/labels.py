@@ -1,7 +1,13 @@
-"""Labels that arrive later: a pending batch (one without the target's column) gets them by
-key from a labels file. Pure functions on text-valued frames (every value a string, missing
-as NA, as :func:`driftline.data.contract.text_chunks` reads a file); ``driftline ingest
---labels`` (driftline.tooling.amend) reads and writes the files.
+"""Labels that arrive later: ``driftline ingest --labels FILE`` gives a pending batch (one
+without the target's column) its labels by key, under the ingest lock and journal
+(driftline.tooling.amend), so a refusal changes nothing and a kill half-way is undone by the
+next run. The raw file becomes the labelled batch, checked against the whole contract; DVC
+sees one changed file, and ``dvc repro`` reruns that batch's group stages and the summaries.
+An earlier model's archived timeline row of the batch, made while it was pending, gets its
+realised quality where that model is the champion at hand.
+
+The join and its refusals are pure functions on text-valued frames (every value a string,
+missing as NA, as :func:`driftline.data.contract.text_chunks` reads a file).
 
 A labels file holds the key columns of contract.yaml's ``labels.key`` and the target's
 column, and may hold the other ``labels.later`` columns; it labels one pending batch.
@@ -9,12 +15,37 @@ column, and may hold the other ``labels.later`` columns; it labels one pending b
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from driftline.core import paths
+from driftline.core.batches import group_of
+from driftline.core.config import TARGET, check_against_contract, load_contract, load_params
 from driftline.core.errors import DriftlineError
+from driftline.core.failpoint import failpoint
+from driftline.core.io import read_json, write_csv, write_text
+from driftline.data.contract import (
+    canonical_csv,
+    check_file,
+    file_columns,
+    read_batch,
+    restricted,
+    text_chunks,
+    with_target_classes,
+)
+from driftline.data.dataset import prepare_frame
+from driftline.data.raw_files import batch_meta
+from driftline.model.store import load_champion
+from driftline.monitoring.estimate import calibrated_draws, estimate, missed_by
+from driftline.monitoring.quality import quality
+from driftline.monitoring.timeline import TIMELINE_COLUMNS, model_label, read_rows
+from driftline.tooling.amend import journaled, next_steps, registered_batch
+from driftline.tooling.ingest import exclusive, recover, stage_file, staging
+from driftline.tooling.registry import add_meta, dvc_add, registered
 
 MISSING = ["", "NA"]
 
@@ -141,3 +172,164 @@ def labels_meta(source: str | Path, rows: int, unlabelled: int, reason: str | No
         "labelled_rows": rows - unlabelled,
         **({"partial": reason, "unlabelled_rows": unlabelled} if unlabelled else {}),
     }
+
+
+def attach_labels(source: Path, name: str | None = None, partial: str | None = None) -> list[str]:
+    """Attach the labels in ``source`` to the pending batch whose rows they name (or to
+    batch ``name``); refused, with nothing changed, for a label of an unknown row, a key
+    labelled twice, a batch that is not pending, a value the contract or the target refuses,
+    or rows left unlabelled unless ``partial`` gives the reason. Returns what it did."""
+    try:
+        return _attach_labels(source, name, partial)
+    except DriftlineError as exc:
+        if "nothing was changed" in str(exc):
+            raise
+        raise DriftlineError(f"{exc}\nnothing was changed") from exc
+
+
+def _attach_labels(source: Path, name: str | None, partial: str | None) -> list[str]:
+    with exclusive(), tempfile.TemporaryDirectory(prefix="batch-", dir=staging()) as tmp:
+        recover(Path(tmp))
+        params = load_params()
+        contract = load_contract()
+        check_against_contract(params, contract)
+        contract = with_target_classes(contract, params["target"])
+        spec, target = contract.get("labels"), params["target"]["column"]
+        if spec is None:
+            raise DriftlineError(
+                "contract.yaml has no labels block (pending, key, later): no batch can be "
+                "pending labels"
+            )
+        key = spec["key"]
+        brought = check_columns(file_columns(source), key, spec["later"], target, source)
+        # The labels file's own values, checked by the contract (the target's classes too),
+        # so that a refusal names its rows.
+        check_file(source, restricted(contract, [*key, *brought]))
+        given = pd.concat(list(text_chunks(source)), ignore_index=True)
+        batch = _labelled_batch(params, name, given, key, contract, target, source)
+        text = read_text(paths.raw(batch))
+        joined, unlabelled = attach(text, given, key, brought, contract["columns"], source)
+        if unlabelled and not partial:
+            raise DriftlineError(coverage_refusal(unlabelled, len(joined), batch, source))
+        staged = Path(tmp) / "labelled.csv"
+        write_text(staged, canonical_csv(joined))
+        try:  # the joined batch against the whole contract: the rules across both files
+            candidate = stage_file(staged, contract, Path(tmp) / "checked.csv")
+        except DriftlineError as exc:
+            raise DriftlineError(f"batch {batch} with the labels of {source}: {exc}") from exc
+        meta = {
+            **{k: v for k, v in batch_meta(batch).items() if k != "labels"},
+            "labels": labels_meta(source, len(joined), unlabelled, partial),
+        }
+        with journaled("labels", batch, Path(tmp)) as set_aside:
+            set_aside(paths.raw(batch))
+            os.replace(candidate.staged, paths.raw(batch))
+            failpoint("amend-moved")
+            dvc_add([paths.raw(batch).parent])
+            add_meta({batch: meta})
+            archived = _reconcile_served(batch, params, contract)
+    left = f"; {unlabelled} left without one ({partial})" if unlabelled else ""
+    return [
+        f"Labelled batch {batch}: {len(joined) - unlabelled} of {len(joined)} rows from "
+        f"{source}{left}",
+        *([archived] if archived else []),
+        *next_steps(group_of(batch), False, f"Labels of batch {batch}"),
+    ]
+
+
+def _reconcile_served(batch: str, params: dict, contract: dict) -> str | None:
+    """The archived row of ``batch`` that an earlier model made while it was pending
+    (models/served.csv, written by a retrain): its realised quality beside its estimate,
+    scored with that model where it is the champion at hand (the retrain kept it in
+    models/champion/). Returns what it did, or None when no such row exists."""
+    rows = read_rows(paths.SERVED) if paths.SERVED.is_file() else []
+    mine = next((r for r in rows if str(r["batch"]) == batch and r.get("pending")), None)
+    if mine is None:
+        return None
+    meta_path = paths.champion(paths.MODEL_META)
+    meta = read_json(meta_path) if meta_path.is_file() else {}
+    if model_label(meta.get("window") or ["?"]) != mine["model"]:
+        return (
+            f"timeline: model {mine['model']}'s archived row of {batch} keeps its estimate "
+            f"only: that model is no longer in {paths.CHAMPION}/"
+        )
+    prepared, _ = prepare_frame(read_batch(paths.raw(batch), contract), params, contract)
+    features = meta["features"]["categorical"] + meta["features"]["numeric"]
+    scores = load_champion().predict_proba(prepared[features])[:, 1]
+    threshold = params["evaluate"]["threshold"]
+    realised = quality(prepared[TARGET].to_numpy(), scores, threshold)
+    found = {**realised, "pending": False}
+    if "calibration" in meta:  # the estimate on the same rows, as score@ makes it
+        estimated = estimate(
+            calibrated_draws(scores, meta["calibration"]),
+            scores,
+            threshold,
+            params["train"]["seed"],
+        )
+        found.update(estimated, estimate_missed=bool(missed_by(realised, estimated)))
+    mine.update({k: v for k, v in found.items() if k in TIMELINE_COLUMNS})
+    write_csv(paths.SERVED, pd.DataFrame(rows, columns=TIMELINE_COLUMNS))
+    return (
+        f"timeline: model {mine['model']}, which served {batch} on arrival, scored it again "
+        f"with the labels ({paths.SERVED}): realised ROC AUC {_shown(realised['roc_auc'])} beside "
+        f"its estimate {_shown(mine.get('est_roc_auc'))}"
+    )
+
+
+def _shown(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def pending_batches(names: list[str], target: str) -> list[str]:
+    """The batches, of ``names``, whose raw file has no target column: pending labels."""
+    return [n for n in names if paths.raw(n).is_file() and target not in file_columns(paths.raw(n))]
+
+
+def _labelled_batch(
+    params: dict,
+    name: str | None,
+    given: pd.DataFrame,
+    key: list[str],
+    contract: dict,
+    target: str,
+    source: Path,
+) -> str:
+    """The pending batch the labels are for: ``name``, or the one whose rows they name."""
+    names = [b.name for b in registered(params)]
+    if name is not None:
+        registered_batch(registered(params), name)
+        if name not in pending_batches([name], target):
+            raise DriftlineError(
+                f"batch {name} is not pending labels: its raw file has its target column "
+                f"'{target}' (to correct labels, replace the batch: driftline ingest --replace "
+                f"{name} FILE)"
+            )
+        return name
+    theirs = typed_key(given, key, contract["columns"]).drop_duplicates()
+    hits = {}
+    for batch in pending_batches(names, target):
+        rows = typed_key(read_text(paths.raw(batch), key), key, contract["columns"])
+        count = matched(rows, theirs)
+        if count:
+            hits[batch] = count
+    if len(hits) > 1:
+        found = ", ".join(f"{b} ({n} rows)" for b, n in hits.items())
+        raise DriftlineError(
+            f"{source}: labels rows of several pending batches: {found}; a labels file labels "
+            "one batch"
+        )
+    if hits:
+        return next(iter(hits))
+    for batch in reversed(names):  # the refusal says which labelled batch holds the rows
+        if paths.raw(batch).is_file() and batch not in pending_batches([batch], target):
+            rows = typed_key(read_text(paths.raw(batch), key), key, contract["columns"])
+            if matched(rows, theirs):
+                raise DriftlineError(
+                    f"{source}: its rows are batch {batch}'s, which is not pending labels: it "
+                    f"has its target column '{target}' already"
+                )
+    waiting = pending_batches(names, target)
+    raise DriftlineError(
+        f"{source}: its keys name no row of a pending batch (pending: "
+        f"{', '.join(waiting) or 'none'})"
+    )

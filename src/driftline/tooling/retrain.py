@@ -59,7 +59,8 @@ def retrain(force: bool = False, dry_run: bool = False) -> list[str]:
     labelled = labelled_prefix(batches)
     start, end = moved_window(labelled, old[0], old[-1], mode)
     if (start, end) == (old[0], old[-1]):
-        return [f"train.window already ends at the newest labelled batch {end}; nothing to change."]
+        newest = "newest batch" if len(labelled) == len(batches) else "newest labelled batch"
+        return [f"train.window already ends at the {newest} {end}; nothing to change."]
     text = set_window(Path(PARAMS_FILE).read_text(), start, end)
     reasons = verdict.get("retrain_reasons", []) if verdict["retrain"] else ["--force"]
     said = [f"reason: {reason}" for reason in reasons]

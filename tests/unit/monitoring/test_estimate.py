@@ -3,12 +3,16 @@ calibration holds, and the miss when the relation between scores and labels chan
 
 import numpy as np
 import pytest
-from scipy.stats import rankdata
-from sklearn.metrics import average_precision_score, log_loss, precision_score, recall_score
+from sklearn.metrics import (
+    average_precision_score,
+    log_loss,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
 
 from driftline.monitoring import estimate as module
 from driftline.monitoring.estimate import (
-    _ranks,
     binomial_tail,
     calibrated,
     calibrated_draws,
@@ -19,11 +23,6 @@ from driftline.monitoring.estimate import (
     missed_by,
 )
 from driftline.monitoring.quality import quality
-
-
-def test_ranks_average_ties_as_scipy_does():
-    scores = np.array([0.3, 0.1, 0.3, 0.9, 0.1, 0.3])
-    assert _ranks(scores).tolist() == rankdata(scores).tolist()
 
 
 def test_the_calibration_map_undoes_a_distortion_of_the_scores():
@@ -84,9 +83,13 @@ def test_each_draw_computes_what_scikit_learn_computes_on_its_labels(monkeypatch
     rng = np.random.default_rng(11)
     scores = np.round(rng.beta(2, 5, 3000), 2)  # many ties
     found = estimate(scores, scores, 0.3, seed=4)
+    # The labels are drawn with the rows in descending score order (ties kept in row order).
+    order = np.argsort(-scores, kind="stable")
     uniform = np.random.default_rng(4).random((1, scores.size), dtype="float32")[0]
-    labels = uniform < scores.astype("float32")
+    labels = np.empty(scores.size, dtype=bool)
+    labels[order] = uniform < scores.astype("float32")[order]
     predicted = scores >= 0.3
+    assert found["est_roc_auc"] == pytest.approx(roc_auc_score(labels, scores))
     assert found["est_pr_auc"] == pytest.approx(average_precision_score(labels, scores))
     assert found["est_log_loss"] == pytest.approx(log_loss(labels, scores))
     assert found["est_precision"] == pytest.approx(precision_score(labels, predicted))
