@@ -62,19 +62,10 @@ EVIDENTLY_TESTS = {
 
 
 def evidently_python() -> Path:
-    """The evidently venv's python; the venv is (re)built only if missing or re-pinned."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    venv = cache / "driftline-bench" / "evidently-venv"
-    python, stamp = venv / "bin" / "python", venv / ".installed"
-    pins = REQUIREMENTS.read_text()
-    if python.is_file() and stamp.is_file() and stamp.read_text() == pins:
-        return python
-    print(f"creating {venv} from {REQUIREMENTS.relative_to(ROOT)} ...", file=sys.stderr)
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, "-r", str(REQUIREMENTS)], check=True)
-    stamp.write_text(pins)
-    return python
+    """The evidently venv's python (bench/common.py: bench_venv)."""
+    from common import bench_venv
+
+    return bench_venv("evidently-venv", REQUIREMENTS, sys.executable)
 
 
 # --- the frames ------------------------------------------------------------------------------

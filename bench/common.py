@@ -37,3 +37,23 @@ def stage_figures(output: str) -> list[dict]:
         {"stage": m[1], "seconds": float(m[2]), "peak_mib": int(m[3])}
         for m in STAGE_LINE.finditer(output)
     ]
+
+
+def bench_venv(name: str, requirements: Path, python: str = sys.executable) -> Path:
+    """The python of a benchmark's own venv (``$XDG_CACHE_HOME/driftline-bench/<name>``, by
+    default under ~/.cache, outside the repository) for a tool whose pins clash with the
+    project's; (re)built from ``requirements`` only if missing or re-pinned."""
+    import os
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    venv = cache / "driftline-bench" / name
+    interpreter, stamp = venv / "bin" / "python", venv / ".installed"
+    pins = requirements.read_text()
+    if interpreter.is_file() and stamp.is_file() and stamp.read_text() == pins:
+        return interpreter
+    print(f"creating {venv} from {requirements.relative_to(ROOT)} ...", file=sys.stderr)
+    subprocess.run([python, "-m", "venv", "--clear", str(venv)], check=True)
+    pip = [str(interpreter), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "-r", str(requirements)], check=True)
+    stamp.write_text(pins)
+    return interpreter

@@ -105,11 +105,7 @@ def replace_batch(name: str, source: Path, force: bool = False) -> list[str]:
             "unseen_category_rows": sum(candidate.summary.unseen.values()),
         }
         with journaled("replace", name, Path(tmp)) as set_aside:
-            set_aside(paths.raw(name))
-            os.replace(candidate.staged, paths.raw(name))
-            failpoint("amend-moved")
-            dvc_add([paths.raw(name).parent])
-            add_meta({name: meta})
+            swap_raw(set_aside, name, candidate.staged, meta)
             dropped = _drop_served(name)
         if hand_over is not None:
             hand_over()
@@ -246,6 +242,16 @@ class journaled:
         if isinstance(exc, DriftlineError):
             raise DriftlineError(f"{exc}\nnothing was changed") from exc
         return False
+
+
+def swap_raw(set_aside, name: str, staged: Path, meta: dict) -> None:
+    """Inside :class:`journaled`: batch ``name``'s raw file set aside and replaced by
+    ``staged`` (checked), its group folder tracked again and its ``meta`` recorded."""
+    set_aside(paths.raw(name))
+    os.replace(staged, paths.raw(name))
+    failpoint("amend-moved")
+    dvc_add([paths.raw(name).parent])
+    add_meta({name: meta})
 
 
 def _drop_lock_entries(group: str) -> None:

@@ -15,7 +15,6 @@ column, and may hold the other ``labels.later`` columns; it labels one pending b
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ from driftline.core import paths
 from driftline.core.batches import group_of
 from driftline.core.config import TARGET, check_against_contract, load_contract, load_params
 from driftline.core.errors import DriftlineError
-from driftline.core.failpoint import failpoint
 from driftline.core.io import read_json, write_csv, write_text
 from driftline.data.contract import (
     canonical_csv,
@@ -43,9 +41,9 @@ from driftline.model.store import load_champion
 from driftline.monitoring.estimate import calibrated_draws, estimate, missed_by
 from driftline.monitoring.quality import quality
 from driftline.monitoring.timeline import TIMELINE_COLUMNS, model_label, read_rows
-from driftline.tooling.amend import journaled, next_steps, registered_batch
+from driftline.tooling.amend import journaled, next_steps, registered_batch, swap_raw
 from driftline.tooling.ingest import exclusive, recover, stage_file, staging
-from driftline.tooling.registry import add_meta, dvc_add, registered
+from driftline.tooling.registry import registered
 
 MISSING = ["", "NA"]
 
@@ -222,11 +220,7 @@ def _attach_labels(source: Path, name: str | None, partial: str | None) -> list[
             "labels": labels_meta(source, len(joined), unlabelled, partial),
         }
         with journaled("labels", batch, Path(tmp)) as set_aside:
-            set_aside(paths.raw(batch))
-            os.replace(candidate.staged, paths.raw(batch))
-            failpoint("amend-moved")
-            dvc_add([paths.raw(batch).parent])
-            add_meta({batch: meta})
+            swap_raw(set_aside, batch, candidate.staged, meta)
             archived = _reconcile_served(batch, params, contract)
     left = f"; {unlabelled} left without one ({partial})" if unlabelled else ""
     return [
