@@ -1,16 +1,17 @@
 """evaluate: the quality history of the current model over every batch after its training
-window (metrics/history.csv), the timeline of every model that served (metrics/timeline.csv:
-the rows `driftline retrain` kept in models/served.csv, then the current model's; drawn in
-plots/history.png with each promotion marked), the newest batch's metrics, and its ROC,
-precision-recall and confusion plots, and a reliability diagram of the newest batch beside
-the training holdout's (models/validation.parquet). metrics/evaluate.json holds the newest
-batch's quality under train's names; right after a retrain, when no batch lies after the new
-window, it holds the newest timeline row: the outgoing model's quality on the newest batch
-it served. reports/evaluate.json names the batch and the model, with the decision threshold
-and the predicted positive rate at it.
+window (metrics/history.csv; a batch pending labels has its estimates only), the timeline of
+every model that served (metrics/timeline.csv: the rows `driftline retrain` kept in
+models/served.csv, then the current model's; drawn in plots/history.png with each promotion
+marked and the pending batches shaded), the metrics of the newest batch with labels, and
+its ROC, precision-recall and confusion plots, and a reliability diagram of it beside the
+training holdout's (models/validation.parquet). metrics/evaluate.json holds that batch's
+quality under train's names; when no labelled batch lies after the window (right after a
+retrain), it holds the newest labelled timeline row: the outgoing model's quality on the
+newest batch it served. reports/evaluate.json names the batch and the model, the batches
+pending labels, the decision threshold and the predicted positive rate at it.
 
-It reads one small JSON per batch, the newest batch's scores and the holdout's, never older
-batches' rows.
+It reads one small JSON per batch, the newest labelled batch's scores and the holdout's,
+never older batches' rows.
 """
 
 from __future__ import annotations
