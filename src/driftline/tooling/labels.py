@@ -247,9 +247,16 @@ def _reconcile_served(batch: str, params: dict, contract: dict) -> str | None:
             f"timeline: model {mine['model']}'s archived row of {batch} keeps its estimate "
             f"only: that model is no longer in {paths.CHAMPION}/"
         )
+    try:
+        model = load_champion()
+    except DriftlineError as exc:  # not pulled, or changed: the labels still land
+        return (
+            f"timeline: model {mine['model']}'s archived row of {batch} keeps its estimate "
+            f"only: {exc}"
+        )
     prepared, _ = prepare_frame(read_batch(paths.raw(batch), contract), params, contract)
     features = meta["features"]["categorical"] + meta["features"]["numeric"]
-    scores = load_champion().predict_proba(prepared[features])[:, 1]
+    scores = model.predict_proba(prepared[features])[:, 1]
     threshold = params["evaluate"]["threshold"]
     realised = quality(prepared[TARGET].to_numpy(), scores, threshold)
     found = {**realised, "pending": False}
