@@ -38,9 +38,7 @@ from driftline.core.config import (
 from driftline.core.errors import DriftlineError
 from driftline.core.failpoint import failpoint
 from driftline.core.io import write_csv, write_text
-from driftline.data.contract import (
-    with_target_classes,
-)
+from driftline.data.contract import with_target_classes
 from driftline.data.raw_files import batch_meta, dvc_file
 from driftline.monitoring.timeline import TIMELINE_COLUMNS, read_rows
 from driftline.tooling.ingest import (

@@ -296,9 +296,9 @@ def _labelled_batch(
     source: Path,
 ) -> str:
     """The pending batch the labels are for: ``name``, or the one whose rows they name."""
-    names = [b.name for b in registered(params)]
+    batches = registered(params)
     if name is not None:
-        registered_batch(registered(params), name)
+        registered_batch(batches, name)
         if name not in pending_batches([name], target):
             raise DriftlineError(
                 f"batch {name} is not pending labels: its raw file has its target column "
@@ -306,13 +306,15 @@ def _labelled_batch(
                 f"{name} FILE)"
             )
         return name
+    names = [b.name for b in batches]
+    waiting = pending_batches(names, target)
     theirs = typed_key(given, key, contract["columns"]).drop_duplicates()
-    hits = {}
-    for batch in pending_batches(names, target):
-        rows = typed_key(read_text(paths.raw(batch), key), key, contract["columns"])
-        count = matched(rows, theirs)
-        if count:
-            hits[batch] = count
+
+    def rows_named(batch: str) -> int:
+        keys = typed_key(read_text(paths.raw(batch), key), key, contract["columns"])
+        return matched(keys, theirs)
+
+    hits = {batch: count for batch in waiting if (count := rows_named(batch))}
     if len(hits) > 1:
         found = ", ".join(f"{b} ({n} rows)" for b, n in hits.items())
         raise DriftlineError(
@@ -322,14 +324,11 @@ def _labelled_batch(
     if hits:
         return next(iter(hits))
     for batch in reversed(names):  # the refusal says which labelled batch holds the rows
-        if paths.raw(batch).is_file() and batch not in pending_batches([batch], target):
-            rows = typed_key(read_text(paths.raw(batch), key), key, contract["columns"])
-            if matched(rows, theirs):
-                raise DriftlineError(
-                    f"{source}: its rows are batch {batch}'s, which is not pending labels: it "
-                    f"has its target column '{target}' already"
-                )
-    waiting = pending_batches(names, target)
+        if batch not in waiting and paths.raw(batch).is_file() and rows_named(batch):
+            raise DriftlineError(
+                f"{source}: its rows are batch {batch}'s, which is not pending labels: it "
+                f"has its target column '{target}' already"
+            )
     raise DriftlineError(
         f"{source}: its keys name no row of a pending batch (pending: "
         f"{', '.join(waiting) or 'none'})"
