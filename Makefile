@@ -107,9 +107,10 @@ format: setup
 	$(BIN)/ruff format src tests bench
 
 ## rehearse: play GitHub events against the workflows locally with act, under GitHub's rules,
-## against a local git origin and moto's S3 server on 127.0.0.1 (tests/rehearsal/test_rehearsal.py)
+## against a local git origin and moto's S3 server on 127.0.0.1 (tests/rehearsal/test_rehearsal.py),
+## on two workers: the story from a branch push to a release, and the scenes beside it
 rehearse: setup
-	$(BIN)/python -m pytest tests/rehearsal --durations=10
+	$(BIN)/python -m pytest -n 2 --dist loadgroup tests/rehearsal --durations=10
 
 # The container image (docs/container.md), built and run with podman here, as root: rootless
 # podman does not run on these machines, crun refuses their cgroups (so runc), and their

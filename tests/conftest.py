@@ -5,9 +5,8 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
-import yaml
 
-from driftline.core.config import load_contract, load_params
+from driftline.core.config import load_contract, load_params, parse_yaml
 from helpers import ENV, foreign
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,7 +18,7 @@ os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 # demo data, and the session repositories built from them. After `driftline init` these
 # tests skip; the machinery tests (their own small data) still run.
 DEMO_FIXTURES = {"params", "contract", "demo_months", "committed", "materialized", "reproduced"}
-IS_DEMO = "demo" in (yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8")) or {})
+IS_DEMO = "demo" in (parse_yaml((ROOT / "params.yaml").read_text(encoding="utf-8")) or {})
 NOT_THE_DEMO = (
     "a demo test: params.yaml has no 'demo' block, so this project holds its own data "
     "(driftline init removed the demo); the machinery tests still run"

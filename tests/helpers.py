@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
+
+from driftline.core.config import parse_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 # The libraries that make a stage's start-up slow (a second or so each, on 2 cores).
@@ -120,7 +121,7 @@ SAME_PYTHON_AS_THE_LOCKS = pytest.mark.skipif(
 
 def pipeline_stages(root: Path = ROOT) -> dict[str, dict]:
     """Every stage definition of dvc.yaml by name (a group stage's body is under ``do``)."""
-    return yaml.safe_load((root / "dvc.yaml").read_text())["stages"]
+    return parse_yaml((root / "dvc.yaml").read_text())["stages"]
 
 
 REGISTRY = "data/batches.yaml"
@@ -128,7 +129,7 @@ REGISTRY = "data/batches.yaml"
 
 def registered(repo: Path) -> list[str]:
     """The batch names a project's registry lists, oldest first, as the file holds them."""
-    return yaml.safe_load((repo / REGISTRY).read_text())["batches"] or []
+    return parse_yaml((repo / REGISTRY).read_text())["batches"] or []
 
 
 def unregister_all(repo: Path) -> None:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from driftline.core.config import parse_yaml
 from driftline.tooling.params_text import set_window
 
 MONTHS = ["2024-01", "2024-02", "2024-03", "2024-04"]
@@ -98,7 +98,7 @@ def switch(repo: Path, run) -> str:
     Returns what `driftline init` and the ingests said."""
     incoming = write_months(repo.parent / "incoming")
     again = []
-    if "demo" not in (yaml.safe_load((repo / "params.yaml").read_text()) or {}):
+    if "demo" not in (parse_yaml((repo / "params.yaml").read_text()) or {}):
         registry = repo / "data/batches.yaml"
         registry.write_text("groups: []\nbatches: []\n")
         for record in (repo / "data/raw").glob("*.dvc"):

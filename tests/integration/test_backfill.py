@@ -18,8 +18,8 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
+from driftline.core.config import parse_yaml
 from driftline.tooling.backfill import read_final_log
 from helpers import REGISTRY, copy_of, group_stages, run
 from weather import MONTHS
@@ -51,7 +51,7 @@ def backfill(weather_project, tmp_path_factory) -> dict:
     tmp = tmp_path_factory.mktemp("backfill")
     remote = tmp / "remote"
     base = copy_of(weather_project, tmp / "base")
-    assert yaml.safe_load((base / REGISTRY).read_text())["groups"] == GROUPS
+    assert parse_yaml((base / REGISTRY).read_text())["groups"] == GROUPS
     run(base, "dvc", "remote", "add", "--local", "-d", "shared", str(remote))
     run(base, "dvc", "push", "-q")
     paths_py = base / "src/driftline/core/paths.py"

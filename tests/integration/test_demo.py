@@ -4,10 +4,9 @@ import hashlib
 import json
 
 import pandas as pd
-import yaml
 
 from driftline.core.batches import grouped
-from driftline.core.config import batch_list
+from driftline.core.config import batch_list, parse_yaml
 from driftline.tooling.demo import batch_csv_bytes, load_months
 from helpers import copy_of, run
 
@@ -16,7 +15,7 @@ def test_every_registered_batch_matches_its_committed_dvc_hash(repo_root, params
     # A group folder's hash is the md5 of its .dir listing, as DVC writes it: JSON of the
     # files' md5s and names. Rebuilt from the demo's bytes, it must be what is committed.
     for group, names in grouped(batch_list(params)).items():
-        record = yaml.safe_load((repo_root / "data/raw" / f"{group}.dvc").read_text())
+        record = parse_yaml((repo_root / "data/raw" / f"{group}.dvc").read_text())
         (out,) = record["outs"]
         files = {f"{n}.csv": batch_csv_bytes(demo_months[n]) for n in names}
         listing = [

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import yaml
 
+from driftline.core.config import parse_yaml
 from driftline.core.io import write_json
 from driftline.core.runner import run as run_stage
 from helpers import ENV, copy_of, registered, run
@@ -177,7 +177,7 @@ def test_a_corrupted_cache_object_is_refused_and_repaired_from_the_remote(
     repo = unbuilt(weather_project, tmp_path)  # prepare@ must read the raw file
     run(repo, "dvc", "push")  # the default remote: a folder beside the repository
     raw = repo / "data/raw/2024-02/2024-02.csv"
-    folder = yaml.safe_load((repo / "data/raw/2024-02.dvc").read_text())["outs"][0]["md5"]
+    folder = parse_yaml((repo / "data/raw/2024-02.dvc").read_text())["outs"][0]["md5"]
     listing = repo / ".dvc/cache/files/md5" / folder[:2] / folder[2:]
     (entry,) = json.loads(listing.read_text())
     md5 = entry["md5"]
@@ -212,7 +212,7 @@ def one_more_repro_builds(repo: Path, newest: str) -> None:
     """The next `dvc repro` builds the newest batch and leaves nothing to do."""
     after = run(repo, "dvc", "repro").stdout
     assert f"prepare@{newest}" in after and "up to date" in run(repo, "dvc", "status").stdout
-    assert yaml.safe_load((repo / "reports/drift.json").read_text())["batch"] == newest
+    assert json.loads((repo / "reports/drift.json").read_text())["batch"] == newest
 
 
 def start(repo: Path, args: list[str], env: dict[str, str]) -> subprocess.Popen:

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from driftline.core import paths
+from driftline.core.config import parse_yaml
 from driftline.tooling.demo import batch_csv_bytes
 from driftline.tooling.params_text import set_window
 from helpers import copy_of, run, unregister_all
@@ -105,12 +106,12 @@ def test_repro_runs_the_quarters_stages_only_and_reuses_its_known_days(added):
 
 def test_the_quarters_outputs_are_those_of_a_build_from_scratch(added, tmp_path):
     scratch = copy_of(added["repo"], tmp_path / "scratch")
-    lock = yaml.safe_load((scratch / "dvc.lock").read_text())
+    lock = parse_yaml((scratch / "dvc.lock").read_text())
     entries = {stage: lock["stages"].pop(stage) for stage in (PREPARE, SCORE)}
     (scratch / "dvc.lock").write_text(yaml.safe_dump(lock))  # no previous run to reuse
     log = repro(scratch, "--no-run-cache", SCORE)
     assert log.count("2013-Q2: 4 batches, 0 reused, 4 computed") == 2
-    rebuilt = yaml.safe_load((scratch / "dvc.lock").read_text())["stages"]
+    rebuilt = parse_yaml((scratch / "dvc.lock").read_text())["stages"]
     assert {stage: rebuilt[stage] for stage in entries} == entries
     for folder in ("data/prepared", "data/profiles", "data/scores", "metrics/batches"):
         mine, theirs = added["repo"] / folder / "2013-Q2", scratch / folder / "2013-Q2"
@@ -131,7 +132,7 @@ def test_a_params_change_recomputes_every_batch(daily, tmp_path):
 
 def cache_object(repo: Path, folder: str, name: str) -> Path:
     """The DVC cache object of one file of a group folder, as dvc.lock records it."""
-    lock = yaml.safe_load((repo / "dvc.lock").read_text())
+    lock = parse_yaml((repo / "dvc.lock").read_text())
     stage = PREPARE if folder.startswith("data/pr") else SCORE
     (dir_md5,) = [o["md5"] for o in lock["stages"][stage]["outs"] if o["path"] == folder]
     cache = repo / ".dvc/cache/files/md5"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
+from driftline.core.config import parse_yaml
 from driftline.data.contract import MISSING_TOKENS
 from driftline.tooling.demo import batch_csv_bytes as csv_bytes
 from helpers import ENV, S3_ENV, copy_of, registered, run, unregister_all
@@ -313,7 +313,7 @@ def test_ingest_adds_tracks_and_registers_the_batch(repo, may, tmp_path):
     assert batches(repo)[-1] == "2024-05"
     # The month's folder is tracked as one: its .dvc holds the folder's hash, each batch's
     # meta, and its .dir listing in the cache each file's md5.
-    record = yaml.safe_load((repo / "data/raw/2024-05.dvc").read_text())
+    record = parse_yaml((repo / "data/raw/2024-05.dvc").read_text())
     raw = (repo / "data/raw/2024-05/2024-05.csv").read_bytes()
     assert listing(repo, record) == {"2024-05.csv": hashlib.md5(raw).hexdigest()}
     assert record["meta"] == {
@@ -333,7 +333,7 @@ def test_ingest_adds_tracks_and_registers_the_batch(repo, may, tmp_path):
     # Registered in the registry; the settings are left as they are.
     status = run(repo, "git", "status", "--porcelain").stdout
     assert " M data/batches.yaml" in status and "params.yaml" not in status
-    registry = yaml.safe_load((repo / "data/batches.yaml").read_text())
+    registry = parse_yaml((repo / "data/batches.yaml").read_text())
     assert registry["groups"][-1] == "2024-05"  # its month's stages now run in dvc.yaml
     assert "prepare@2024-05" in run(repo, "dvc", "stage", "list", "--name-only").stdout
 
@@ -362,7 +362,7 @@ def test_unseen_categories_are_counted_not_refused(repo, may):
         done.stderr
     )
     assert (
-        yaml.safe_load((repo / "data/raw/2024-05.dvc").read_text())["meta"]["batches"]["2024-05"][
+        parse_yaml((repo / "data/raw/2024-05.dvc").read_text())["meta"]["batches"]["2024-05"][
             "unseen_category_rows"
         ]
         == 2

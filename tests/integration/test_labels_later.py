@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from driftline.core.config import parse_yaml
 from driftline.tooling.params_text import set_window
 from helpers import ENV, copy_of, run
 from weather import month_file
@@ -47,7 +48,7 @@ def pending_project(weather_project, tmp_path_factory) -> Path:
     """The weather project whose contract allows pending batches, with 2024-05 ingested
     without its labels, reproduced and committed; its labels file beside it."""
     repo = copy_of(weather_project, tmp_path_factory.mktemp("labels") / "repo")
-    contract = yaml.safe_load((repo / "contract.yaml").read_text())
+    contract = parse_yaml((repo / "contract.yaml").read_text())
     contract["labels"] = {"pending": "allow", "key": KEY, "later": [TARGET]}
     (repo / "contract.yaml").write_text(yaml.safe_dump(contract, sort_keys=False))
     # data/incoming is ignored by git: the files travel with each copy, untracked.
@@ -180,7 +181,7 @@ def test_labels_rerun_that_batch_and_the_summaries_and_the_history_holds_both(re
     expected = pd.read_csv(whole, dtype=str)  # empty and NA both missing
     got = pd.read_csv(repo / f"data/raw/{MONTH}/{MONTH}.csv", dtype=str)
     assert got.equals(expected[got.columns]) and list(got.columns) == list(expected.columns)
-    record = yaml.safe_load((repo / f"data/raw/{MONTH}.dvc").read_text())
+    record = parse_yaml((repo / f"data/raw/{MONTH}.dvc").read_text())
     assert record["meta"]["batches"][MONTH]["labels"]["labelled_rows"] == len(expected)
     out = run(repo, "dvc", "repro")
     stages = ran(out.stdout + out.stderr)
@@ -200,7 +201,7 @@ def test_a_partial_labelling_is_accepted_with_its_reason(repo, tmp_path):
     path = relabelled(repo, tmp_path, lambda f: f.iloc[:-10])
     done = run(repo, "driftline", "ingest", "--labels", str(path), "--partial", "lost in transit")
     assert "10 left without one (lost in transit)" in done.stdout
-    meta = yaml.safe_load((repo / f"data/raw/{MONTH}.dvc").read_text())["meta"]["batches"]
+    meta = parse_yaml((repo / f"data/raw/{MONTH}.dvc").read_text())["meta"]["batches"]
     assert meta[MONTH]["labels"]["partial"] == "lost in transit"
     assert meta[MONTH]["labels"]["unlabelled_rows"] == 10
     run(repo, "dvc", "repro")
@@ -212,7 +213,7 @@ def test_a_partial_labelling_is_accepted_with_its_reason(repo, tmp_path):
 def test_a_retrain_ends_the_window_before_the_pending_batch(repo):
     done = run(repo, "driftline", "retrain", "--force")
     assert "the window ends at 2024-04, the newest labelled batch: 2024-05 pending" in done.stdout
-    window = yaml.safe_load((repo / "params.yaml").read_text())["train"]["window"]
+    window = parse_yaml((repo / "params.yaml").read_text())["train"]["window"]
     assert window["end"] == "2024-04"
 
 

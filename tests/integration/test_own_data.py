@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
+from driftline.core.config import parse_yaml
 from helpers import copy_of, registered, run
 from weather import MONTHS, STATIONS, weather_month
 
@@ -38,7 +38,7 @@ def test_init_says_what_to_review(weather_project):
 def test_init_removes_the_demo_and_infers_the_contract(project):
     assert not list((project / "data" / "raw").glob("2013-*"))
     assert not list((project / "metrics" / "batches").glob("2013-*"))
-    params = yaml.safe_load((project / "params.yaml").read_text())
+    params = parse_yaml((project / "params.yaml").read_text())
     assert "demo" not in params
     assert "batches" not in params
     assert registered(project) == MONTHS
@@ -49,7 +49,7 @@ def test_init_removes_the_demo_and_infers_the_contract(project):
         "missing": "drop",
         "classes": ["dry", "rain"],
     }
-    contract = yaml.safe_load((project / "contract.yaml").read_text())
+    contract = parse_yaml((project / "contract.yaml").read_text())
     assert contract["time"] == "date" and contract["period"] == "month"
     assert contract["columns"]["date"] == {"type": "str", "nullable": False}
     assert contract["columns"]["station"]["categories"] == sorted(STATIONS)

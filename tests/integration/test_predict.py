@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from driftline.core import paths
+from driftline.core.config import parse_yaml
 from helpers import copy_of, run
 
 BATCH = "2024-03"  # after the window (2024-01..2024-02): what the model serves
@@ -67,7 +67,7 @@ def test_a_csv_is_scored_as_the_pipeline_scores_it_in_the_input_order(repo, tmp_
     assert out["reading_id"].astype(str).tolist() == rows["reading_id"].tolist()
     assert out["date"].tolist() == rows["date"].tolist()
     np.testing.assert_array_equal(out["probability"].to_numpy(), pipeline_scores(repo))
-    threshold = yaml.safe_load((repo / "params.yaml").read_text())["evaluate"]["threshold"]
+    threshold = parse_yaml((repo / "params.yaml").read_text())["evaluate"]["threshold"]
     assert (out["decision"] == (out["probability"] >= threshold)).all()
     assert set(out["decision"]) == {0, 1}
     head = run(repo, "git", "rev-parse", "--short=8", "HEAD").stdout.strip()

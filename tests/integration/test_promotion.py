@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
+from driftline.core.config import parse_yaml
 from helpers import copy_of, run
 from weather import MIN_ROWS
 
@@ -72,7 +72,7 @@ def test_retrain_keeps_the_serving_model_as_a_dvc_tracked_champion(weather_proje
     for name in ("model.pkl", "meta.json"):
         champion = moved / "models/champion" / name
         assert md5(champion) == md5(weather_project / "models" / name)
-        record = yaml.safe_load((moved / f"models/champion/{name}.dvc").read_text())
+        record = parse_yaml((moved / f"models/champion/{name}.dvc").read_text())
         assert record["outs"][0]["md5"] == md5(champion)
     ignored = (moved / "models/champion/.gitignore").read_text().split()
     assert {"/model.pkl", "/meta.json"} <= set(ignored)

@@ -7,8 +7,8 @@ import json
 import shutil
 
 import pytest
-import yaml
 
+from driftline.core.config import parse_yaml
 from helpers import REGISTRY, copy_of, registered, run
 from weather import month_file
 
@@ -41,9 +41,9 @@ def weather(weather_project, tmp_path):
 
 def test_retrain_command_moves_the_window_and_says_why(weather):
     project = weather
-    before = yaml.safe_load((project / "params.yaml").read_text())
+    before = parse_yaml((project / "params.yaml").read_text())
     done = run(project, "driftline", "retrain")
-    after = yaml.safe_load((project / "params.yaml").read_text())
+    after = parse_yaml((project / "params.yaml").read_text())
     batches = registered(project)
     newest = batches[-1]
     window = before["train"]["window"]

@@ -18,8 +18,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
+from driftline.core.config import parse_yaml
 from helpers import S3_ENV, run, s3_client
 
 from .relay import Relay
@@ -48,9 +48,9 @@ def recorded_objects(repo: Path) -> dict[str, str]:
     (dvc.lock), by path, as the `<2 hex>/<rest>` object names DVC stores them under."""
     recorded = {}
     for dvc_file in sorted((repo / "data" / "raw").glob("*.dvc")):
-        (out,) = yaml.safe_load(dvc_file.read_text())["outs"]
+        (out,) = parse_yaml(dvc_file.read_text())["outs"]
         recorded[f"data/raw/{out['path']}"] = out["md5"]
-    lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
+    lock = parse_yaml((repo / "dvc.lock").read_text())["stages"]
     for stage in ("train", "window"):
         outs = lock[stage]["outs"]
         recorded.update({o["path"]: o["md5"] for o in outs if o["path"].startswith(DVC_DIRS)})

@@ -56,7 +56,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from driftline.core.config import parse_yaml
 
 SKIP_MARKERS = ("[skip ci]", "[ci skip]", "[no ci]", "[skip actions]", "[actions skip]")
 APP, GITHUB_TOKEN, USER = "app", "github-token", "user"
@@ -175,7 +175,7 @@ def workflows_for(root: Path, event: Event) -> list[str]:
     """The names of the workflows under ``root``/.github/workflows that ``event`` starts."""
     found = []
     for path in sorted((root / ".github" / "workflows").glob("*.yml")):
-        if starts(yaml.safe_load(path.read_text()), event):
+        if starts(parse_yaml(path.read_text()), event):
             found.append(path.name)
     return found
 

@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 import weather
+from driftline.core.config import parse_yaml
 from driftline.tooling.pr_comment import MARKER
 from helpers import ENV, ROOT, S3_ENV, group_stages, run, s3_client
 from rehearsal.github_rules import (
@@ -68,13 +68,13 @@ QUICK_TESTS = "workflows or github_rules or (check_history and (short_history or
 # The files they are in: only these are collected (tests/conftest.py), so a job's pytest does
 # not import every test module to find them (that was a third of the rehearsal's CPU time).
 QUICK_FILES = "test_workflows*,test_github_rules,test_check_history"
-TESTS_YML = yaml.safe_load((ROOT / ".github/workflows/tests.yml").read_text())
+TESTS_YML = parse_yaml((ROOT / ".github/workflows/tests.yml").read_text())
 TESTS_JOBS = {job: spec["name"] for job, spec in TESTS_YML["jobs"].items()}  # id -> name
 # The cron that fires retrain.yml (a schedule starts only the workflows with that cron).
 PROJECT_VERSION = re.search(
     r'^version = "(.*)"', (ROOT / "pyproject.toml").read_text(), re.MULTILINE
 ).group(1)
-RETRAIN_CRON = crons(yaml.safe_load((ROOT / ".github/workflows/retrain.yml").read_text()))[0]
+RETRAIN_CRON = crons(parse_yaml((ROOT / ".github/workflows/retrain.yml").read_text()))[0]
 # The world is the weather project (tests/weather.py), a project of its own, so the rehearsal
 # runs in every fork: its newest month, the end of its training window, and the month that
 # lands for the scheduled run.
@@ -293,7 +293,7 @@ class World:
                 "repository": repository,
                 "pull_request": {"number": number, "head": head, "base": base},
             }
-        spec = yaml.safe_load((clone / ".github/workflows" / workflow).read_text())
+        spec = parse_yaml((clone / ".github/workflows" / workflow).read_text())
         inputs = event_inputs(spec, event)
         if event.name == "schedule":
             return {"schedule": event.cron, "repository": repository}
@@ -383,6 +383,9 @@ class World:
             **host_env(),
             "PYTEST_ADDOPTS": f"-k '{QUICK_TESTS}'",
             "REHEARSAL_TEST_FILES": QUICK_FILES,
+            # `-n auto` means no xdist worker here: two workers for two quick tests cost about
+            # 7 s of CPU in each integration job (xdist reads this variable for `auto`).
+            "PYTEST_XDIST_AUTO_NUM_WORKERS": "0",
         }
         done = subprocess.run(
             args, cwd=clone, env=env, capture_output=True, text=True, timeout=1200
@@ -454,7 +457,7 @@ def s3_object(md5: str) -> str:
 
 
 def lock_out(lock_text: str, stage: str, path: str) -> str:
-    (out,) = [o for o in yaml.safe_load(lock_text)["stages"][stage]["outs"] if o["path"] == path]
+    (out,) = [o for o in parse_yaml(lock_text)["stages"][stage]["outs"] if o["path"] == path]
     return out["md5"]
 
 
@@ -507,7 +510,7 @@ def test_the_commit_back_holds_the_new_lock_and_no_skip_marker(world, branch_cha
     assert "Driftline-Pipeline: dvc repro" in message and "skip" not in message.lower()
     assert world.origin_git("log", "-1", "--format=%an", "tune") == "driftline-pipeline[bot]"
     lock = world.origin_show("tune", "dvc.lock")
-    train = yaml.safe_load(lock)["stages"]["train"]["params"]["params.yaml"]["train"]
+    train = parse_yaml(lock)["stages"]["train"]["params"]["params.yaml"]["train"]
     assert train["hgb"]["max_iter"] == 50
     main_lock = world.origin_show("main", "dvc.lock")
     model = "models/model.pkl"
@@ -621,7 +624,7 @@ def test_the_retraining_run_pushes_the_batch_to_s3_and_reads_it_from_a_custom_en
     # Ingest read the landing bucket from moto's endpoint, which only the workflow's
     # DVC_S3_ENDPOINT_URL names (the credentials stand-in, like the real action, sets none).
     (pull,) = world.recorded("pull-requests.json")
-    record = yaml.safe_load(world.origin_show(pull["branch"], f"data/raw/{LANDED}.dvc"))
+    record = parse_yaml(world.origin_show(pull["branch"], f"data/raw/{LANDED}.dvc"))
     assert s3_object(record["outs"][0]["md5"]) in world.bucket()
 
 
@@ -895,7 +898,7 @@ def test_a_failing_unit_tier_fails_the_first_job_and_skips_the_integration_tier(
 
 # --- the container image: built on a pull request, pushed from the default branch ---------
 
-IMAGE_YML = yaml.safe_load((ROOT / ".github/workflows/image.yml").read_text())
+IMAGE_YML = parse_yaml((ROOT / ".github/workflows/image.yml").read_text())
 IMAGE_JOBS = {job: spec["name"] for job, spec in IMAGE_YML["jobs"].items()}  # id -> name
 
 

@@ -16,16 +16,18 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 import pyarrow.parquet as pq
 
 from driftline.core.config import TARGET_NUMERIC_RULES, positive_classes
 from driftline.core.errors import DriftlineError
 from driftline.data.dataset import row_times
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 MISSING_TOKENS = ["", "NA"]
 DTYPES = {"int": "Int64", "float": "float64", "str": "str"}
@@ -38,6 +40,8 @@ CLASSES = "target_classes"  # the check of with_target_classes
 def schema(contract: dict[str, Any]) -> pa.DataFrameSchema:
     """The pandera schema of a contract: one coercing column per contract column, plus the
     row rules of ``empty_only_with`` (a column may be empty only where its partner is)."""
+    import pandera.pandas as pa  # here: half a second to import, and only a check needs it
+
     columns = {}
     for name, spec in contract["columns"].items():
         checks = []
@@ -242,6 +246,8 @@ def _validated_chunks(
     path: Path, contract: dict[str, Any], summary: BatchSummary
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """Yield ``(text, typed)`` per chunk: the contract columns as text, and typed."""
+    import pandera.pandas as pa
+
     checker = schema(contract)
     wanted = list(contract["columns"])
     first_line = 2  # line 1 is the header

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from driftline.core.config import YAML_LOADER
+from driftline.core.config import parse_yaml
 from driftline.core.errors import DriftlineError
 
 DVC_DIR = Path(".dvc")
@@ -37,7 +37,7 @@ def lock_outs(text: str, stage: str) -> dict[str, str]:
         If the lock is not valid YAML, or records no such stage or no outputs for it.
     """
     try:
-        outs = (yaml.load(text, Loader=YAML_LOADER) or {})["stages"][stage]["outs"]
+        outs = (parse_yaml(text) or {})["stages"][stage]["outs"]
         return {str(out["path"]): str(out["md5"]) for out in outs}
     except (yaml.YAMLError, KeyError, TypeError) as exc:
         raise KeyError(stage) from exc
@@ -54,7 +54,7 @@ def dvc_record(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        record = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
+        record = parse_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise DriftlineError(f"{path}: not valid YAML: {exc}") from exc
     return record if isinstance(record, dict) else {}

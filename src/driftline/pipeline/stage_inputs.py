@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from driftline.core.config import parse_yaml
 from driftline.core.errors import DriftlineError
 
 PIPELINE_FILE = Path("dvc.yaml")
@@ -33,7 +34,7 @@ def declared_inputs(stage: str, root: Path = Path(".")) -> Declared:
     """
     path = root / PIPELINE_FILE
     try:
-        stages = yaml.safe_load(path.read_text(encoding="utf-8"))["stages"]
+        stages = parse_yaml(path.read_text(encoding="utf-8"))["stages"]
         body = stages[stage].get("do", stages[stage])
     except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
         raise DriftlineError(f"{path}: cannot read the deps of stage '{stage}' ({exc})") from exc

@@ -31,6 +31,7 @@ from driftline.core.config import (
     check_against_contract,
     load_contract,
     load_params,
+    parse_yaml,
     positive_classes,
 )
 from driftline.core.errors import DriftlineError
@@ -95,7 +96,7 @@ def parse_positive(text: str) -> dict[str, Any]:
     """``--positive``: ``'above: 15'`` (any rule of ``target.positive``, in YAML), or a bare
     value, which means ``equals`` it."""
     try:
-        value = yaml.safe_load(text)
+        value = parse_yaml(text)
     except yaml.YAMLError as exc:
         raise DriftlineError(f"--positive {text!r} is not valid YAML: {exc}") from exc
     return value if isinstance(value, dict) else {"equals": text}
@@ -161,7 +162,7 @@ def plan(
         classes or default_classes(positive),
         exclude or [],
     )
-    new_params = yaml.safe_load(params_yaml)
+    new_params = parse_yaml(params_yaml)
     _check_params(params_yaml, new_params, contract)
     groups = grouped(batch_list(params))
     remove = [
@@ -214,7 +215,7 @@ def params_text(
 ) -> str:
     """params.yaml for a new project: no demo, no batches, no window yet, the target and
     every candidate feature; every other setting and comment as it was."""
-    if "demo" in (yaml.safe_load(text) or {}):  # absent when initialised already (--force)
+    if "demo" in (parse_yaml(text) or {}):  # absent when initialised already (--force)
         text = replace_block(text, "demo", None)
     negative_line = (
         f"  negative: {json.dumps(negative)}   # the values of label 0 (rules on classes); a\n"

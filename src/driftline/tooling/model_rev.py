@@ -15,10 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from driftline.core import paths
-from driftline.core.config import CONTRACT_FILE, PARAMS_FILE, load_contract, load_params
+from driftline.core.config import (
+    CONTRACT_FILE,
+    PARAMS_FILE,
+    load_contract,
+    load_params,
+    parse_yaml,
+)
 from driftline.core.errors import DriftlineError
 from driftline.model.store import LOCK, recorded_md5, unpickle_model, verified
 from driftline.tooling.repo_state import git_result
@@ -127,8 +131,8 @@ def load_version(version: str | None) -> ModelVersion:
         for key, (path, stage) in FILES.items():
             expected = recorded_md5(path, Path(where), text=lock_text, stage=stage)
             loaded[key] = verified(_fetch(path, commit), expected, f"{path} at {label}", where)
-        params = yaml.safe_load(_at(commit, PARAMS_FILE))
-        contract = yaml.safe_load(_at(commit, CONTRACT_FILE))
+        params = parse_yaml(_at(commit, PARAMS_FILE))
+        contract = parse_yaml(_at(commit, CONTRACT_FILE))
     return ModelVersion(
         label=label,
         model=unpickle_model(loaded["model"], paths.MODEL),

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from driftline.core.batches import grouped
-from driftline.core.config import REGISTRY_FILE, batch_list, load_registry
+from driftline.core.config import REGISTRY_FILE, batch_list, load_registry, parse_yaml
 from driftline.core.errors import DriftlineError
 from driftline.core.io import write_text
 from driftline.data.raw_files import batch_meta, dvc_file, group_record, recorded_md5
@@ -129,7 +129,7 @@ def write_registry(names: list[str], registry_file: str | Path = REGISTRY_FILE) 
     names = [check_name(name) for name in names]
     groups = list(grouped(names))
     text = REGISTRY_HEADER + _yaml_list("groups", groups) + _yaml_list("batches", names)
-    data = yaml.safe_load(text) or {}
+    data = parse_yaml(text) or {}
     if data.get("batches") != names or data.get("groups") != groups:
         raise DriftlineError(f"{registry_file}: could not write the batch list safely")
     registry_file.parent.mkdir(parents=True, exist_ok=True)

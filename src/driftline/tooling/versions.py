@@ -24,9 +24,8 @@ import json
 import re
 from typing import Any
 
-import yaml
-
 from driftline.core import paths
+from driftline.core.config import parse_yaml
 from driftline.core.errors import DriftlineError
 from driftline.tooling.repo_state import git
 
@@ -70,7 +69,7 @@ def model_record(rev: str) -> dict[str, Any] | None:
     text = _show(rev, "dvc.lock")
     if text is None:
         return None
-    train = (yaml.safe_load(text).get("stages") or {}).get("train")
+    train = (parse_yaml(text).get("stages") or {}).get("train")
     if not train:
         return None
     md5 = next((o["md5"] for o in train["outs"] if o["path"] == paths.MODEL.as_posix()), None)

@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from driftline.core.config import load_contract, load_params, window_batches
+from driftline.core.config import load_contract, load_params, parse_yaml, window_batches
 from driftline.core.errors import DriftlineError
 from driftline.tooling.init_project import params_text
 from driftline.tooling.params_text import set_window
@@ -24,7 +24,7 @@ def settings(repo_root) -> dict:
         ["reading_id"],
     )
     return {
-        **yaml.safe_load(set_window(text, "2024-01", "2024-02")),
+        **parse_yaml(set_window(text, "2024-01", "2024-02")),
         "batches": ["2024-01", "2024-02", "2024-03"],
     }
 
@@ -103,7 +103,7 @@ def test_the_base_loads(tmp_path, settings):
     ],
 )
 def test_bad_params_name_the_key(tmp_path, settings, change, message):
-    broken = yaml.safe_load(yaml.safe_dump(settings))
+    broken = parse_yaml(yaml.safe_dump(settings))
     change(broken)
     with pytest.raises(DriftlineError) as info:
         load_params(write(tmp_path, broken))
@@ -129,7 +129,7 @@ def test_missing_and_malformed_files(tmp_path, settings):
 
 def test_a_batch_list_in_params_yaml_is_refused_naming_where_it_lives(tmp_path, settings):
     path = write(tmp_path, settings)
-    old = yaml.safe_load(path.read_text())
+    old = parse_yaml(path.read_text())
     path.write_text(yaml.safe_dump({"batches": settings["batches"], **old}), encoding="utf-8")
     with pytest.raises(DriftlineError) as info:
         load_params(path)
@@ -142,7 +142,7 @@ def test_a_registry_whose_groups_are_not_those_of_its_batches_is_refused(tmp_pat
     path = write(tmp_path, settings)
     registry = tmp_path / "data/batches.yaml"
     write_registry(["2013-03-30", "2013-03-31", "2013-04-01", "week-7"], registry)
-    assert yaml.safe_load(registry.read_text())["groups"] == ["2013-Q1", "2013-Q2", "week-7"]
+    assert parse_yaml(registry.read_text())["groups"] == ["2013-Q1", "2013-Q2", "week-7"]
     text = registry.read_text()
     registry.write_text(text.replace('  - "week-7"\n', "", 1))  # the group line, by hand
     with pytest.raises(DriftlineError) as info:

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
+from driftline.core.config import parse_yaml
 from driftline.core.errors import DriftlineError
 from driftline.model.build import build_model
 from driftline.model.store import load_model, model_bytes
@@ -75,7 +75,7 @@ def test_without_a_lock_record_nothing_is_loaded(repo):
 @pytest.mark.parametrize("kind", ["hgb", "logreg"])
 def test_both_model_kinds_load_through_the_allow_list(repo, repo_root, kind):
     # The hyperparameters params.yaml holds, in the demo or in a project of its own.
-    hyper = yaml.safe_load((repo_root / "params.yaml").read_text())["train"][kind]
+    hyper = parse_yaml((repo_root / "params.yaml").read_text())["train"][kind]
     rng = np.random.default_rng(0)
     categorical, numeric = ["carrier", "origin"], ["distance", "temp"]
     frame = pd.DataFrame(

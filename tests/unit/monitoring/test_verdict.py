@@ -1,8 +1,8 @@
 """The retrain verdict and `driftline retrain`, the params change that applies it."""
 
 import pytest
-import yaml
 
+from driftline.core.config import parse_yaml
 from driftline.core.errors import DriftlineError
 from driftline.monitoring.estimate import concept_drift
 from driftline.monitoring.history_rules import check_metric
@@ -89,7 +89,7 @@ def test_sliding_keeps_the_length_and_expanding_keeps_the_start():
 def test_set_window_changes_two_values_and_keeps_every_comment(repo_root):
     text = (repo_root / "params.yaml").read_text()
     edited = set_window(text, "2013-04", "2013-06")
-    params = yaml.safe_load(edited)
+    params = parse_yaml(edited)
     assert params["train"]["window"] == {"start": "2013-04", "end": "2013-06"}
     assert len(text.splitlines()) == len(edited.splitlines())
     changed = [
@@ -98,7 +98,7 @@ def test_set_window_changes_two_values_and_keeps_every_comment(repo_root):
     assert len(changed) == 2
     for before, after in changed:  # the trailing comment stays
         assert before.split("#", 1)[1:] == after.split("#", 1)[1:]
-    assert params == {**yaml.safe_load(text), "train": params["train"]}
+    assert params == {**parse_yaml(text), "train": params["train"]}
 
 
 def weighted(carried: float, share: float = 0.5) -> dict:

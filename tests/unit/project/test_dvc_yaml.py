@@ -5,7 +5,7 @@ checks that its code deps are exactly the code it runs)."""
 import yaml
 
 from driftline.core import paths
-from driftline.core.config import REGISTRY_FILE, load_registry
+from driftline.core.config import REGISTRY_FILE, load_registry, parse_yaml
 from driftline.tooling.registry import register, write_registry
 from helpers import pipeline_stages as stages
 
@@ -17,15 +17,14 @@ def entries(items):
 def test_the_group_stages_run_over_the_registry_groups(repo_root):
     """prepare and score are in the root dvc.yaml, a foreach over the groups the registry
     lists (read through vars), each group's paths those of paths.py."""
-    pipeline = yaml.safe_load((repo_root / "dvc.yaml").read_text())
+    pipeline = parse_yaml((repo_root / "dvc.yaml").read_text())
     assert pipeline["vars"] == [REGISTRY_FILE]
     group = "2013-Q1"
     for kind in ("prepare", "score"):
         assert pipeline["stages"][kind]["foreach"] == "${groups}"
     body = {kind: stages(repo_root)[kind]["do"] for kind in ("prepare", "score")}
     resolved = {
-        kind: yaml.safe_load(yaml.safe_dump(b).replace("${item}", group))
-        for kind, b in body.items()
+        kind: parse_yaml(yaml.safe_dump(b).replace("${item}", group)) for kind, b in body.items()
     }
     assert resolved["prepare"]["cmd"].split()[3:] == resolved["score"]["cmd"].split()[3:] == [group]
     assert resolved["prepare"]["deps"][0] == str(paths.raw_dir(group))
@@ -80,7 +79,7 @@ def test_the_model_is_declared_as_a_registry_artifact(repo_root):
     """DVC's model-registry convention: versions are tags model@vX.Y.Z (tooling/versions.py)."""
     from driftline.tooling.versions import ARTIFACT
 
-    declared = yaml.safe_load((repo_root / "dvc.yaml").read_text())["artifacts"][ARTIFACT]
+    declared = parse_yaml((repo_root / "dvc.yaml").read_text())["artifacts"][ARTIFACT]
     assert declared["path"] == str(paths.MODEL) and declared["type"] == "model"
     assert declared["desc"] and declared["labels"]
 

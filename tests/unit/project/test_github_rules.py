@@ -1,8 +1,7 @@
 """GitHub's event rules (tests/rehearsal/github_rules.py) applied to our workflows: which
 workflows each event starts. The rehearsal runs exactly these; here they are checked alone."""
 
-import yaml
-
+from driftline.core.config import parse_yaml
 from rehearsal.github_rules import (
     APP,
     GITHUB_TOKEN,
@@ -69,7 +68,7 @@ def test_a_pull_request_runs_the_report_and_the_tests(repo_root):
 
 
 def load(repo_root, name: str) -> dict:
-    return yaml.safe_load((repo_root / ".github/workflows" / name).read_text())
+    return parse_yaml((repo_root / ".github/workflows" / name).read_text())
 
 
 def test_a_schedule_starts_only_the_workflows_whose_cron_fired(repo_root):

@@ -8,8 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
-
+from driftline.core.config import parse_yaml
 from helpers import ENV
 
 
@@ -39,7 +38,7 @@ def test_third_party_actions_are_pinned_to_a_full_commit(repo_root):
 
 def workflows(repo_root) -> dict[str, dict]:
     return {
-        path.name: yaml.safe_load(path.read_text())
+        path.name: parse_yaml(path.read_text())
         for path in (repo_root / ".github" / "workflows").glob("*.yml")
     }
 
@@ -86,13 +85,13 @@ def test_the_pull_request_code_runs_without_write_access(repo_root):
 
 
 def test_the_dvc_cache_is_saved_after_the_run_under_the_new_locks(repo_root):
-    setup = yaml.safe_load((repo_root / ".github/actions/setup/action.yml").read_text())
+    setup = parse_yaml((repo_root / ".github/actions/setup/action.yml").read_text())
     (restore,) = [
         s for s in setup["runs"]["steps"] if "actions/cache/restore@" in s.get("uses", "")
     ]
     assert restore["with"]["path"] == ".dvc/cache"
     assert restore["with"]["restore-keys"] == "dvc-cache-${{ runner.os }}-"
-    save = yaml.safe_load((repo_root / ".github/actions/save-dvc-cache/action.yml").read_text())
+    save = parse_yaml((repo_root / ".github/actions/save-dvc-cache/action.yml").read_text())
     gc, store = save["runs"]["steps"]
     assert gc["run"].startswith("dvc gc --workspace")  # an entry holds one commit's objects
     assert "actions/cache/save@" in store["uses"]
@@ -206,7 +205,7 @@ def every_step(repo_root) -> list[tuple[str, dict]]:
     """Each step of every workflow job and of every local composite action, with its file."""
     found = []
     for path in sorted((repo_root / ".github").rglob("*.yml")):
-        spec = yaml.safe_load(path.read_text())
+        spec = parse_yaml(path.read_text())
         jobs = spec.get("jobs", {}).values() if "jobs" in spec else [spec["runs"]]
         found += [(path.name, step) for job in jobs for step in job.get("steps", [])]
     return found

@@ -2,8 +2,8 @@
 
 import pandas as pd
 import pytest
-import yaml
 
+from driftline.core.config import parse_yaml
 from driftline.core.errors import DriftlineError
 from driftline.tooling.contract_inference import column_spec, contract_text, find_time
 from driftline.tooling.init_project import default_classes, parse_positive
@@ -42,7 +42,7 @@ def test_the_time_is_an_iso_column_or_year_month_day():
 
 def test_the_contract_text_is_the_yaml_it_says():
     specs = {"when": {"type": "str", "nullable": False}, "n": column_spec(text(["1", "5"]))}
-    loaded = yaml.safe_load(contract_text(specs, "when", "day", "sample.csv"))
+    loaded = parse_yaml(contract_text(specs, "when", "day", "sample.csv"))
     assert loaded["time"] == "when" and loaded["period"] == "day"
     assert loaded["columns"]["n"] == {"type": "int", "nullable": False, "range": [0, 9]}
 

@@ -1,7 +1,6 @@
 """`driftline init`'s params.yaml rewrite, on the text."""
 
-import yaml
-
+from driftline.core.config import parse_yaml
 from driftline.tooling.init_project import params_text
 from helpers import ROOT
 
@@ -16,11 +15,11 @@ def test_params_of_a_new_project_and_of_one_initialised_already():
         ["dry", "rain"],
         ["id"],
     )
-    params = yaml.safe_load(first)
+    params = parse_yaml(first)
     assert "demo" not in params
     assert params["target"]["column"] == "rain" and params["features"]["exclude"] == ["id"]
     assert params["target"]["negative"] == ["No"]
-    again = yaml.safe_load(params_text(first, "snow", {"above": 0}, None, ["dry", "snow"], []))
+    again = parse_yaml(params_text(first, "snow", {"above": 0}, None, ["dry", "snow"], []))
     assert again["target"]["column"] == "snow" and again["target"]["classes"] == ["dry", "snow"]
     assert "negative" not in again["target"]  # a numeric rule has none
     assert {k: v for k, v in again.items() if k not in ("target", "features")} == {
