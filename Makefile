@@ -83,9 +83,9 @@ repro: data
 
 ## test: tests/unit and tests/integration, the whole suite but the rehearsal (what .ci/run
 ## runs), on one pytest-xdist worker per core (a module's tests stay on one worker, so its
-## fixtures are built once), the 15 slowest listed
+## fixtures are built once; the slowest modules first: tests/conftest.py), the 15 slowest listed
 test: setup
-	$(BIN)/python -m pytest -n auto --dist loadscope tests/unit tests/integration --durations=15
+	$(BIN)/python -m pytest -n auto --dist loadscope --no-loadscope-reorder tests/unit tests/integration --durations=15
 
 ## test-fast: tests/unit only (in-process: no command, repository or server)
 test-fast: setup
@@ -93,7 +93,7 @@ test-fast: setup
 
 ## test-integration: tests/integration only (commands, repositories, the pipeline, S3, faults)
 test-integration: setup
-	$(BIN)/python -m pytest -n auto --dist loadscope tests/integration --durations=15
+	$(BIN)/python -m pytest -n auto --dist loadscope --no-loadscope-reorder tests/integration --durations=15
 
 ## lint: ruff, and actionlint on the workflows
 lint: setup
@@ -107,10 +107,10 @@ format: setup
 	$(BIN)/ruff format src tests bench
 
 ## rehearse: play GitHub events against the workflows locally with act, under GitHub's rules,
-## against a local git origin and moto's S3 server on 127.0.0.1 (tests/rehearsal/test_rehearsal.py),
+## against a local git origin and moto's S3 server on 127.0.0.1 (tests/rehearsal/),
 ## on two workers: the story from a branch push to a release, and the scenes beside it
 rehearse: setup
-	$(BIN)/python -m pytest -n 2 --dist loadgroup tests/rehearsal --durations=10
+	$(BIN)/python -m pytest -n 2 --dist loadscope tests/rehearsal --durations=10
 
 # The container image (docs/container.md), built and run with podman here, as root: rootless
 # podman does not run on these machines, crun refuses their cgroups (so runc), and their

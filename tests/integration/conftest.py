@@ -51,19 +51,23 @@ def s3_endpoint():
         proc.wait(timeout=10)
 
 
-# The three session repositories, each built once from the one before, and once per run:
-# with pytest-xdist (`make test` runs two workers), the first worker that needs one builds
-# it under a lock in the run's shared temp folder, and the others wait for it and read it.
-# A test that changes one works on its own copy: `copy_of(reproduced, tmp_path / "repo")`.
+# The session repositories, each built once from the one before, and once per run: with
+# pytest-xdist (`make test` runs two workers), the first worker that needs one builds it under
+# a lock in the run's shared temp folder, and the others wait for it and read it. `.ci/run`
+# names one folder for `make test` and `make rehearse` beside it (TESTS_SHARED_DIR), so the
+# weather project is built once for both. A test that changes one works on its own copy:
+# `copy_of(reproduced, tmp_path / "repo")`.
 
 
 def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
     """``name``/driftline, made by ``build`` the first time any worker of this run asks."""
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
+    given = os.environ.get("TESTS_SHARED_DIR")
+    if not given and not os.environ.get("PYTEST_XDIST_WORKER"):
         target = tmp_path_factory.mktemp(name) / "driftline"
         build(target)
         return target
-    shared = tmp_path_factory.getbasetemp().parent / "shared"  # the workers' common parent
+    # The workers' common parent, or the folder the runs side by side share.
+    shared = Path(given) if given else tmp_path_factory.getbasetemp().parent / "shared"
     shared.mkdir(exist_ok=True)
     target, done = shared / name / "driftline", shared / name / "built"
     with (shared / f"{name}.lock").open("w") as lock:

