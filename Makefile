@@ -85,7 +85,7 @@ repro: data
 ## runs), on one pytest-xdist worker per core (a module's tests stay on one worker, so its
 ## fixtures are built once; the slowest modules first: tests/conftest.py), the 15 slowest listed
 test: setup
-	$(BIN)/python -m pytest -n auto --dist loadscope --no-loadscope-reorder tests/unit tests/integration --durations=15
+	$(BIN)/python -m pytest -n auto --dist loadscope tests/unit tests/integration --durations=15
 
 ## test-fast: tests/unit only (in-process: no command, repository or server)
 test-fast: setup
@@ -93,7 +93,7 @@ test-fast: setup
 
 ## test-integration: tests/integration only (commands, repositories, the pipeline, S3, faults)
 test-integration: setup
-	$(BIN)/python -m pytest -n auto --dist loadscope --no-loadscope-reorder tests/integration --durations=15
+	$(BIN)/python -m pytest -n auto --dist loadscope tests/integration --durations=15
 
 ## lint: ruff, and actionlint on the workflows
 lint: setup

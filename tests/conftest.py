@@ -43,9 +43,10 @@ def pytest_ignore_collect(collection_path: Path) -> bool | None:
 
 # The slowest modules, slowest first (`make test` alone, --durations, 2026-12-07): they run
 # first, so that the two workers end together on the many short ones. pytest-xdist hands a
-# worker one module at a time (--dist loadscope) in this order (--no-loadscope-reorder: by
-# default it puts the modules with the most tests first, so these came last and one worker
-# spent minutes alone on them). A module missing here only runs later.
+# worker one module at a time (--dist loadscope) in this order (--no-loadscope-reorder, in
+# pyproject.toml's addopts: by default it puts the modules with the most tests first, so
+# these came last and one worker spent minutes alone on them). A module missing here only
+# runs later.
 SLOWEST_FIRST = (
     "test_pipeline_e2e",
     "test_labels_later",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 # The rehearsal's world starts from the weather project (a project of its own, so the
@@ -11,7 +9,7 @@ import pytest
 # fixtures, which its conftest.py keeps out of the unit tier's reach. Imported here, they are
 # this folder's fixtures too (`pytest tests/rehearsal` alone does not load
 # tests/integration/conftest.py).
-from helpers import S3_ENV, run, s3_client
+from helpers import S3_ENV, copy_of, run, s3_client
 from integration.conftest import s3_endpoint, weather_project
 from rehearsal.world import ACT, BUCKET, LANDING, World
 
@@ -32,8 +30,7 @@ def world(weather_project, s3_endpoint, tmp_path_factory) -> World:
     tmp = tmp_path_factory.mktemp("rehearsal")
     origin = tmp / "origin.git"
     run(tmp, "git", "init", "-q", "--bare", "-b", "main", str(origin))
-    work = tmp / "work"
-    shutil.copytree(weather_project, work, symlinks=True)
+    work = copy_of(weather_project, tmp / "work")
     run(work, "git", "remote", "add", "origin", str(origin))
     run(work, "git", "push", "-q", "-u", "origin", "main")
     s3 = s3_client(s3_endpoint)
