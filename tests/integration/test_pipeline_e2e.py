@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import shutil
 from pathlib import Path
 
 import pytest
 
-from helpers import SAME_PYTHON_AS_THE_LOCKS, run
+from helpers import SAME_PYTHON_AS_THE_LOCKS, copy_of, run
 
 # `dvc exp show` made readable: the columns that changed, less the deps and the metrics
 # that go by a file's name (train's, evaluate's and the challenger's share their names), but
@@ -38,9 +37,7 @@ def stages_run(output: str) -> set[str]:
 @pytest.fixture(scope="module")
 def clone(reproduced, tmp_path_factory) -> Path:
     """A fresh copy where every stage ran and rewrote its outputs (see `reproduced`)."""
-    work = tmp_path_factory.mktemp("e2e") / "driftline"
-    shutil.copytree(reproduced, work, symlinks=True)
-    return work
+    return copy_of(reproduced, tmp_path_factory.mktemp("e2e") / "driftline")
 
 
 @SAME_PYTHON_AS_THE_LOCKS

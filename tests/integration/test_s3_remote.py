@@ -14,13 +14,12 @@ takes the empty object as present (docs/reliability.md, "A pull cut off half-way
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import pytest
 
 from driftline.core.config import parse_yaml
-from helpers import S3_ENV, run, s3_client
+from helpers import S3_ENV, copy_of, run, s3_client
 
 from .relay import Relay
 
@@ -96,7 +95,7 @@ def content_name(name: str) -> str:
 @pytest.fixture(scope="module")
 def pushed(weather_project, s3, s3_endpoint, tmp_path_factory) -> Path:
     repo = tmp_path_factory.mktemp("s3") / "driftline"
-    shutil.copytree(weather_project, repo, symlinks=True)
+    copy_of(weather_project, repo)
     use_s3_remote(repo, s3_endpoint)
     dvc(repo, "push")
     return repo
@@ -149,7 +148,7 @@ def test_remote_down_mid_push_keeps_the_cache_and_a_retry_sends_only_the_rest(
     bucket = "driftline-outage-push"
     s3.create_bucket(Bucket=bucket)
     repo = tmp_path / "driftline"
-    shutil.copytree(reproduced, repo, symlinks=True)
+    copy_of(reproduced, repo)
     local = cache_objects(repo)
     total = sum(path.stat().st_size for path in local.values())
     use_s3_remote(repo, relay.start(cut_after=total // 2, watched="upload"), bucket)
@@ -192,7 +191,7 @@ def demo_pushed(reproduced, s3, s3_endpoint, tmp_path_factory) -> Path:
     """The reproduced demo, pushed to a bucket of its own (see the module's docstring)."""
     s3.create_bucket(Bucket=DEMO_BUCKET)
     repo = tmp_path_factory.mktemp("s3-demo") / "driftline"
-    shutil.copytree(reproduced, repo, symlinks=True)
+    copy_of(reproduced, repo)
     use_s3_remote(repo, s3_endpoint, DEMO_BUCKET)
     dvc(repo, "push")
     return repo

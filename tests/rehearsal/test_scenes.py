@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 
 import pytest
 
 import weather
 from driftline.core.config import parse_yaml
 from driftline.tooling.pr_comment import MARKER
-from helpers import ROOT, S3_ENV, group_stages, run
+from helpers import ROOT, S3_ENV, copy_of, group_stages, run
 from rehearsal.github_rules import USER, Event, skipped_after_failure, starts, workflows_for
 from rehearsal.world import (
     JOB_FAILED,
@@ -45,7 +44,7 @@ def backfill(world, tmp_path_factory) -> dict:
     world.git("commit", "-qam", "A comment in stage code: every stage reruns")
     world.git("push", "-q", "-f", "origin", "HEAD:refs/heads/recode")
     serial = tmp_path_factory.mktemp("serial") / "repo"
-    shutil.copytree(world.work, serial, symlinks=True)
+    copy_of(world.work, serial)
     done = run(serial, "dvc", "repro")
     serial_log = done.stdout + done.stderr
     event = Event("workflow_dispatch", ref="refs/heads/recode", inputs={"shards": 3})
