@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -102,6 +104,21 @@ def copy_repo(target: Path) -> Path:
     return target
 
 
+def built_in(shared: Path, name: str, build: Callable[[Path], None]) -> Path:
+    """``shared``/``name``/driftline, made by ``build`` by the first process that asks; the
+    others wait for it under a lock, then read it. A build that failed part-way is made again."""
+    shared.mkdir(parents=True, exist_ok=True)
+    target, done = shared / name / "driftline", shared / name / "built"
+    with (shared / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            shutil.rmtree(target.parent, ignore_errors=True)
+            target.parent.mkdir()
+            build(target)
+            done.touch()
+    return target
+
+
 def copy_of(repo: Path, target: Path) -> Path:
     """A copy of a test repository (git, DVC's cache, data, outputs), to change freely.
 
@@ -109,6 +126,14 @@ def copy_of(repo: Path, target: Path) -> Path:
     links into the cache, so the copy shares nothing with ``repo``."""
     shutil.copytree(repo, target, symlinks=True)
     return target
+
+
+def recode(repo: Path) -> None:
+    """A comment added to a module every stage runs, committed: every stage reruns (the
+    backfill's case, docs/backfill.md)."""
+    module = repo / "src/driftline/core/paths.py"
+    module.write_text(module.read_text() + "# Every path the stages read or write.\n")
+    run(repo, "git", "commit", "-qam", "A comment in stage code: every stage reruns")
 
 
 # The committed locks were made with Python 3.11 and are promised byte for byte there only:

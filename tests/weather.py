@@ -2,12 +2,15 @@
 project of its own: daily weather at three stations (will it rain tomorrow?), four months
 with a seasonal drift, switched in with `driftline init` as a user would.
 
-    python tests/weather.py REPO   # REPO, a clone of the demo, becomes the weather project
+    python tests/weather.py DIR   # prints DIR/weather/driftline, built there if not yet
+
+That is the tests' build (the `weather_project` fixture's): this checkout's files, committed or
+not, in a new git repo, switched. `.ci/run` names the folder its runs share (TESTS_SHARED_DIR),
+so its own-data pass copies the build its tests made, or makes the one they copy.
 """
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,6 +19,7 @@ import pandas as pd
 
 from driftline.core.config import parse_yaml
 from driftline.tooling.params_text import set_window
+from helpers import built_in, copy_repo, run
 
 MONTHS = ["2024-01", "2024-02", "2024-03", "2024-04"]
 STATIONS = ["north", "south", "coast"]
@@ -116,13 +120,14 @@ def switch(repo: Path, run) -> str:
     return said
 
 
-def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    print("+", " ".join(args), flush=True)
-    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
-    if done.returncode:
-        sys.exit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return done
+def build(repo: Path) -> None:
+    """The tests' weather project: this repository's files in a new git repo at ``repo``,
+    switched; what `driftline init` and the ingests said in ``init.log`` beside it."""
+    copy_repo(repo)
+    (repo.parent / "init.log").write_text(switch(repo, run))
 
 
 if __name__ == "__main__":
-    print(switch(Path(sys.argv[1]).resolve(), _run))
+    if len(sys.argv) != 2:
+        sys.exit("usage: python tests/weather.py DIR  (prints DIR/weather/driftline)")
+    print(built_in(Path(sys.argv[1]).resolve(), "weather", build))

@@ -3,7 +3,6 @@ repositories, the pipeline, S3 on a loopback moto server, faults and fuzz."""
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import socket
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import weather
-from helpers import ENV, copy_of, copy_repo, run
+from helpers import ENV, built_in, copy_of, copy_repo, recode, run
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
@@ -54,9 +53,10 @@ def s3_endpoint():
 # The session repositories, each built once from the one before, and once per run: with
 # pytest-xdist (`make test` runs two workers), the first worker that needs one builds it under
 # a lock in the run's shared temp folder, and the others wait for it and read it. `.ci/run`
-# names one folder for `make test` and `make rehearse` beside it (TESTS_SHARED_DIR), so the
-# weather project is built once for both. A test that changes one works on its own copy:
-# `copy_of(reproduced, tmp_path / "repo")`.
+# names one folder for `make test`, `make rehearse` and its own-data pass beside them
+# (TESTS_SHARED_DIR), so the weather project (and `recoded`, the serial build both backfill
+# tests compare with) is built once for the three. A test that changes one works on its own
+# copy: `copy_of(reproduced, tmp_path / "repo")`.
 
 
 def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
@@ -66,18 +66,9 @@ def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Pa
         target = tmp_path_factory.mktemp(name) / "driftline"
         build(target)
         return target
-    # The workers' common parent, or the folder the runs side by side share.
+    # The folder the runs side by side share, or the workers' common parent.
     shared = Path(given) if given else tmp_path_factory.getbasetemp().parent / "shared"
-    shared.mkdir(exist_ok=True)
-    target, done = shared / name / "driftline", shared / name / "built"
-    with (shared / f"{name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if not done.exists():
-            shutil.rmtree(target.parent, ignore_errors=True)  # a build that failed part-way
-            target.parent.mkdir()
-            build(target)
-            done.touch()
-    return target
+    return built_in(shared, name, build)
 
 
 @pytest.fixture(scope="session")
@@ -119,9 +110,19 @@ def weather_project(tmp_path_factory) -> Path:
     `driftline init` on daily weather, four months ingested, reproduced, committed. Small
     (a few hundred rows a month), and no demo test: it runs in every fork. What `driftline
     init` said is in ``init.log`` beside it."""
+    return built_once(tmp_path_factory, "weather", weather.build)
+
+
+@pytest.fixture(scope="session")
+def recoded(weather_project, tmp_path_factory) -> Path:
+    """`weather_project` recoded (``recode``) and built serially, with one `dvc repro`: what
+    the backfills of the integration tier and of the rehearsal must match, byte for byte.
+    What `dvc repro` said is in ``repro.log`` beside it."""
 
     def build(repo: Path) -> None:
-        copy_repo(repo)
-        (repo.parent / "init.log").write_text(weather.switch(repo, run))
+        copy_of(weather_project, repo)
+        recode(repo)
+        done = run(repo, "dvc", "repro")
+        (repo.parent / "repro.log").write_text(done.stdout + done.stderr)
 
-    return built_once(tmp_path_factory, "weather", build)
+    return built_once(tmp_path_factory, "recoded", build)

@@ -21,7 +21,7 @@ import pytest
 
 from driftline.core.config import parse_yaml
 from driftline.tooling.backfill import read_final_log
-from helpers import REGISTRY, copy_of, group_stages, run
+from helpers import REGISTRY, copy_of, group_stages, recode, run
 from weather import MONTHS
 
 GROUPS = MONTHS  # the weather project's groups: a batch a month, each its own group
@@ -45,21 +45,17 @@ def repro(repo: Path, *args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def backfill(weather_project, tmp_path_factory) -> dict:
+def backfill(weather_project, recoded, tmp_path_factory) -> dict:
     """main's data on the shared remote; then a stage-code edit that reruns every stage,
-    built once serially and once as a k = 3 backfill."""
+    built as a k = 3 backfill (and serially: the session's `recoded`)."""
     tmp = tmp_path_factory.mktemp("backfill")
     remote = tmp / "remote"
     base = copy_of(weather_project, tmp / "base")
     assert parse_yaml((base / REGISTRY).read_text())["groups"] == GROUPS
     run(base, "dvc", "remote", "add", "--local", "-d", "shared", str(remote))
     run(base, "dvc", "push", "-q")
-    paths_py = base / "src/driftline/core/paths.py"
-    paths_py.write_text(paths_py.read_text() + "# Every path the stages read or write.\n")
-    run(base, "git", "commit", "-qam", "A comment in stage code: every stage reruns")
-
-    serial = copy_of(base, tmp / "serial")
-    serial_log = repro(serial)
+    recode(base)
+    serial, serial_log = recoded, (recoded.parent / "repro.log").read_text()
 
     planner = runner(base, remote, "plan")
     plan = json.loads(run(planner, "driftline", "backfill", "plan", "--shards", "3").stdout)
@@ -74,7 +70,6 @@ def backfill(weather_project, tmp_path_factory) -> dict:
     final = runner(base, remote, "final")
     final_log = repro(final, "--pull")
     (tmp / "final.log").write_text(final_log)
-    (tmp / "serial.log").write_text(serial_log)
     check = run(final, "driftline", "backfill", "check", str(tmp / "final.log"), check=False)
     return {
         "plan": plan,
@@ -122,7 +117,7 @@ def test_the_final_locks_and_metrics_are_byte_identical_to_a_serial_build(backfi
 
 
 def test_the_check_fails_on_a_build_that_ran_the_group_stages(backfill):
-    log = backfill["tmp"] / "serial.log"
+    log = backfill["serial"].parent / "repro.log"
     done = run(backfill["serial"], "driftline", "backfill", "check", str(log), check=False)
     assert done.returncode == 2
     assert "ran 8 group stages instead of restoring them" in done.stderr  # 4 groups, 2 each

@@ -10,10 +10,10 @@ import pytest
 # this folder's fixtures too (`pytest tests/rehearsal` alone does not load
 # tests/integration/conftest.py).
 from helpers import S3_ENV, copy_of, run, s3_client
-from integration.conftest import s3_endpoint, weather_project
+from integration.conftest import recoded, s3_endpoint, weather_project
 from rehearsal.world import ACT, BUCKET, LANDING, World
 
-__all__ = ["s3_endpoint", "weather_project"]
+__all__ = ["recoded", "s3_endpoint", "weather_project"]
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:

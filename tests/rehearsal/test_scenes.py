@@ -12,7 +12,7 @@ import pytest
 import weather
 from driftline.core.config import parse_yaml
 from driftline.tooling.pr_comment import MARKER
-from helpers import ROOT, S3_ENV, copy_of, group_stages, run
+from helpers import ROOT, S3_ENV, group_stages, recode, run
 from rehearsal.github_rules import USER, Event, skipped_after_failure, starts, workflows_for
 from rehearsal.world import (
     JOB_FAILED,
@@ -32,21 +32,18 @@ from rehearsal.world import (
 
 
 @pytest.fixture(scope="module")
-def backfill(world, tmp_path_factory) -> dict:
+def backfill(world, recoded) -> dict:
     """A stage-code edit on a branch reruns every stage. The backfill workflow is started by
     hand on that branch with 3 shards (the pipeline workflow that push would also start is
-    rehearsed above; here only the dispatch is played). The same commit is then built
-    serially, with `dvc repro` in a plain copy."""
+    rehearsed above; here only the dispatch is played). The same edit of the same project,
+    built serially with one `dvc repro`, is the session's `recoded`."""
     world.git("fetch", "-q", "origin")
     world.git("checkout", "-q", "-B", "recode", "origin/main")
-    paths_py = world.work / "src/driftline/core/paths.py"
-    paths_py.write_text(paths_py.read_text() + "# Every path the stages read or write.\n")
-    world.git("commit", "-qam", "A comment in stage code: every stage reruns")
+    recode(world.work)
+    tree = "HEAD^{tree}"  # the very files `recoded` built
+    assert world.git("rev-parse", tree) == run(recoded, "git", "rev-parse", tree).stdout.strip()
     world.git("push", "-q", "-f", "origin", "HEAD:refs/heads/recode")
-    serial = tmp_path_factory.mktemp("serial") / "repo"
-    copy_of(world.work, serial)
-    done = run(serial, "dvc", "repro")
-    serial_log = done.stdout + done.stderr
+    serial, serial_log = recoded, (recoded.parent / "repro.log").read_text()
     event = Event("workflow_dispatch", ref="refs/heads/recode", inputs={"shards": 3})
     before = world.recorded("pull-requests.json")
     result = world.act("backfill.yml", event)
