@@ -6,7 +6,8 @@ with a seasonal drift, switched in with `driftline init` as a user would.
 
 That is the tests' build (the `weather_project` fixture's): this checkout's files, committed or
 not, in a new git repo, switched. `.ci/run` names the folder its runs share (TESTS_SHARED_DIR),
-so its own-data pass copies the build its tests made, or makes the one they copy.
+so its own-data pass copies the build its tests made, or makes the one they copy. A DIR that
+holds a build keeps it, whatever the checkout holds now: give a new one after an edit.
 """
 
 from __future__ import annotations
