@@ -95,12 +95,11 @@ def write_months(folder: Path) -> list[Path]:
     return [month_file(folder, month) for month in MONTHS]
 
 
-def switch(repo: Path, run) -> str:
+def switch(repo: Path) -> str:
     """Make ``repo``, a git clone of this project, the weather project: `driftline init` on
     the first month (after emptying the registry of a project that holds its own data), the
     four months ingested, the window on the first two, the gate's min_rows for its size,
-    `dvc repro`, all committed. ``run`` runs a command in a folder and fails on an error.
-    Returns what `driftline init` and the ingests said."""
+    `dvc repro`, all committed. Returns what `driftline init` and the ingests said."""
     incoming = write_months(repo.parent / "incoming")
     again = []
     if "demo" not in (parse_yaml((repo / "params.yaml").read_text()) or {}):
@@ -125,7 +124,7 @@ def build(repo: Path) -> None:
     """The tests' weather project: this repository's files in a new git repo at ``repo``,
     switched; what `driftline init` and the ingests said in ``init.log`` beside it."""
     copy_repo(repo)
-    (repo.parent / "init.log").write_text(switch(repo, run))
+    (repo.parent / "init.log").write_text(switch(repo))
 
 
 if __name__ == "__main__":
