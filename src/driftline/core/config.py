@@ -49,6 +49,22 @@ def parse_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_YAML_LOADER)
 
 
+def read_yaml(path: Path) -> Any:
+    """The YAML file at ``path``, parsed with :func:`parse_yaml`.
+
+    Raises
+    ------
+    DriftlineError
+        If the file is not valid YAML (the message names it).
+    OSError
+        If it cannot be read.
+    """
+    try:
+        return parse_yaml(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise DriftlineError(f"{path}: not valid YAML: {exc}") from exc
+
+
 def load_params(path: str | Path = PARAMS_FILE, check_window: bool = True) -> dict[str, Any]:
     """Read ``params.yaml`` and the registry beside it, and check the keys every stage
     relies on. The registered batches are at ``params["batches"]``.
@@ -101,10 +117,7 @@ def load_registry(path: str | Path = REGISTRY_FILE) -> list[str]:
             f"{path}: file not found. Run from the repository root; a new project gets it "
             "from 'driftline init'"
         )
-    try:
-        data = parse_yaml(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise DriftlineError(f"{path}: not valid YAML: {exc}") from exc
+    data = read_yaml(path)
     names = data.get("batches") if isinstance(data, dict) else None
     if names is None and isinstance(data, dict) and "batches" in data:
         names = []  # `batches:` with no items yet
@@ -217,10 +230,7 @@ def _check_time(time: Any, columns: dict[str, Any], path: Path) -> None:
 def _read_mapping(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise DriftlineError(f"{path}: file not found; run from the repository root")
-    try:
-        data = parse_yaml(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise DriftlineError(f"{path}: not valid YAML: {exc}") from exc
+    data = read_yaml(path)
     if not isinstance(data, dict):
         raise DriftlineError(f"{path}: expected a mapping at the top level")
     return data

@@ -12,8 +12,7 @@ from typing import Any
 
 import yaml
 
-from driftline.core.config import parse_yaml
-from driftline.core.errors import DriftlineError
+from driftline.core.config import parse_yaml, read_yaml
 
 DVC_DIR = Path(".dvc")
 
@@ -53,10 +52,7 @@ def dvc_record(path: Path) -> dict[str, Any]:
     """
     if not path.is_file():
         return {}
-    try:
-        record = parse_yaml(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise DriftlineError(f"{path}: not valid YAML: {exc}") from exc
+    record = read_yaml(path) or {}
     return record if isinstance(record, dict) else {}
 
 
