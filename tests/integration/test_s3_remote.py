@@ -33,9 +33,9 @@ PULLED = ("models/model.pkl", "data/raw/2024-04/2024-04.csv", "data/window/train
 
 def use_s3_remote(repo: Path, endpoint: str, bucket: str = BUCKET) -> None:
     """What the workflows do (.github/actions/s3-remote) and the README tells a laptop."""
-    run(repo, "dvc", "remote", "add", "--local", "--force", "s3", f"s3://{bucket}/{PREFIX}")
+    url = f"s3://{bucket}/{PREFIX}"
+    run(repo, "dvc", "remote", "add", "--local", "--force", "--default", "s3", url)
     run(repo, "dvc", "remote", "modify", "--local", "s3", "endpointurl", endpoint)
-    run(repo, "dvc", "remote", "default", "--local", "s3")
 
 
 def dvc(repo: Path, *args: str, check: bool = True):
