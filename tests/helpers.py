@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -130,6 +131,11 @@ def copy_of(repo: Path, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(["cp", "-a", str(repo), str(target)], check=True)
     return target
+
+
+def stages_run(output: str) -> set[str]:
+    """The names of the stages DVC ran, from what `dvc repro` printed."""
+    return set(re.findall(r"Running stage '([^']+)'", output))
 
 
 def recode(repo: Path) -> None:

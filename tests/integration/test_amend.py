@@ -5,7 +5,6 @@ weather project (2024-01..2024-04, trained on 2024-01..2024-02), so it runs in e
 
 from __future__ import annotations
 
-import re
 import signal
 import subprocess
 from pathlib import Path
@@ -13,14 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import ENV, copy_of, registered, run
+from helpers import ENV, copy_of, registered, run, stages_run
 from weather import month_file
 
 from .test_ingest import STAGING, snapshot
-
-
-def ran(output: str) -> set[str]:
-    return set(re.findall(r"Running stage '([^']+)'", output))
 
 
 def repro(repo: Path) -> str:
@@ -120,7 +115,7 @@ def test_a_replace_reruns_that_batchs_stages_and_the_summaries_only(repo, tmp_pa
     assert "Replaced batch 2024-03 (2024-03)" in done.stdout
     assert "reruns prepare@2024-03 and score@2024-03, then the summaries" in done.stdout
     assert registered(repo) == ["2024-01", "2024-02", "2024-03", "2024-04"]
-    stages = ran(repro(repo))
+    stages = stages_run(repro(repo))
     assert {"prepare@2024-03", "score@2024-03", "evaluate", "drift"} <= stages
     assert not stages & {"train", "prepare@2024-04", "score@2024-04", "prepare@2024-01"}
     new = pd.read_csv(repo / "metrics/history.csv", dtype={"batch": str}).set_index("batch")
@@ -135,7 +130,7 @@ def test_a_remove_drops_the_batch_its_group_stages_and_its_lock_entries(repo):
     assert registered(repo) == ["2024-01", "2024-02", "2024-04"]
     assert not (repo / "data/raw/2024-03.dvc").exists()
     assert not (repo / "data/raw/2024-03").exists()
-    stages = ran(repro(repo))
+    stages = stages_run(repro(repo))
     assert not {s for s in stages if "@" in s}  # no group stage runs
     assert "@2024-03" not in (repo / "dvc.lock").read_text()  # as a fresh build writes it
     history = pd.read_csv(repo / "metrics/history.csv", dtype={"batch": str})
@@ -150,7 +145,7 @@ def test_a_window_batch_replaced_with_force_is_a_retrain_the_gate_judges(repo, t
     assert (repo / "models/champion/model.pkl").read_bytes() == (
         repo / "models/model.pkl"
     ).read_bytes()
-    stages = ran(repro(repo))
+    stages = stages_run(repro(repo))
     assert {"prepare@2024-02", "window", "train", "promote"} <= stages
     assert "prepare@2024-01" not in stages
     report = (repo / "reports/promotion.json").read_text()

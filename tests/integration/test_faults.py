@@ -20,7 +20,7 @@ import pytest
 from driftline.core.config import parse_yaml
 from driftline.core.io import write_json
 from driftline.core.runner import run as run_stage
-from helpers import ENV, copy_of, registered, run
+from helpers import ENV, copy_of, registered, run, stages_run
 from weather import month_file
 
 from .test_ingest import STAGING, snapshot
@@ -151,7 +151,7 @@ def test_repro_killed_in_every_stage_resumes_to_the_committed_result_on_any_cloc
         assert "changed" in status or "modified" in status or "deleted" in status, status
     said += run(repo, "dvc", "repro", **past).stdout
     stages = run(repo, "dvc", "stage", "list", "--name-only").stdout.split()
-    assert set(re.findall(r"Running stage '([^']+)'", said)) == set(stages)  # each, once at least
+    assert stages_run(said) == set(stages)  # each, once at least
     # The committed lock, metrics, plots and report, byte for byte: nothing stale, nothing
     # partial, nothing of the clock.
     assert (repo / "dvc.lock").read_bytes() == committed_lock

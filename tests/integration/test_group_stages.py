@@ -23,7 +23,7 @@ from driftline.core import paths
 from driftline.core.config import parse_yaml
 from driftline.tooling.demo import batch_csv_bytes
 from driftline.tooling.params_text import set_window
-from helpers import copy_of, run, unregister_all
+from helpers import copy_of, run, stages_run, unregister_all
 
 DAYS = [f"2013-03-{d}" for d in range(27, 32)] + [f"2013-04-0{d}" for d in range(1, 4)]
 PREPARE, SCORE = "prepare@2013-Q2", "score@2013-Q2"
@@ -35,10 +35,6 @@ def day_csv(demo_months: dict, day: str, folder: Path) -> Path:
     path = folder / f"{day}.csv"
     path.write_bytes(batch_csv_bytes(month[month["day"].astype(int) == int(day[8:])]))
     return path
-
-
-def ran(output: str) -> set[str]:
-    return set(re.findall(r"Running stage '([^']+)'", output))
 
 
 def repro(repo: Path, *args: str) -> str:
@@ -97,7 +93,7 @@ def test_status_names_the_new_days_quarter_and_dvc_diff_names_the_day(added):
 
 def test_repro_runs_the_quarters_stages_only_and_reuses_its_known_days(added):
     log = added["log"]
-    groups = {s for s in ran(log) if "@" in s}
+    groups = {s for s in stages_run(log) if "@" in s}
     assert groups == {PREPARE, SCORE}
     assert log.count("2013-Q2: 4 batches, 3 reused, 1 computed") == 2  # prepare, then score
     assert "2013-Q1:" not in log
@@ -125,7 +121,7 @@ def test_a_params_change_recomputes_every_batch(daily, tmp_path):
     params = repo / "params.yaml"
     params.write_text(params.read_text().replace("share: 0.5 ", "share: 0.6 ", 1))
     log = repro(repo)
-    assert {s for s in ran(log) if "@" in s} == {"score@2013-Q1", SCORE}
+    assert {s for s in stages_run(log) if "@" in s} == {"score@2013-Q1", SCORE}
     assert "2013-Q1: 5 batches, 0 reused, 5 computed" in log
     assert "2013-Q2: 3 batches, 0 reused, 3 computed" in log
 

@@ -8,7 +8,6 @@ weather project with a labels block in its contract, so it runs in every fork.""
 from __future__ import annotations
 
 import json
-import re
 import signal
 import subprocess
 from pathlib import Path
@@ -19,7 +18,7 @@ import yaml
 
 from driftline.core.config import parse_yaml
 from driftline.tooling.params_text import set_window
-from helpers import ENV, copy_of, run
+from helpers import ENV, copy_of, run, stages_run
 from weather import month_file
 
 from .test_ingest import snapshot
@@ -27,10 +26,6 @@ from .test_ingest import snapshot
 KEY = ["date", "station", "reading_id"]
 TARGET = "rain_tomorrow"
 MONTH = "2024-05"
-
-
-def ran(output: str) -> set[str]:
-    return set(re.findall(r"Running stage '([^']+)'", output))
 
 
 def split(whole: Path, folder: Path) -> tuple[Path, Path]:
@@ -184,7 +179,7 @@ def test_labels_rerun_that_batch_and_the_summaries_and_the_history_holds_both(re
     record = parse_yaml((repo / f"data/raw/{MONTH}.dvc").read_text())
     assert record["meta"]["batches"][MONTH]["labels"]["labelled_rows"] == len(expected)
     out = run(repo, "dvc", "repro")
-    stages = ran(out.stdout + out.stderr)
+    stages = stages_run(out.stdout + out.stderr)
     assert {f"prepare@{MONTH}", f"score@{MONTH}", "evaluate", "drift"} <= stages
     assert not stages & {"train", "prepare@2024-04", "score@2024-04", "prepare@2024-03"}
     row = history(repo).loc[MONTH]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SAME_PYTHON_AS_THE_LOCKS, copy_of, run
+from helpers import SAME_PYTHON_AS_THE_LOCKS, copy_of, run, stages_run
 
 # `dvc exp show` made readable: the columns that changed, less the deps and the metrics
 # that go by a file's name (train's, evaluate's and the challenger's share their names), but
@@ -27,11 +27,6 @@ EXP_SHOW = (
 def out(cwd: Path, *args: str) -> str:
     done = run(cwd, *args)
     return done.stdout + done.stderr
-
-
-def stages_run(output: str) -> set[str]:
-    """Stage names DVC ran."""
-    return set(re.findall(r"Running stage '([^']+)'", output))
 
 
 @pytest.fixture(scope="module")
